@@ -1,0 +1,114 @@
+//! The crate's one error type.
+//!
+//! Every refusal of user input names the field (as a path into the scenario,
+//! such as `cohorts[2].iron_fan_ratio`) and the value that was refused, so a
+//! researcher can fix the file without reading the source.
+
+use std::fmt;
+
+/// Everything that can go wrong in feedsim. Nothing in the library panics on
+/// user input; it returns one of these instead.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A value in a scenario (or a policy or model built through the API) is
+    /// out of its allowed range.
+    #[error("invalid {field} = {value}: {reason}")]
+    Invalid {
+        /// Path of the offending field, e.g. `cohorts[1].followers.max`.
+        field: String,
+        /// The refused value, as written.
+        value: String,
+        /// What the value must satisfy.
+        reason: String,
+    },
+    /// A scenario file is not valid TOML, has an unknown key, or a value of
+    /// the wrong type. The message from the TOML parser names the key, line
+    /// and column.
+    #[error("scenario file: {0}")]
+    Toml(#[from] toml::de::Error),
+    /// A file could not be read or written.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: String,
+        /// The operating-system error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A report could not be serialized.
+    #[error("json: {0}")]
+    Json(#[from] serde_json::Error),
+}
+
+impl Error {
+    /// Builds an [`Error::Invalid`].
+    pub(crate) fn invalid(field: impl Into<String>, value: impl fmt::Display, reason: impl Into<String>) -> Self {
+        Error::Invalid {
+            field: field.into(),
+            value: value.to_string(),
+            reason: reason.into(),
+        }
+    }
+
+    /// The field an [`Error::Invalid`] names, if this is one.
+    pub fn field(&self) -> Option<&str> {
+        match self {
+            Error::Invalid { field, .. } => Some(field),
+            _ => None,
+        }
+    }
+}
+
+/// The crate's result type.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Small checks shared by every validator; each returns an error naming `field`.
+pub(crate) mod check {
+    use super::{Error, Result};
+
+    /// A probability: finite and in `[0, 1]`.
+    pub fn probability(field: &str, v: f64) -> Result<()> {
+        if v.is_finite() && (0.0..=1.0).contains(&v) {
+            Ok(())
+        } else {
+            Err(Error::invalid(field, v, "must be a probability in [0, 1]"))
+        }
+    }
+
+    /// Any finite number (a logistic coefficient, say).
+    pub fn finite(field: &str, v: f64) -> Result<()> {
+        if v.is_finite() {
+            Ok(())
+        } else {
+            Err(Error::invalid(field, v, "must be a finite number"))
+        }
+    }
+
+    /// A finite number `>= 0`.
+    pub fn non_negative(field: &str, v: f64) -> Result<()> {
+        if v.is_finite() && v >= 0.0 {
+            Ok(())
+        } else {
+            Err(Error::invalid(field, v, "must be a finite number >= 0"))
+        }
+    }
+
+    /// A finite number `> 0`.
+    pub fn positive(field: &str, v: f64) -> Result<()> {
+        if v.is_finite() && v > 0.0 {
+            Ok(())
+        } else {
+            Err(Error::invalid(field, v, "must be a finite number > 0"))
+        }
+    }
+
+    /// An integer count `>= 1`.
+    pub fn at_least_one(field: &str, v: u64) -> Result<()> {
+        if v >= 1 {
+            Ok(())
+        } else {
+            Err(Error::invalid(field, v, "must be at least 1"))
+        }
+    }
+}

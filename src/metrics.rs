@@ -1,0 +1,339 @@
+//! Reports: per post, per creator, per cohort and for the platform.
+//!
+//! Counts are exact integers ([`Tally`]), summed in a fixed order, so a
+//! report is bit-identical at any thread count. GMV is counted in fen
+//! (0.01 yuan) for the same reason and shown in yuan. Every report type is
+//! `serde::Serialize`.
+
+use serde::{Deserialize, Serialize};
+
+use crate::response::Relation;
+
+/// Event counts over a set of impressions.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Tally {
+    /// Impressions (each is a distinct user–post pair).
+    pub impressions: u64,
+    /// Impressions on iron fans of the post's creator.
+    pub iron_fan_impressions: u64,
+    /// Impressions on the creator's other fans.
+    pub fan_impressions: u64,
+    /// Impressions on users who do not follow the creator.
+    pub public_impressions: u64,
+    /// Watch-throughs.
+    pub watches: u64,
+    /// Likes.
+    pub likes: u64,
+    /// Comments.
+    pub comments: u64,
+    /// Shares.
+    pub shares: u64,
+    /// Follows gained (strangers who followed).
+    pub follows: u64,
+    /// Product clicks.
+    pub clicks: u64,
+    /// Orders.
+    pub orders: u64,
+    /// Orders by viewers who had ordered from the same creator earlier in
+    /// the run (in an earlier slot).
+    pub repurchases: u64,
+    /// Gross merchandise value in fen.
+    pub gmv_fen: u64,
+    /// GMV from orders placed by fans (iron fans included), in fen.
+    pub fan_gmv_fen: u64,
+}
+
+impl Tally {
+    /// Adds `o` into `self`.
+    pub fn add(&mut self, o: &Tally) {
+        self.impressions += o.impressions;
+        self.iron_fan_impressions += o.iron_fan_impressions;
+        self.fan_impressions += o.fan_impressions;
+        self.public_impressions += o.public_impressions;
+        self.watches += o.watches;
+        self.likes += o.likes;
+        self.comments += o.comments;
+        self.shares += o.shares;
+        self.follows += o.follows;
+        self.clicks += o.clicks;
+        self.orders += o.orders;
+        self.repurchases += o.repurchases;
+        self.gmv_fen += o.gmv_fen;
+        self.fan_gmv_fen += o.fan_gmv_fen;
+    }
+
+    /// The sum of two tallies.
+    pub fn sum(mut self, o: Tally) -> Tally {
+        self.add(&o);
+        self
+    }
+
+    #[inline]
+    pub(crate) fn count_impression(&mut self, relation: Relation) {
+        self.impressions += 1;
+        match relation {
+            Relation::Stranger => self.public_impressions += 1,
+            Relation::Fan => self.fan_impressions += 1,
+            Relation::IronFan => self.iron_fan_impressions += 1,
+        }
+    }
+
+    /// Rates derived from the counts.
+    pub fn rates(&self) -> Rates {
+        let per = |n: u64, d: u64| if d == 0 { 0.0 } else { n as f64 / d as f64 };
+        Rates {
+            watch_through_rate: per(self.watches, self.impressions),
+            like_rate: per(self.likes, self.impressions),
+            comment_rate: per(self.comments, self.impressions),
+            share_rate: per(self.shares, self.impressions),
+            follow_rate: per(self.follows, self.impressions),
+            click_rate: per(self.clicks, self.impressions),
+            orders_per_mille: 1000.0 * per(self.orders, self.impressions),
+            click_to_order: per(self.orders, self.clicks),
+            repurchase_share: per(self.repurchases, self.orders),
+            iron_fan_share: per(self.iron_fan_impressions, self.impressions),
+            fan_share: per(self.fan_impressions, self.impressions),
+            public_share: per(self.public_impressions, self.impressions),
+            gmv_yuan: self.gmv_fen as f64 / 100.0,
+            fan_gmv_share: per(self.fan_gmv_fen, self.gmv_fen),
+            gmv_per_mille_yuan: 1000.0 * per(self.gmv_fen, self.impressions) / 100.0,
+        }
+    }
+}
+
+/// Rates derived from a [`Tally`]; every rate is 0 when its denominator is.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct Rates {
+    /// Watch-throughs per impression.
+    pub watch_through_rate: f64,
+    /// Likes per impression.
+    pub like_rate: f64,
+    /// Comments per impression.
+    pub comment_rate: f64,
+    /// Shares per impression.
+    pub share_rate: f64,
+    /// Follows per impression.
+    pub follow_rate: f64,
+    /// Product clicks per impression.
+    pub click_rate: f64,
+    /// Conversion: orders per 1,000 impressions.
+    pub orders_per_mille: f64,
+    /// Orders per click.
+    pub click_to_order: f64,
+    /// Share of orders that were repurchases.
+    pub repurchase_share: f64,
+    /// Share of impressions on iron fans.
+    pub iron_fan_share: f64,
+    /// Share of impressions on other fans.
+    pub fan_share: f64,
+    /// Share of impressions on non-fans.
+    pub public_share: f64,
+    /// GMV in yuan.
+    pub gmv_yuan: f64,
+    /// Share of GMV bought by fans.
+    pub fan_gmv_share: f64,
+    /// GMV per 1,000 impressions, in yuan.
+    pub gmv_per_mille_yuan: f64,
+}
+
+/// How a post's push ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PushEnd {
+    /// It failed the gate after the stage with this index.
+    Gate {
+        /// The stage whose gate failed.
+        stage: u8,
+    },
+    /// It went through every stage.
+    Completed,
+    /// The public audience ran out before the next public stage.
+    Exhausted,
+}
+
+/// One post's push.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PostReport {
+    /// Post id.
+    pub id: u32,
+    /// Creator id.
+    pub creator: u32,
+    /// Cohort index.
+    pub cohort: u16,
+    /// Publish slot.
+    pub slot: u32,
+    /// Post quality.
+    pub quality: f32,
+    /// Product price in yuan, if any.
+    pub price_yuan: Option<f64>,
+    /// Stages the post entered (1 = only the first).
+    pub stages_entered: u8,
+    /// How the push ended.
+    pub end: PushEnd,
+    /// Impressions per stage entered.
+    pub stage_impressions: Vec<u64>,
+    /// Whether the post entered a public stage.
+    pub reached_public: bool,
+    /// Counts over the whole push. `impressions` is also the post's unique
+    /// reach: no user sees a post twice.
+    pub tally: Tally,
+}
+
+/// One creator over the run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CreatorReport {
+    /// Creator id.
+    pub id: u32,
+    /// Cohort index.
+    pub cohort: u16,
+    /// Content category.
+    pub category: u8,
+    /// Followers at the start.
+    pub followers: u32,
+    /// Iron fans at the start.
+    pub iron_fans: u32,
+    /// Posts published.
+    pub posts: u32,
+    /// Counts over all the creator's posts.
+    pub tally: Tally,
+}
+
+/// A cohort over the run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CohortReport {
+    /// Cohort name.
+    pub name: String,
+    /// Creators.
+    pub creators: u32,
+    /// Followers at the start, summed over creators.
+    pub followers: u64,
+    /// Iron fans at the start, summed.
+    pub iron_fans: u64,
+    /// Iron fans / followers.
+    pub iron_fan_ratio: f64,
+    /// Posts published.
+    pub posts: u64,
+    /// Posts that reached at least one public pool stage.
+    pub posts_reaching_public: u64,
+    /// Distinct users who saw at least one of the cohort's posts.
+    pub unique_reach: u64,
+    /// `unique_reach / followers`.
+    pub reach_per_follower: f64,
+    /// Counts over the cohort's posts.
+    pub tally: Tally,
+    /// Rates over the cohort's posts.
+    pub rates: Rates,
+}
+
+/// The whole platform over the run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlatformReport {
+    /// Users.
+    pub users: u32,
+    /// Creators.
+    pub creators: u32,
+    /// Posts.
+    pub posts: u64,
+    /// Distinct users who saw anything.
+    pub unique_reach: u64,
+    /// Counts over all posts.
+    pub tally: Tally,
+    /// Rates over all posts.
+    pub rates: Rates,
+    /// Gini coefficient of impressions across creators (0 equal, 1 one
+    /// creator has everything).
+    pub impressions_gini: f64,
+    /// Gini coefficient of GMV across creators.
+    pub gmv_gini: f64,
+    /// Share of impressions going to the top 1% of creators by impressions.
+    pub impressions_top1_share: f64,
+    /// Share of GMV going to the top 1% of creators by GMV.
+    pub gmv_top1_share: f64,
+}
+
+/// Everything one run produced.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Report {
+    /// Scenario name.
+    pub scenario: String,
+    /// Policy name.
+    pub policy: String,
+    /// Response model name.
+    pub model: String,
+    /// Run seed.
+    pub seed: u64,
+    /// Slots simulated, including the drain after the last posting day.
+    pub slots: u32,
+    /// Platform totals.
+    pub platform: PlatformReport,
+    /// Per cohort, in scenario order.
+    pub cohorts: Vec<CohortReport>,
+    /// Per creator, by id.
+    pub creators: Vec<CreatorReport>,
+    /// Per post, by id.
+    pub posts: Vec<PostReport>,
+}
+
+impl Report {
+    /// The report as pretty JSON.
+    pub fn to_json(&self) -> crate::Result<String> {
+        Ok(serde_json::to_string_pretty(self)?)
+    }
+
+    /// The cohort with this name.
+    pub fn cohort(&self, name: &str) -> Option<&CohortReport> {
+        self.cohorts.iter().find(|c| c.name == name)
+    }
+}
+
+/// Gini coefficient of non-negative values (0 for an empty or all-zero
+/// list). O(n log n).
+pub fn gini(values: &[u64]) -> f64 {
+    let mut v: Vec<u64> = values.to_vec();
+    v.sort_unstable();
+    let n = v.len() as f64;
+    let total: f64 = v.iter().map(|&x| x as f64).sum();
+    if v.is_empty() || total == 0.0 {
+        return 0.0;
+    }
+    let weighted: f64 = v.iter().enumerate().map(|(i, &x)| (i as f64 + 1.0) * x as f64).sum();
+    (2.0 * weighted) / (n * total) - (n + 1.0) / n
+}
+
+/// Share of the total held by the top 1% of values (at least one value).
+pub fn top_share(values: &[u64], fraction: f64) -> f64 {
+    let mut v: Vec<u64> = values.to_vec();
+    v.sort_unstable_by(|a, b| b.cmp(a));
+    let total: u64 = v.iter().sum();
+    if total == 0 {
+        return 0.0;
+    }
+    let k = ((v.len() as f64 * fraction).ceil() as usize).max(1);
+    v[..k].iter().sum::<u64>() as f64 / total as f64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gini_of_known_distributions() {
+        assert_eq!(gini(&[5, 5, 5, 5]), 0.0);
+        // One of n holds everything: G = (n-1)/n.
+        assert!((gini(&[0, 0, 0, 10]) - 0.75).abs() < 1e-12);
+        assert_eq!(gini(&[]), 0.0);
+    }
+
+    #[test]
+    fn top_share_takes_at_least_one() {
+        assert!((top_share(&[1, 1, 8], 0.01) - 0.8).abs() < 1e-12);
+        assert_eq!(top_share(&[0, 0], 0.01), 0.0);
+    }
+
+    #[test]
+    fn rates_are_zero_on_empty_tallies() {
+        let r = Tally::default().rates();
+        assert_eq!(r.watch_through_rate, 0.0);
+        assert_eq!(r.orders_per_mille, 0.0);
+    }
+}

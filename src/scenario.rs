@@ -1,0 +1,447 @@
+//! Scenario files: what a world and a run look like, and their validation.
+//!
+//! A [`Scenario`] is what a TOML file says, field by field; nothing is used
+//! before [`Scenario::validate`] has accepted it (generation and the engine
+//! call it for you). Unknown keys are refused, and every refused value is
+//! reported with its field path, such as `cohorts[1].iron_fan_ratio`.
+//!
+//! The format is documented field by field in `scenarios/README.md`; the
+//! embedded default is `scenarios/default.toml`.
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result, check};
+use crate::policy::{IronFanFirst, PublicPoolLadder};
+use crate::response::ResponseSpec;
+
+/// The most interest categories a user can hold.
+pub const MAX_INTERESTS: usize = 3;
+
+/// A whole scenario: population, creators, response model and policies.
+///
+/// ```
+/// use feedsim::Scenario;
+/// let s = Scenario::from_toml_str(r#"
+///     name = "tiny"
+///     seed = 7
+///     [users]
+///     count = 1000
+///     [[cohorts]]
+///     name = "waist"
+///     creators = 3
+///     followers = { min = 50, max = 200 }
+///     iron_fan_ratio = 0.2
+///     verticality = 0.8
+///     posts_per_day = 1.0
+/// "#)?;
+/// assert_eq!(s.users.count, 1000);
+/// assert!(Scenario::from_toml_str("name = \"x\"\nseed = 1\nbogus = 2").is_err());
+/// # Ok::<(), feedsim::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    /// A name for reports.
+    pub name: String,
+    /// The run seed: the world, the posts and every response derive from it.
+    pub seed: u64,
+    /// Time and the public feed.
+    #[serde(default)]
+    pub feed: FeedParams,
+    /// The user population.
+    pub users: UserParams,
+    /// Creator cohorts, in report order.
+    pub cohorts: Vec<CohortParams>,
+    /// The response model.
+    #[serde(default)]
+    pub response: ResponseSpec,
+    /// The legacy push.
+    #[serde(default)]
+    pub public_pool_ladder: PublicPoolLadder,
+    /// The iron-fan-first push.
+    #[serde(default)]
+    pub iron_fan_first: IronFanFirst,
+}
+
+/// Time and the public feed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FeedParams {
+    /// Days during which creators publish. After the last day the engine
+    /// keeps running until every post has finished its push.
+    pub days: u32,
+    /// Slots per day; a post runs one stage per slot.
+    pub slots_per_day: u32,
+    /// Number of content categories (1 to 255).
+    pub categories: u32,
+    /// How strongly public pools are aimed at users interested in the
+    /// post's category: each public draw comes from the interested users
+    /// with probability `τ + (1 − τ)·share`, where `share` is the interested
+    /// users' share of the population. 0 is a uniform draw, 1 only
+    /// interested users (until they run out).
+    pub interest_targeting: f64,
+}
+
+impl Default for FeedParams {
+    fn default() -> Self {
+        FeedParams {
+            days: 1,
+            slots_per_day: 24,
+            categories: 20,
+            interest_targeting: 0.5,
+        }
+    }
+}
+
+/// The user population.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UserParams {
+    /// Number of users.
+    pub count: u32,
+    /// Categories each user is interested in (1 to 3), chosen uniformly.
+    #[serde(default = "default_interests")]
+    pub interests_per_user: u32,
+    /// Interest weight of the first category; the others share the rest
+    /// equally.
+    #[serde(default = "default_primary_interest")]
+    pub primary_interest: f64,
+    /// Mean probability that a user opens the app on a given day (KuaiRand:
+    /// 62% of users return the next day).
+    #[serde(default = "default_activity")]
+    pub daily_activity: f64,
+    /// Concentration `κ` of the Beta distribution of users' daily activity
+    /// (`α = mean·κ`, `β = (1 − mean)·κ`); larger is more uniform.
+    #[serde(default = "default_activity_concentration")]
+    pub activity_concentration: f64,
+    /// Standard deviation of users' purchase propensity on the logit scale.
+    #[serde(default = "default_propensity_sd")]
+    pub purchase_propensity_sd: f64,
+}
+
+fn default_interests() -> u32 {
+    3
+}
+fn default_primary_interest() -> f64 {
+    0.6
+}
+fn default_activity() -> f64 {
+    0.62
+}
+fn default_activity_concentration() -> f64 {
+    4.0
+}
+fn default_propensity_sd() -> f64 {
+    1.0
+}
+
+/// The archetype of a creator cohort (DOMAIN.md, "Creator archetypes").
+/// It labels the cohort in reports; behaviour comes from the cohort's
+/// parameters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Archetype {
+    /// A big account with weakly attached, off-topic fans.
+    Kol,
+    /// A key opinion employee: small, trusted, vertical, sells own products.
+    Koe,
+    /// A 20k–300k-fan vertical account.
+    Waist,
+    /// A brand or enterprise account.
+    Brand,
+    /// A new, small account.
+    Newcomer,
+    /// Anything else.
+    #[default]
+    Other,
+}
+
+/// A cohort of similar creators.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CohortParams {
+    /// The cohort's name in reports (unique).
+    pub name: String,
+    /// Archetype label.
+    #[serde(default)]
+    pub archetype: Archetype,
+    /// Number of creators.
+    pub creators: u32,
+    /// Follower counts, drawn log-uniformly: `exp(U(ln(min+1), ln(max+1))) − 1`.
+    pub followers: FollowerRange,
+    /// Share of each creator's followers who are iron fans, in `[0, 1]`.
+    pub iron_fan_ratio: f64,
+    /// Share of followers drawn from users interested in the creator's
+    /// category; the rest have no interest in it (passer-by fans).
+    pub verticality: f64,
+    /// Mean posts per creator per day (Poisson).
+    pub posts_per_day: f64,
+    /// Post quality.
+    #[serde(default)]
+    pub quality: QualityParams,
+    /// Creator trust (0 ordinary; KOE accounts high).
+    #[serde(default)]
+    pub trust: f64,
+    /// What the cohort sells, if anything.
+    #[serde(default)]
+    pub product: Option<ProductParams>,
+}
+
+/// Inclusive follower-count range.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FollowerRange {
+    /// Smallest follower count.
+    pub min: u32,
+    /// Largest follower count (at most the number of users).
+    pub max: u32,
+}
+
+/// Post quality: a creator's mean is `mean + N(0, creator_sd)`, each post
+/// `N(creator mean, sd)`. Quality is a standardized score.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct QualityParams {
+    /// Cohort mean.
+    pub mean: f64,
+    /// Spread of posts around their creator's mean.
+    pub sd: f64,
+    /// Spread of creators' means around the cohort mean.
+    pub creator_sd: f64,
+}
+
+impl Default for QualityParams {
+    fn default() -> Self {
+        QualityParams {
+            mean: 0.0,
+            sd: 1.0,
+            creator_sd: 0.3,
+        }
+    }
+}
+
+/// A cohort's product.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProductParams {
+    /// Price in yuan (stored to the fen).
+    pub price_yuan: f64,
+    /// Share of posts that carry the product.
+    pub share_of_posts: f64,
+}
+
+/// Highest price accepted, in yuan (keeps GMV in fen far from overflow).
+pub const MAX_PRICE_YUAN: f64 = 10_000_000.0;
+
+impl Scenario {
+    /// The default scenario (`scenarios/default.toml`, embedded).
+    pub fn default_scenario() -> Scenario {
+        Scenario::from_toml_str(DEFAULT_SCENARIO).expect("the embedded default scenario is valid (tested)")
+    }
+
+    /// Parses and validates a scenario from TOML text.
+    pub fn from_toml_str(text: &str) -> Result<Scenario> {
+        let s: Scenario = toml::from_str(text)?;
+        s.validate()?;
+        Ok(s)
+    }
+
+    /// Reads, parses and validates a scenario file.
+    pub fn from_file(path: impl AsRef<Path>) -> Result<Scenario> {
+        let path = path.as_ref();
+        let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
+            path: path.display().to_string(),
+            source,
+        })?;
+        Scenario::from_toml_str(&text)
+    }
+
+    /// The scenario as TOML text.
+    pub fn to_toml_string(&self) -> Result<String> {
+        toml::to_string(self).map_err(|e| Error::invalid("scenario", e, "cannot be written as TOML"))
+    }
+
+    /// The iron-fan-first policy with its public pools resolved: the
+    /// ladder's pools when the file gives none.
+    pub fn iron_fan_first(&self) -> IronFanFirst {
+        let mut p = self.iron_fan_first.clone();
+        if p.public_pools.is_none() {
+            p.public_pools = Some(self.public_pool_ladder.pools.clone());
+        }
+        p
+    }
+
+    /// Total follow edges the scenario can generate at most.
+    fn max_edges(&self) -> u64 {
+        self.cohorts
+            .iter()
+            .map(|c| u64::from(c.creators) * u64::from(c.followers.max))
+            .sum()
+    }
+
+    /// Checks every field; the first violation is returned, naming its field
+    /// and value.
+    pub fn validate(&self) -> Result<()> {
+        let f = &self.feed;
+        check::at_least_one("feed.days", f.days.into())?;
+        check::at_least_one("feed.slots_per_day", f.slots_per_day.into())?;
+        if f.days.checked_mul(f.slots_per_day).is_none_or(|s| s > 1_000_000) {
+            return Err(Error::invalid(
+                "feed.slots_per_day",
+                f.slots_per_day,
+                format!("days × slots_per_day must be at most 1,000,000 (days = {})", f.days),
+            ));
+        }
+        if !(1..=255).contains(&f.categories) {
+            return Err(Error::invalid(
+                "feed.categories",
+                f.categories,
+                "must be between 1 and 255",
+            ));
+        }
+        check::probability("feed.interest_targeting", f.interest_targeting)?;
+
+        let u = &self.users;
+        if u.count == 0 {
+            return Err(Error::invalid("users.count", 0, "the population is empty"));
+        }
+        if u.count == u32::MAX {
+            return Err(Error::invalid("users.count", u.count, "must be below 2^32 - 1"));
+        }
+        if !(1..=MAX_INTERESTS as u32).contains(&u.interests_per_user) || u.interests_per_user > f.categories {
+            return Err(Error::invalid(
+                "users.interests_per_user",
+                u.interests_per_user,
+                "must be between 1 and 3 and at most feed.categories",
+            ));
+        }
+        check::probability("users.primary_interest", u.primary_interest)?;
+        check::probability("users.daily_activity", u.daily_activity)?;
+        check::positive("users.activity_concentration", u.activity_concentration)?;
+        check::non_negative("users.purchase_propensity_sd", u.purchase_propensity_sd)?;
+
+        if self.cohorts.is_empty() {
+            return Err(Error::invalid("cohorts", "[]", "needs at least one cohort"));
+        }
+        let mut creators: u64 = 0;
+        for (i, c) in self.cohorts.iter().enumerate() {
+            let field = |name: &str| format!("cohorts[{i}].{name}");
+            if c.name.trim().is_empty() {
+                return Err(Error::invalid(
+                    field("name"),
+                    format!("{:?}", c.name),
+                    "must not be empty",
+                ));
+            }
+            if self.cohorts[..i].iter().any(|o| o.name == c.name) {
+                return Err(Error::invalid(field("name"), &c.name, "is used by an earlier cohort"));
+            }
+            check::at_least_one(&field("creators"), c.creators.into())?;
+            creators += u64::from(c.creators);
+            if c.followers.min > c.followers.max {
+                return Err(Error::invalid(
+                    field("followers.min"),
+                    c.followers.min,
+                    format!("exceeds followers.max = {}", c.followers.max),
+                ));
+            }
+            if c.followers.max > u.count {
+                return Err(Error::invalid(
+                    field("followers.max"),
+                    c.followers.max,
+                    format!("exceeds users.count = {}", u.count),
+                ));
+            }
+            if !c.iron_fan_ratio.is_nan() && c.iron_fan_ratio > 1.0 {
+                return Err(Error::invalid(
+                    field("iron_fan_ratio"),
+                    c.iron_fan_ratio,
+                    "iron fans cannot outnumber fans (ratio above 1)",
+                ));
+            }
+            check::probability(&field("iron_fan_ratio"), c.iron_fan_ratio)?;
+            check::probability(&field("verticality"), c.verticality)?;
+            check::non_negative(&field("posts_per_day"), c.posts_per_day)?;
+            if c.posts_per_day > 1000.0 {
+                return Err(Error::invalid(
+                    field("posts_per_day"),
+                    c.posts_per_day,
+                    "must be at most 1000",
+                ));
+            }
+            check::finite(&field("quality.mean"), c.quality.mean)?;
+            check::non_negative(&field("quality.sd"), c.quality.sd)?;
+            check::non_negative(&field("quality.creator_sd"), c.quality.creator_sd)?;
+            check::finite(&field("trust"), c.trust)?;
+            if let Some(p) = &c.product {
+                check::positive(&field("product.price_yuan"), p.price_yuan)?;
+                if p.price_yuan > MAX_PRICE_YUAN {
+                    return Err(Error::invalid(
+                        field("product.price_yuan"),
+                        p.price_yuan,
+                        format!("must be at most {MAX_PRICE_YUAN}"),
+                    ));
+                }
+                check::probability(&field("product.share_of_posts"), p.share_of_posts)?;
+            }
+        }
+        if creators >= u64::from(u32::MAX) {
+            return Err(Error::invalid(
+                "cohorts",
+                creators,
+                "total creators must fit in a u32 id",
+            ));
+        }
+        let edges = self.max_edges();
+        if edges >= u64::from(u32::MAX) {
+            return Err(Error::invalid(
+                "cohorts",
+                edges,
+                "creators × followers.max summed over cohorts overflows the u32 follow-graph index",
+            ));
+        }
+        let posts: f64 = self
+            .cohorts
+            .iter()
+            .map(|c| f64::from(c.creators) * c.posts_per_day * f64::from(f.days))
+            .sum();
+        if posts > 1e8 {
+            return Err(Error::invalid("cohorts", posts, "expects more than 100 million posts"));
+        }
+        self.response.validate()?;
+        self.public_pool_ladder.validate()?;
+        self.iron_fan_first().validate()
+    }
+}
+
+/// The default scenario's text (`scenarios/default.toml`).
+pub const DEFAULT_SCENARIO: &str = include_str!("../scenarios/default.toml");
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::PushPolicy;
+    use crate::response::LogisticModel;
+
+    #[test]
+    fn default_file_spells_out_the_code_defaults() {
+        // The file documents the defaults; if the code's defaults drift from
+        // it, this fails.
+        let s = Scenario::default_scenario();
+        assert_eq!(s.response, ResponseSpec::Logistic(LogisticModel::default()));
+        assert_eq!(s.public_pool_ladder, PublicPoolLadder::default());
+        assert_eq!(s.iron_fan_first, IronFanFirst::default());
+        assert_eq!(s.feed, FeedParams::default());
+        assert!(s.users.count >= 200_000);
+        assert_eq!(s.iron_fan_first().stages().len(), 2 + s.public_pool_ladder.pools.len());
+    }
+
+    #[test]
+    fn toml_round_trip() {
+        let s = Scenario::default_scenario();
+        let back = Scenario::from_toml_str(&s.to_toml_string().unwrap()).unwrap();
+        assert_eq!(s, back);
+    }
+}

@@ -1,0 +1,292 @@
+//! World generation from a scenario.
+//!
+//! Every random choice is drawn from a stream keyed by what it is for (a
+//! chunk of users, a creator), so the world is the same at any thread count.
+
+use rand::RngExt;
+use rand_distr::{Beta, Distribution, Normal};
+use rayon::prelude::*;
+
+use super::{Cohort, Creators, FollowGraph, NO_CATEGORY, Users, World};
+use crate::error::{Error, Result};
+use crate::rng::{Permutation, key, stream, tag};
+use crate::scenario::{MAX_INTERESTS, Scenario};
+
+/// Users are generated in fixed chunks of this many, one stream per chunk.
+const USER_CHUNK: usize = 8192;
+
+impl World {
+    /// Generates the world a scenario describes (validating it first).
+    ///
+    /// Users get `interests_per_user` distinct categories chosen uniformly, a
+    /// daily activity from a Beta distribution and a normal purchase
+    /// propensity. Each creator gets a uniform category, a log-uniform
+    /// follower count, and fans drawn without replacement: a `verticality`
+    /// share from users interested in the category, the rest from users who
+    /// are not. Iron fans are taken from the vertical fans first (frequent
+    /// interaction follows interest), then from the others.
+    ///
+    /// Cost: O(users + edges), parallel over user chunks and creators.
+    ///
+    /// ```
+    /// use feedsim::{Scenario, World};
+    /// let mut s = Scenario::default_scenario();
+    /// s.users.count = 20_000;
+    /// for c in &mut s.cohorts { c.followers.max = c.followers.max.min(5_000); c.followers.min = c.followers.min.min(c.followers.max); }
+    /// let w = World::generate(&s)?;
+    /// assert_eq!(w.users().len(), 20_000);
+    /// let kol = w.cohorts()[0].first_creator;
+    /// assert!(w.graph().iron_fans(kol) <= w.graph().followers(kol));
+    /// # Ok::<(), feedsim::Error>(())
+    /// ```
+    pub fn generate(scenario: &Scenario) -> Result<World> {
+        scenario.validate()?;
+        let seed = scenario.seed;
+        let users = generate_users(scenario)?;
+        let (category_offsets, category_users) = index_categories(&users, scenario.feed.categories);
+        let (creators, cohorts, followers) = generate_creators(scenario)?;
+
+        let n = users.len() as u64;
+        let rows: Vec<(Vec<u32>, Vec<u32>)> = (0..creators.len())
+            .into_par_iter()
+            .map(|c| {
+                let cat = creators.category[c];
+                let k = cat as usize;
+                let interested = &category_users[category_offsets[k] as usize..category_offsets[k + 1] as usize];
+                let cohort = &scenario.cohorts[creators.cohort[c] as usize];
+                draw_fans(
+                    seed,
+                    c as u32,
+                    followers[c],
+                    cohort.iron_fan_ratio,
+                    cohort.verticality,
+                    interested,
+                    n,
+                    |u| users.is_interested(u, cat),
+                )
+            })
+            .collect();
+
+        let mut graph = FollowGraph {
+            offsets: Vec::with_capacity(rows.len() + 1),
+            iron_end: Vec::with_capacity(rows.len()),
+            fans: Vec::with_capacity(followers.iter().map(|&f| f as usize).sum()),
+            verticality: Vec::new(),
+        };
+        graph.offsets.push(0);
+        for (iron, other) in &rows {
+            graph.fans.extend_from_slice(iron);
+            graph.iron_end.push(graph.fans.len() as u32);
+            graph.fans.extend_from_slice(other);
+            graph.offsets.push(graph.fans.len() as u32);
+        }
+        drop(rows);
+        let users_ref = &users;
+        let graph_ref = &graph;
+        let verticality: Vec<f32> = (0..creators.len())
+            .into_par_iter()
+            .flat_map_iter(|c| {
+                let cat = creators.category[c];
+                let row = graph_ref.offsets[c] as usize..graph_ref.offsets[c + 1] as usize;
+                graph_ref.fans[row]
+                    .iter()
+                    .map(move |&u| users_ref.interest(u, cat))
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        graph.verticality = verticality;
+
+        Ok(World {
+            seed,
+            categories: scenario.feed.categories,
+            users,
+            creators,
+            graph,
+            cohorts,
+            category_offsets,
+            category_users,
+        })
+    }
+}
+
+fn generate_users(s: &Scenario) -> Result<Users> {
+    let p = &s.users;
+    let n = p.count as usize;
+    let k = p.interests_per_user as usize;
+    let categories = s.feed.categories;
+    let activity_dist = if p.daily_activity > 0.0 && p.daily_activity < 1.0 {
+        let a = p.daily_activity * p.activity_concentration;
+        let b = (1.0 - p.daily_activity) * p.activity_concentration;
+        Some(
+            Beta::new(a, b)
+                .map_err(|e| Error::invalid("users.activity_concentration", p.activity_concentration, e.to_string()))?,
+        )
+    } else {
+        None
+    };
+    let propensity = Normal::new(0.0, p.purchase_propensity_sd)
+        .map_err(|e| Error::invalid("users.purchase_propensity_sd", p.purchase_propensity_sd, e.to_string()))?;
+    let weights: [f32; MAX_INTERESTS] = std::array::from_fn(|i| {
+        if i >= k {
+            0.0
+        } else if k == 1 {
+            1.0
+        } else if i == 0 {
+            p.primary_interest as f32
+        } else {
+            ((1.0 - p.primary_interest) / (k - 1) as f64) as f32
+        }
+    });
+
+    let mut users = Users {
+        interest_categories: vec![[NO_CATEGORY; MAX_INTERESTS]; n],
+        interest_weights: vec![weights; n],
+        activity: vec![0.0; n],
+        purchase_propensity: vec![0.0; n],
+    };
+    users
+        .interest_categories
+        .par_chunks_mut(USER_CHUNK)
+        .zip(users.activity.par_chunks_mut(USER_CHUNK))
+        .zip(users.purchase_propensity.par_chunks_mut(USER_CHUNK))
+        .enumerate()
+        .for_each(|(chunk, ((cats, act), prop))| {
+            let mut rng = stream(s.seed, tag::USERS, chunk as u64, 0);
+            for i in 0..cats.len() {
+                let mut chosen = [NO_CATEGORY; MAX_INTERESTS];
+                let mut have = 0;
+                while have < k {
+                    let c = rng.random_range(0..categories) as u8;
+                    if !chosen[..have].contains(&c) {
+                        chosen[have] = c;
+                        have += 1;
+                    }
+                }
+                cats[i] = chosen;
+                act[i] = match &activity_dist {
+                    Some(d) => d.sample(&mut rng) as f32,
+                    None => p.daily_activity as f32,
+                };
+                prop[i] = propensity.sample(&mut rng) as f32;
+            }
+        });
+    Ok(users)
+}
+
+fn index_categories(users: &Users, categories: u32) -> (Vec<u32>, Vec<u32>) {
+    let mut offsets = vec![0u32; categories as usize + 1];
+    for cats in &users.interest_categories {
+        for &c in cats.iter().filter(|&&c| c != NO_CATEGORY) {
+            offsets[c as usize + 1] += 1;
+        }
+    }
+    for k in 0..categories as usize {
+        offsets[k + 1] += offsets[k];
+    }
+    let mut fill = offsets.clone();
+    let mut list = vec![0u32; offsets[categories as usize] as usize];
+    for (u, cats) in users.interest_categories.iter().enumerate() {
+        for &c in cats.iter().filter(|&&c| c != NO_CATEGORY) {
+            list[fill[c as usize] as usize] = u as u32;
+            fill[c as usize] += 1;
+        }
+    }
+    (offsets, list)
+}
+
+fn generate_creators(s: &Scenario) -> Result<(Creators, Vec<Cohort>, Vec<u32>)> {
+    let total: usize = s.cohorts.iter().map(|c| c.creators as usize).sum();
+    let mut cr = Creators {
+        category: Vec::with_capacity(total),
+        cohort: Vec::with_capacity(total),
+        quality_mean: Vec::with_capacity(total),
+        quality_sd: Vec::with_capacity(total),
+        posts_per_day: Vec::with_capacity(total),
+        price_fen: Vec::with_capacity(total),
+        product_share: Vec::with_capacity(total),
+        trust: Vec::with_capacity(total),
+    };
+    let mut cohorts = Vec::with_capacity(s.cohorts.len());
+    let mut followers = Vec::with_capacity(total);
+    if s.cohorts.len() > usize::from(u16::MAX) {
+        return Err(Error::invalid("cohorts", s.cohorts.len(), "at most 65535 cohorts"));
+    }
+    for (ci, c) in s.cohorts.iter().enumerate() {
+        cohorts.push(Cohort {
+            name: c.name.clone(),
+            archetype: c.archetype,
+            first_creator: cr.category.len() as u32,
+            creators: c.creators,
+        });
+        let spread = Normal::new(0.0, c.quality.creator_sd).map_err(|e| {
+            Error::invalid(
+                format!("cohorts[{ci}].quality.creator_sd"),
+                c.quality.creator_sd,
+                e.to_string(),
+            )
+        })?;
+        let (lo, hi) = (f64::from(c.followers.min) + 1.0, f64::from(c.followers.max) + 1.0);
+        for _ in 0..c.creators {
+            let id = cr.category.len() as u64;
+            let mut rng = stream(s.seed, tag::CREATORS, id, 0);
+            cr.category.push(rng.random_range(0..s.feed.categories) as u8);
+            cr.cohort.push(ci as u16);
+            let f = (lo.ln() + rng.random::<f64>() * (hi.ln() - lo.ln())).exp() - 1.0;
+            followers.push((f.round() as u32).clamp(c.followers.min, c.followers.max));
+            cr.quality_mean.push((c.quality.mean + spread.sample(&mut rng)) as f32);
+            cr.quality_sd.push(c.quality.sd as f32);
+            cr.posts_per_day.push(c.posts_per_day as f32);
+            let (price, share) = c.product.map_or((0, 0.0), |p| {
+                ((p.price_yuan * 100.0).round().max(1.0) as u32, p.share_of_posts)
+            });
+            cr.price_fen.push(price);
+            cr.product_share.push(share as f32);
+            cr.trust.push(c.trust as f32);
+        }
+    }
+    Ok((cr, cohorts, followers))
+}
+
+/// Draws creator `c`'s fans: returns (iron fans, other fans), each sorted.
+#[allow(clippy::too_many_arguments)]
+fn draw_fans(
+    seed: u64,
+    c: u32,
+    followers: u32,
+    iron_fan_ratio: f64,
+    verticality: f64,
+    interested: &[u32],
+    population: u64,
+    is_interested: impl Fn(u32) -> bool,
+) -> (Vec<u32>, Vec<u32>) {
+    let f = followers as u64;
+    let l = interested.len() as u64;
+    let complement = population - l;
+    let mut n_vert = ((f as f64 * verticality).round() as u64).min(l);
+    let n_other = (f - n_vert).min(complement);
+    if n_vert + n_other < f {
+        n_vert = (f - n_other).min(l);
+    }
+
+    let mut picks: Vec<u32> = Vec::with_capacity((n_vert + n_other) as usize);
+    let vert = Permutation::new(l.max(1), key(seed, tag::FANS, c.into(), 0));
+    picks.extend((0..n_vert).map(|i| interested[vert.at(i) as usize]));
+    let all = Permutation::new(population, key(seed, tag::FANS, c.into(), 1));
+    let mut i = 0;
+    while (picks.len() as u64) < n_vert + n_other && i < population {
+        let u = all.at(i) as u32;
+        i += 1;
+        if !is_interested(u) {
+            picks.push(u);
+        }
+    }
+
+    // Iron fans: the first vertical picks, then the first others.
+    let total = picks.len();
+    let n_iron = ((total as f64 * iron_fan_ratio).round() as usize).min(total);
+    let mut iron: Vec<u32> = picks[..n_iron].to_vec();
+    let mut other: Vec<u32> = picks[n_iron..].to_vec();
+    iron.sort_unstable();
+    other.sort_unstable();
+    (iron, other)
+}

@@ -1,0 +1,81 @@
+//! The follow graph, creator → fans, in compressed sparse rows.
+
+use crate::response::Relation;
+
+/// Creator → fans in compressed sparse rows.
+///
+/// Creator `c`'s row is `offsets[c]..offsets[c + 1]` of the edge arrays. The
+/// row holds its iron fans first (`offsets[c]..iron_end[c]`), then its other
+/// fans (`iron_end[c]..offsets[c + 1]`); each section is sorted by user id,
+/// so a membership test is a binary search. Per edge: the fan's user id and
+/// its verticality (the fan's interest in the creator's category).
+#[derive(Debug, Clone, Default)]
+pub struct FollowGraph {
+    pub(crate) offsets: Vec<u32>,
+    pub(crate) iron_end: Vec<u32>,
+    pub(crate) fans: Vec<u32>,
+    pub(crate) verticality: Vec<f32>,
+}
+
+impl FollowGraph {
+    /// Number of follow edges. O(1).
+    pub fn edges(&self) -> usize {
+        self.fans.len()
+    }
+
+    /// Number of creators (rows). O(1).
+    pub fn creators(&self) -> usize {
+        self.iron_end.len()
+    }
+
+    /// Creator `c`'s followers. O(1).
+    pub fn followers(&self, c: u32) -> u32 {
+        self.offsets[c as usize + 1] - self.offsets[c as usize]
+    }
+
+    /// Creator `c`'s iron fans. O(1).
+    pub fn iron_fans(&self, c: u32) -> u32 {
+        self.iron_end[c as usize] - self.offsets[c as usize]
+    }
+
+    /// Creator `c`'s iron fans, ascending user ids. O(1).
+    pub fn iron_fans_of(&self, c: u32) -> &[u32] {
+        &self.fans[self.offsets[c as usize] as usize..self.iron_end[c as usize] as usize]
+    }
+
+    /// Creator `c`'s fans who are not iron fans, ascending user ids. O(1).
+    pub fn other_fans_of(&self, c: u32) -> &[u32] {
+        &self.fans[self.iron_end[c as usize] as usize..self.offsets[c as usize + 1] as usize]
+    }
+
+    /// The edge index range of creator `c`'s iron fans and other fans.
+    #[inline]
+    pub(crate) fn sections(&self, c: u32) -> (std::ops::Range<u32>, std::ops::Range<u32>) {
+        let (start, iron, end) = (
+            self.offsets[c as usize],
+            self.iron_end[c as usize],
+            self.offsets[c as usize + 1],
+        );
+        (start..iron, iron..end)
+    }
+
+    /// How user `u` stands to creator `c`, and the edge index if a fan.
+    /// Two binary searches: O(log followers).
+    #[inline]
+    pub fn relation(&self, c: u32, u: u32) -> (Relation, Option<u32>) {
+        let (iron, other) = self.sections(c);
+        if let Ok(k) = self.fans[iron.start as usize..iron.end as usize].binary_search(&u) {
+            return (Relation::IronFan, Some(iron.start + k as u32));
+        }
+        if let Ok(k) = self.fans[other.start as usize..other.end as usize].binary_search(&u) {
+            return (Relation::Fan, Some(other.start + k as u32));
+        }
+        (Relation::Stranger, None)
+    }
+
+    /// Verticality of edge `e`.
+    #[inline]
+    pub(crate) fn verticality(&self, e: u32) -> f32 {
+        self.verticality[e as usize]
+    }
+}

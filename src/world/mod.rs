@@ -1,0 +1,176 @@
+//! The population: users, creators and the follow graph between them.
+//!
+//! All three are structures of arrays indexed by `u32` ids, with no heap
+//! allocation per user, creator or edge. A [`World`] is generated from a
+//! [`Scenario`](crate::Scenario) and a seed by [`World::generate`], and is
+//! immutable during a run, so one world serves any number of runs under
+//! different policies.
+
+mod generate;
+mod graph;
+
+pub use graph::FollowGraph;
+
+use serde::Serialize;
+
+use crate::response::Relation;
+use crate::scenario::{Archetype, MAX_INTERESTS};
+
+/// Marks an unused interest slot.
+pub(crate) const NO_CATEGORY: u8 = u8::MAX;
+
+/// Users as a structure of arrays; user `u` is index `u` of every array.
+#[derive(Debug, Clone)]
+pub struct Users {
+    /// Up to three interest categories per user ([`NO_CATEGORY`] pads).
+    pub(crate) interest_categories: Vec<[u8; MAX_INTERESTS]>,
+    /// The weights of those interests, in `[0, 1]`, summing to 1.
+    pub(crate) interest_weights: Vec<[f32; MAX_INTERESTS]>,
+    /// Probability of opening the app on a given day.
+    pub(crate) activity: Vec<f32>,
+    /// Purchase propensity on the logit scale.
+    pub(crate) purchase_propensity: Vec<f32>,
+}
+
+impl Users {
+    /// Number of users.
+    pub fn len(&self) -> usize {
+        self.activity.len()
+    }
+
+    /// Whether there are no users (never true for a generated world).
+    pub fn is_empty(&self) -> bool {
+        self.activity.is_empty()
+    }
+
+    /// User `u`'s interest in `category`, in `[0, 1]`. O(1).
+    #[inline]
+    pub fn interest(&self, u: u32, category: u8) -> f32 {
+        let c = &self.interest_categories[u as usize];
+        let w = &self.interest_weights[u as usize];
+        // Branch-free over the three slots (padding never equals a category).
+        f32::from(u8::from(c[0] == category)) * w[0]
+            + f32::from(u8::from(c[1] == category)) * w[1]
+            + f32::from(u8::from(c[2] == category)) * w[2]
+    }
+
+    /// Whether user `u` has any interest in `category`. O(1).
+    #[inline]
+    pub fn is_interested(&self, u: u32, category: u8) -> bool {
+        let c = &self.interest_categories[u as usize];
+        (c[0] == category) | (c[1] == category) | (c[2] == category)
+    }
+
+    /// User `u`'s daily activity probability.
+    pub fn activity(&self, u: u32) -> f32 {
+        self.activity[u as usize]
+    }
+}
+
+/// Creators as a structure of arrays; creator `c` is index `c` of every array.
+#[derive(Debug, Clone)]
+pub struct Creators {
+    pub(crate) category: Vec<u8>,
+    pub(crate) cohort: Vec<u16>,
+    pub(crate) quality_mean: Vec<f32>,
+    pub(crate) quality_sd: Vec<f32>,
+    pub(crate) posts_per_day: Vec<f32>,
+    /// Product price in fen (0.01 yuan); 0 when the creator sells nothing.
+    pub(crate) price_fen: Vec<u32>,
+    pub(crate) product_share: Vec<f32>,
+    pub(crate) trust: Vec<f32>,
+}
+
+impl Creators {
+    /// Number of creators.
+    pub fn len(&self) -> usize {
+        self.category.len()
+    }
+
+    /// Whether there are no creators.
+    pub fn is_empty(&self) -> bool {
+        self.category.is_empty()
+    }
+
+    /// Creator `c`'s content category.
+    pub fn category(&self, c: u32) -> u8 {
+        self.category[c as usize]
+    }
+
+    /// Creator `c`'s cohort index (into [`World::cohorts`]).
+    pub fn cohort(&self, c: u32) -> u16 {
+        self.cohort[c as usize]
+    }
+}
+
+/// A cohort as the world records it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Cohort {
+    /// The cohort's name.
+    pub name: String,
+    /// Its archetype.
+    pub archetype: Archetype,
+    /// Its creators are the ids `first_creator..first_creator + creators`.
+    pub first_creator: u32,
+    /// Number of creators.
+    pub creators: u32,
+}
+
+/// A generated population. Read-only during runs.
+#[derive(Debug, Clone)]
+pub struct World {
+    pub(crate) seed: u64,
+    pub(crate) categories: u32,
+    pub(crate) users: Users,
+    pub(crate) creators: Creators,
+    pub(crate) graph: FollowGraph,
+    pub(crate) cohorts: Vec<Cohort>,
+    /// Users interested in each category: CSR, `category_offsets[k]..[k+1]`.
+    pub(crate) category_offsets: Vec<u32>,
+    pub(crate) category_users: Vec<u32>,
+}
+
+impl World {
+    /// The seed the world was generated from.
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+
+    /// The users.
+    pub fn users(&self) -> &Users {
+        &self.users
+    }
+
+    /// The creators.
+    pub fn creators(&self) -> &Creators {
+        &self.creators
+    }
+
+    /// The follow graph.
+    pub fn graph(&self) -> &FollowGraph {
+        &self.graph
+    }
+
+    /// The cohorts, in scenario order.
+    pub fn cohorts(&self) -> &[Cohort] {
+        &self.cohorts
+    }
+
+    /// Number of content categories.
+    pub fn categories(&self) -> u32 {
+        self.categories
+    }
+
+    /// Users interested in `category`, ascending. O(1).
+    pub fn users_interested_in(&self, category: u8) -> &[u32] {
+        let k = category as usize;
+        &self.category_users[self.category_offsets[k] as usize..self.category_offsets[k + 1] as usize]
+    }
+
+    /// How user `u` stands to creator `c`, and the follow edge if any.
+    /// O(log followers).
+    #[inline]
+    pub fn relation(&self, c: u32, u: u32) -> (Relation, Option<u32>) {
+        self.graph.relation(c, u)
+    }
+}
