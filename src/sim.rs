@@ -85,6 +85,51 @@ struct Offer {
     user: u32,
     edge: u32,
     relation: Relation,
+    /// Response events, as `outcome::*` bits, once drawn.
+    outcome: u8,
+}
+
+/// Bits of [`Offer::outcome`].
+mod outcome {
+    pub const WATCH: u8 = 1;
+    pub const LIKE: u8 = 2;
+    pub const COMMENT: u8 = 4;
+    pub const SHARE: u8 = 8;
+    pub const FOLLOW: u8 = 16;
+    pub const CLICK: u8 = 32;
+    pub const ORDER: u8 = 64;
+    pub const REPURCHASE: u8 = 128;
+}
+
+/// One impression, as [`Simulation::trace`] records it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct ImpressionRecord {
+    /// The slot in which it happened.
+    pub slot: u32,
+    /// The post.
+    pub post: u32,
+    /// The viewer.
+    pub user: u32,
+    /// The index of the post's stage that made the offer.
+    pub stage: u8,
+    /// The viewer's relation to the creator.
+    pub relation: Relation,
+    /// Watched through.
+    pub watched: bool,
+    /// Liked.
+    pub liked: bool,
+    /// Commented.
+    pub commented: bool,
+    /// Shared.
+    pub shared: bool,
+    /// Followed the creator.
+    pub followed: bool,
+    /// Clicked the product.
+    pub clicked: bool,
+    /// Ordered.
+    pub ordered: bool,
+    /// The order was a repurchase.
+    pub repurchased: bool,
 }
 
 /// One planned step of a public walk.
@@ -226,6 +271,28 @@ impl<'w> Simulation<'w> {
     /// over each post's impressions; memory O(users / 8 × cohorts) for reach
     /// plus the live posts' offers.
     pub fn run(&self, policy: &dyn PushPolicy, model: &dyn ResponseModel) -> Result<Report> {
+        self.execute(policy, model, None)
+    }
+
+    /// Like [`run`](Self::run), and also returns every impression with its
+    /// outcome, in slot order and, within a slot, in post order. Meant for
+    /// checks and small worlds: it holds one record per impression.
+    pub fn trace(
+        &self,
+        policy: &dyn PushPolicy,
+        model: &dyn ResponseModel,
+    ) -> Result<(Report, Vec<ImpressionRecord>)> {
+        let mut log = Vec::new();
+        let report = self.execute(policy, model, Some(&mut log))?;
+        Ok((report, log))
+    }
+
+    fn execute(
+        &self,
+        policy: &dyn PushPolicy,
+        model: &dyn ResponseModel,
+        mut log: Option<&mut Vec<ImpressionRecord>>,
+    ) -> Result<Report> {
         let stages = policy.stages();
         validate_stages(&stages)?;
         let world = self.world;
@@ -264,6 +331,25 @@ impl<'w> Simulation<'w> {
                 .for_each(|lp| self.respond(lp, model, &buyers, &reach, &cohort_reach));
             // 5. Gate.
             for lp in &mut live {
+                if let Some(log) = log.as_deref_mut() {
+                    let post = lp.post;
+                    let stage = lp.stage as u8;
+                    log.extend(lp.offers.iter().map(|o| ImpressionRecord {
+                        slot,
+                        post,
+                        user: o.user,
+                        stage,
+                        relation: o.relation,
+                        watched: o.outcome & outcome::WATCH != 0,
+                        liked: o.outcome & outcome::LIKE != 0,
+                        commented: o.outcome & outcome::COMMENT != 0,
+                        shared: o.outcome & outcome::SHARE != 0,
+                        followed: o.outcome & outcome::FOLLOW != 0,
+                        clicked: o.outcome & outcome::CLICK != 0,
+                        ordered: o.outcome & outcome::ORDER != 0,
+                        repurchased: o.outcome & outcome::REPURCHASE != 0,
+                    }));
+                }
                 let t = lp.stage_tally;
                 lp.so_far.add(&t);
                 lp.stage_impressions.push(t.impressions);
@@ -360,6 +446,7 @@ impl<'w> Simulation<'w> {
                                 user: u,
                                 edge: e,
                                 relation,
+                                outcome: 0,
                             });
                         }
                     }
@@ -376,6 +463,7 @@ impl<'w> Simulation<'w> {
                                 user: u,
                                 edge: e,
                                 relation,
+                                outcome: 0,
                             });
                         }
                     }
@@ -489,6 +577,7 @@ impl<'w> Simulation<'w> {
                     user: u,
                     edge: edge.unwrap_or(NO_EDGE),
                     relation,
+                    outcome: 0,
                 });
             });
             for d in &plan {
@@ -521,7 +610,7 @@ impl<'w> Simulation<'w> {
         let seed = self.seed;
         let parts: Vec<(Tally, Vec<u64>)> = lp
             .offers
-            .par_chunks(RESPONSE_CHUNK)
+            .par_chunks_mut(RESPONSE_CHUNK)
             .map(|chunk| {
                 let mut t = Tally::default();
                 let mut new_buyers = Vec::new();
@@ -545,34 +634,40 @@ impl<'w> Simulation<'w> {
                     reach.insert(o.user);
                     cohort.insert(o.user);
                     let mut rng = stream(seed, tag::RESPONSE, post.id.into(), o.user.into());
-                    if rng.random::<f64>() >= p.watch {
+                    let mut draw = |p: f64, bit: u8| -> bool {
+                        let hit = rng.random::<f64>() < p;
+                        if hit {
+                            o.outcome |= bit;
+                        }
+                        hit
+                    };
+                    if !draw(p.watch, outcome::WATCH) {
                         continue;
                     }
                     t.watches += 1;
-                    t.likes += u64::from(rng.random::<f64>() < p.like);
-                    t.comments += u64::from(rng.random::<f64>() < p.comment);
-                    t.shares += u64::from(rng.random::<f64>() < p.share);
+                    t.likes += u64::from(draw(p.like, outcome::LIKE));
+                    t.comments += u64::from(draw(p.comment, outcome::COMMENT));
+                    t.shares += u64::from(draw(p.share, outcome::SHARE));
                     if o.relation == Relation::Stranger {
-                        t.follows += u64::from(rng.random::<f64>() < p.follow);
+                        t.follows += u64::from(draw(p.follow, outcome::FOLLOW));
                     }
-                    if post.price_fen == 0 || rng.random::<f64>() >= p.click {
+                    if post.price_fen == 0 || !draw(p.click, outcome::CLICK) {
                         continue;
                     }
                     t.clicks += 1;
                     let key = buyer_key(post.creator, o.user);
                     ctx.bought_before = buyers.contains(&key);
-                    let p_order = if ctx.bought_before {
-                        model.probabilities(&ctx).order
-                    } else {
-                        p.order
-                    };
-                    if rng.random::<f64>() < p_order {
+                    let p_order = if ctx.bought_before { model.probabilities(&ctx).order } else { p.order };
+                    if draw(p_order, outcome::ORDER) {
                         t.orders += 1;
                         t.gmv_fen += u64::from(post.price_fen);
                         if o.relation != Relation::Stranger {
                             t.fan_gmv_fen += u64::from(post.price_fen);
                         }
-                        t.repurchases += u64::from(ctx.bought_before);
+                        if ctx.bought_before {
+                            t.repurchases += 1;
+                            o.outcome |= outcome::REPURCHASE;
+                        }
                         new_buyers.push(key);
                     }
                 }

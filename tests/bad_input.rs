@@ -1,0 +1,1221 @@
+//! Bad input is refused, never accepted and never a panic.
+//!
+//! Every validation rule of a scenario (and of the run-time API: policies
+//! handed to `Simulation::run`, posts handed to `Simulation::with_posts`) is
+//! exercised here with a value it must refuse. For `Error::Invalid` the test
+//! checks the exact field path and that the message shows the refused value;
+//! for TOML-level errors (unknown keys, wrong types, integers that do not fit)
+//! it checks for `Error::Toml` and that the message names the key.
+//!
+//! Scenarios are built from a small valid base, mutated either as TOML text or
+//! as a `Scenario` value. Every struct mutation is also written back to TOML
+//! and parsed again, so each rule is checked both through `validate()` and
+//! through `from_toml_str` (this is how NaN and infinities are tested through
+//! TOML too, besides the hand-written `nan`/`inf` cases). Only the tests at the
+//! end build a `World`, once, shared through a `OnceLock`.
+
+use std::sync::OnceLock;
+
+use feedsim::content::Post;
+use feedsim::metrics::Tally;
+use feedsim::policy::{
+    Audience, Decision, FanStage, Gate, IronFanFirst, Pool, PublicPoolLadder, PushPolicy, Stage,
+};
+use feedsim::response::{ConstantModel, LogisticModel, ResponseSpec};
+use feedsim::scenario::{MAX_PRICE_YUAN, ProductParams};
+use feedsim::{Error, Result, Scenario, Simulation, World};
+
+/// A small valid scenario: 3,000 users, two small cohorts, default response
+/// model and policies.
+const BASE: &str = r#"
+name = "bad-input-base"
+seed = 11
+
+[feed]
+days = 1
+slots_per_day = 4
+categories = 5
+interest_targeting = 0.5
+
+[users]
+count = 3000
+interests_per_user = 2
+primary_interest = 0.7
+daily_activity = 0.6
+activity_concentration = 4.0
+purchase_propensity_sd = 1.0
+
+[[cohorts]]
+name = "small"
+archetype = "waist"
+creators = 3
+followers = { min = 10, max = 200 }
+iron_fan_ratio = 0.2
+verticality = 0.8
+posts_per_day = 1.0
+quality = { mean = 0.1, sd = 1.0, creator_sd = 0.3 }
+trust = 0.5
+product = { price_yuan = 50.0, share_of_posts = 0.5 }
+
+[[cohorts]]
+name = "tiny"
+archetype = "newcomer"
+creators = 2
+followers = { min = 0, max = 50 }
+iron_fan_ratio = 0.5
+verticality = 0.5
+posts_per_day = 0.5
+"#;
+
+/// A full `[iron_fan_first]` table (every key it requires), to append to
+/// `BASE` after edits.
+const IRON_FAN_FIRST: &str = r#"
+[iron_fan_first]
+max_public_boost = 3.0
+iron_fans = { gate = { threshold = 2.5, watch_through = 1.5, like = 10.0, min_impressions = 20 } }
+other_fans = { gate = { threshold = 1.4, watch_through = 1.5, like = 10.0, over = "so_far" } }
+"#;
+
+/// A full constant-model `[response]` table.
+const CONSTANT_RESPONSE: &str = r#"
+[response]
+model = "constant"
+stranger = { watch = 0.45, like = 0.07, comment = 0.013, share = 0.004, follow = 0.006, click = 0.04, order = 0.04 }
+fan = { watch = 0.69, like = 0.10, comment = 0.02, share = 0.006, follow = 0.0, click = 0.09, order = 0.06 }
+iron_fan = { watch = 0.86, like = 0.26, comment = 0.09, share = 0.02, follow = 0.0, click = 0.21, order = 0.10 }
+"#;
+
+fn base() -> Scenario {
+    Scenario::from_toml_str(BASE).expect("the base scenario is valid")
+}
+
+/// `BASE` with the one occurrence of `old` replaced by `new`.
+#[track_caller]
+fn edit(old: &str, new: &str) -> String {
+    edit_in(BASE, old, new)
+}
+
+#[track_caller]
+fn edit_in(text: &str, old: &str, new: &str) -> String {
+    assert_eq!(text.matches(old).count(), 1, "{old:?} must occur exactly once");
+    text.replacen(old, new, 1)
+}
+
+/// `BASE` with `extra` appended (new tables go at the end).
+fn append(extra: &str) -> String {
+    format!("{BASE}\n{extra}\n")
+}
+
+/// Asserts an `Error::Invalid` naming `field` whose message shows `value`.
+#[track_caller]
+fn assert_invalid<T>(result: Result<T>, field: &str, value: &str) {
+    let Err(err) = result else {
+        panic!("accepted bad input: expected {field} = {value} to be refused");
+    };
+    assert!(matches!(err, Error::Invalid { .. }), "not Error::Invalid: {err:?}");
+    assert_eq!(err.field(), Some(field), "wrong field in: {err}");
+    let msg = err.to_string();
+    let prefix = format!("invalid {field} = {value}: ");
+    assert!(msg.starts_with(&prefix), "{msg:?} does not start with {prefix:?}");
+}
+
+/// Asserts that TOML `text` is refused with `Error::Invalid` on `field`.
+#[track_caller]
+fn refuse_text(text: &str, field: &str, value: &str) {
+    assert_invalid(Scenario::from_toml_str(text), field, value);
+}
+
+/// Mutates the base scenario and asserts that both `validate()` and a round
+/// trip through TOML text refuse it, naming `field` and showing `value`.
+#[track_caller]
+fn refuse(mutate: impl FnOnce(&mut Scenario), field: &str, value: &str) {
+    let mut s = base();
+    mutate(&mut s);
+    assert_invalid(s.validate(), field, value);
+    let text = s
+        .to_toml_string()
+        .unwrap_or_else(|e| panic!("an invalid scenario could not be written as TOML: {e}"));
+    assert_invalid(Scenario::from_toml_str(&text), field, value);
+}
+
+/// Asserts an `Error::Toml` whose message contains every string of `needles`
+/// (the key, and the refused value where there is one).
+#[track_caller]
+fn refuse_toml(text: &str, needles: &[&str]) {
+    let Err(err) = Scenario::from_toml_str(text) else {
+        panic!("accepted bad TOML, expected an error mentioning {needles:?}");
+    };
+    assert!(matches!(err, Error::Toml(_)), "not Error::Toml: {err:?}");
+    assert_eq!(err.field(), None);
+    let msg = err.to_string();
+    for n in needles {
+        assert!(msg.contains(n), "{msg:?} does not mention {n:?}");
+    }
+}
+
+#[test]
+fn base_scenario_is_valid() {
+    let s = base();
+    s.validate().unwrap();
+    assert_eq!(s.users.count, 3000);
+    assert_eq!(s.cohorts.len(), 2);
+    // The appended tables are valid on their own, so the TOML tests below
+    // fail only because of their one edit.
+    Scenario::from_toml_str(&append(IRON_FAN_FIRST)).unwrap();
+    Scenario::from_toml_str(&append(CONSTANT_RESPONSE)).unwrap();
+}
+
+// ---------------------------------------------------------------------------
+// TOML level: unknown keys.
+
+#[test]
+fn unknown_key_at_top_level() {
+    refuse_toml(&edit("seed = 11\n", "seed = 11\ncolour = \"blue\"\n"), &["colour"]);
+}
+
+#[test]
+fn unknown_key_in_feed() {
+    refuse_toml(&edit("[feed]\n", "[feed]\nhours_per_slot = 3\n"), &["hours_per_slot"]);
+}
+
+#[test]
+fn unknown_key_in_users() {
+    refuse_toml(&edit("[users]\n", "[users]\nbots = 10\n"), &["bots"]);
+}
+
+#[test]
+fn unknown_key_in_cohort() {
+    refuse_toml(
+        &edit("name = \"tiny\"\n", "name = \"tiny\"\nad_budget = 5\n"),
+        &["ad_budget"],
+    );
+}
+
+#[test]
+fn unknown_key_in_cohort_subtables() {
+    refuse_toml(
+        &edit("max = 200 }", "max = 200, median = 50 }"),
+        &["median"],
+    );
+    refuse_toml(
+        &edit("creator_sd = 0.3 }", "creator_sd = 0.3, skew = 1.0 }"),
+        &["skew"],
+    );
+    refuse_toml(
+        &edit("share_of_posts = 0.5 }", "share_of_posts = 0.5, stock = 3 }"),
+        &["stock"],
+    );
+}
+
+#[test]
+fn unknown_key_in_ladder_pool_and_gate() {
+    refuse_toml(
+        &append("[[public_pool_ladder.pools]]\nsize = 300\nttl_slots = 3\n"),
+        &["ttl_slots"],
+    );
+    refuse_toml(
+        &append("[[public_pool_ladder.pools]]\nsize = 300\ngate = { threshold = 1.0, dwell_time = 2.0 }\n"),
+        &["dwell_time"],
+    );
+}
+
+#[test]
+fn unknown_key_in_iron_fan_first_and_its_gate() {
+    refuse_toml(
+        &append(&edit_in(
+            IRON_FAN_FIRST,
+            "max_public_boost = 3.0\n",
+            "max_public_boost = 3.0\nmin_boost = 1.0\n",
+        )),
+        &["min_boost"],
+    );
+    refuse_toml(
+        &append(&edit_in(
+            IRON_FAN_FIRST,
+            "min_impressions = 20 }",
+            "min_impressions = 20, recency = 7 }",
+        )),
+        &["recency"],
+    );
+    refuse_toml(
+        &append(&edit_in(
+            IRON_FAN_FIRST,
+            "iron_fans = { gate",
+            "iron_fans = { cap = 10, gate",
+        )),
+        &["cap"],
+    );
+}
+
+#[test]
+fn unknown_key_in_logistic_response() {
+    refuse_toml(
+        &append("[response]\nmodel = \"logistic\"\nretention = 0.5\n"),
+        &["retention"],
+    );
+    // Without `model` (logistic is the default? no: the tag is required).
+    refuse_toml(
+        &append("[response]\nmodel = \"logistic\"\nwatch = { base = -1.0, novelty = 0.3 }\n"),
+        &["novelty"],
+    );
+}
+
+#[test]
+fn unknown_key_in_constant_response() {
+    refuse_toml(
+        &append(&format!("{CONSTANT_RESPONSE}bystander = {{ watch = 0.1 }}\n")),
+        &["bystander"],
+    );
+    refuse_toml(
+        &append(&edit_in(CONSTANT_RESPONSE, "order = 0.10 }", "order = 0.10, refund = 0.01 }")),
+        &["refund"],
+    );
+}
+
+#[test]
+fn unknown_response_model_and_enum_values() {
+    refuse_toml(&append("[response]\nmodel = \"neural\"\n"), &["neural"]);
+    refuse_toml(
+        &edit("archetype = \"waist\"", "archetype = \"influencer\""),
+        &["influencer"],
+    );
+    refuse_toml(
+        &append(&edit_in(IRON_FAN_FIRST, "over = \"so_far\"", "over = \"forever\"")),
+        &["forever"],
+    );
+}
+
+// ---------------------------------------------------------------------------
+// TOML level: wrong types, missing keys, integers that do not fit.
+
+#[test]
+fn wrong_types_name_the_key() {
+    refuse_toml(&edit("seed = 11", "seed = \"eleven\""), &["seed"]);
+    refuse_toml(&edit("days = 1", "days = 1.5"), &["days", "1.5"]);
+    refuse_toml(&edit("count = 3000", "count = true"), &["count"]);
+    refuse_toml(
+        &edit("iron_fan_ratio = 0.2", "iron_fan_ratio = \"high\""),
+        &["iron_fan_ratio", "high"],
+    );
+    refuse_toml(
+        &edit("followers = { min = 10, max = 200 }", "followers = 200"),
+        &["followers"],
+    );
+    refuse_toml(&edit("name = \"bad-input-base\"", "name = 5"), &["name"]);
+    refuse_toml(
+        &append("[[public_pool_ladder.pools]]\nsize = \"big\"\n"),
+        &["size", "big"],
+    );
+}
+
+#[test]
+fn wrong_types_inside_response_name_the_key() {
+    refuse_toml(
+        &append("[response]\nmodel = \"logistic\"\nwatch = { base = \"low\" }\n"),
+        &["base", "low"],
+    );
+    refuse_toml(
+        &append("[response]\nmodel = \"logistic\"\nprice_sensitivity = \"high\"\n"),
+        &["price_sensitivity", "high"],
+    );
+}
+
+#[test]
+fn missing_required_keys_are_named() {
+    refuse_toml(&edit("creators = 3\n", ""), &["creators"]);
+    refuse_toml(&edit("seed = 11\n", ""), &["seed"]);
+    refuse_toml(&edit("iron_fan_ratio = 0.5\n", ""), &["iron_fan_ratio"]);
+}
+
+#[test]
+fn negative_number_for_unsigned_fields() {
+    refuse_toml(&edit("count = 3000", "count = -5"), &["count", "-5"]);
+    refuse_toml(&edit("creators = 3", "creators = -1"), &["creators", "-1"]);
+    refuse_toml(&edit("seed = 11", "seed = -1"), &["seed", "-1"]);
+    refuse_toml(
+        &edit("followers = { min = 10,", "followers = { min = -10,"),
+        &["min", "-10"],
+    );
+}
+
+#[test]
+fn u32_overflow() {
+    refuse_toml(
+        &append("[[public_pool_ladder.pools]]\nsize = 5000000000\n"),
+        &["size", "5000000000"],
+    );
+    refuse_toml(&edit("count = 3000", "count = 5000000000"), &["count", "5000000000"]);
+    refuse_toml(
+        &edit("slots_per_day = 4", "slots_per_day = 4294967296"),
+        &["slots_per_day", "4294967296"],
+    );
+}
+
+// ---------------------------------------------------------------------------
+// [feed]
+
+#[test]
+fn days_zero() {
+    refuse(|s| s.feed.days = 0, "feed.days", "0");
+}
+
+#[test]
+fn slots_per_day_zero() {
+    refuse(|s| s.feed.slots_per_day = 0, "feed.slots_per_day", "0");
+}
+
+#[test]
+fn days_times_slots_too_many() {
+    refuse(
+        |s| {
+            s.feed.days = 1001;
+            s.feed.slots_per_day = 1000;
+        },
+        "feed.slots_per_day",
+        "1000",
+    );
+}
+
+#[test]
+fn days_times_slots_overflows_u32() {
+    refuse(
+        |s| {
+            s.feed.days = 100_000;
+            s.feed.slots_per_day = 100_000;
+        },
+        "feed.slots_per_day",
+        "100000",
+    );
+    refuse(
+        |s| {
+            s.feed.days = u32::MAX;
+            s.feed.slots_per_day = u32::MAX;
+        },
+        "feed.slots_per_day",
+        "4294967295",
+    );
+}
+
+#[test]
+fn categories_zero_and_256() {
+    refuse(|s| s.feed.categories = 0, "feed.categories", "0");
+    refuse(|s| s.feed.categories = 256, "feed.categories", "256");
+    refuse(|s| s.feed.categories = u32::MAX, "feed.categories", "4294967295");
+}
+
+#[test]
+fn interest_targeting_out_of_range() {
+    refuse(|s| s.feed.interest_targeting = 1.5, "feed.interest_targeting", "1.5");
+    refuse(|s| s.feed.interest_targeting = -0.1, "feed.interest_targeting", "-0.1");
+    refuse(|s| s.feed.interest_targeting = f64::NAN, "feed.interest_targeting", "NaN");
+}
+
+// ---------------------------------------------------------------------------
+// [users]
+
+#[test]
+fn empty_population() {
+    refuse(|s| s.users.count = 0, "users.count", "0");
+    refuse_text(&edit("count = 3000", "count = 0"), "users.count", "0");
+}
+
+#[test]
+fn population_at_u32_max() {
+    refuse(|s| s.users.count = u32::MAX, "users.count", "4294967295");
+}
+
+#[test]
+fn too_many_or_too_few_interests() {
+    refuse(|s| s.users.interests_per_user = 4, "users.interests_per_user", "4");
+    refuse(|s| s.users.interests_per_user = 0, "users.interests_per_user", "0");
+    // More interests than categories.
+    refuse(
+        |s| {
+            s.feed.categories = 2;
+            s.users.interests_per_user = 3;
+        },
+        "users.interests_per_user",
+        "3",
+    );
+}
+
+#[test]
+fn primary_interest_out_of_range() {
+    refuse(|s| s.users.primary_interest = 1.5, "users.primary_interest", "1.5");
+    refuse(|s| s.users.primary_interest = -0.2, "users.primary_interest", "-0.2");
+}
+
+#[test]
+fn daily_activity_out_of_range() {
+    refuse(|s| s.users.daily_activity = 1.2, "users.daily_activity", "1.2");
+    refuse(|s| s.users.daily_activity = -0.5, "users.daily_activity", "-0.5");
+    refuse(|s| s.users.daily_activity = f64::NAN, "users.daily_activity", "NaN");
+    refuse_text(
+        &edit("daily_activity = 0.6", "daily_activity = nan"),
+        "users.daily_activity",
+        "NaN",
+    );
+}
+
+#[test]
+fn activity_concentration_not_positive() {
+    refuse(|s| s.users.activity_concentration = 0.0, "users.activity_concentration", "0");
+    refuse(|s| s.users.activity_concentration = -4.0, "users.activity_concentration", "-4");
+    refuse(
+        |s| s.users.activity_concentration = f64::INFINITY,
+        "users.activity_concentration",
+        "inf",
+    );
+}
+
+#[test]
+fn purchase_propensity_sd_negative_or_nan() {
+    refuse(|s| s.users.purchase_propensity_sd = -1.0, "users.purchase_propensity_sd", "-1");
+    refuse(
+        |s| s.users.purchase_propensity_sd = f64::NAN,
+        "users.purchase_propensity_sd",
+        "NaN",
+    );
+}
+
+// ---------------------------------------------------------------------------
+// [[cohorts]]
+
+#[test]
+fn empty_cohorts_list() {
+    refuse(|s| s.cohorts.clear(), "cohorts", "[]");
+    // As text: an empty array of cohorts at the top level.
+    let text = BASE.split("[[cohorts]]").next().unwrap();
+    let text = edit_in(text, "seed = 11\n", "seed = 11\ncohorts = []\n");
+    refuse_text(&text, "cohorts", "[]");
+}
+
+#[test]
+fn empty_or_blank_cohort_name() {
+    refuse(|s| s.cohorts[0].name = String::new(), "cohorts[0].name", "\"\"");
+    refuse(|s| s.cohorts[1].name = "  ".into(), "cohorts[1].name", "\"  \"");
+}
+
+#[test]
+fn duplicate_cohort_names() {
+    refuse(|s| s.cohorts[1].name = "small".into(), "cohorts[1].name", "small");
+    refuse_text(&edit("name = \"tiny\"", "name = \"small\""), "cohorts[1].name", "small");
+}
+
+#[test]
+fn zero_creators() {
+    refuse(|s| s.cohorts[0].creators = 0, "cohorts[0].creators", "0");
+    refuse(|s| s.cohorts[1].creators = 0, "cohorts[1].creators", "0");
+}
+
+#[test]
+fn followers_min_above_max() {
+    refuse(
+        |s| s.cohorts[0].followers.min = 201,
+        "cohorts[0].followers.min",
+        "201",
+    );
+}
+
+#[test]
+fn followers_max_above_users() {
+    refuse(
+        |s| s.cohorts[1].followers.max = 3001,
+        "cohorts[1].followers.max",
+        "3001",
+    );
+    // followers.max equal to the population is fine.
+    let mut s = base();
+    s.cohorts[1].followers.max = 3000;
+    s.validate().unwrap();
+}
+
+#[test]
+fn iron_fans_above_fans() {
+    let mut s = base();
+    s.cohorts[0].iron_fan_ratio = 1.5;
+    let err = s.validate().unwrap_err();
+    assert!(err.to_string().contains("outnumber"), "{err}");
+    refuse(
+        |s| s.cohorts[0].iron_fan_ratio = 1.5,
+        "cohorts[0].iron_fan_ratio",
+        "1.5",
+    );
+    refuse(
+        |s| s.cohorts[0].iron_fan_ratio = f64::INFINITY,
+        "cohorts[0].iron_fan_ratio",
+        "inf",
+    );
+}
+
+#[test]
+fn iron_fan_ratio_negative_or_nan() {
+    refuse(
+        |s| s.cohorts[0].iron_fan_ratio = -0.1,
+        "cohorts[0].iron_fan_ratio",
+        "-0.1",
+    );
+    refuse(
+        |s| s.cohorts[0].iron_fan_ratio = f64::NAN,
+        "cohorts[0].iron_fan_ratio",
+        "NaN",
+    );
+    refuse_text(
+        &edit("iron_fan_ratio = 0.2", "iron_fan_ratio = nan"),
+        "cohorts[0].iron_fan_ratio",
+        "NaN",
+    );
+    refuse_text(
+        &edit("iron_fan_ratio = 0.5", "iron_fan_ratio = -nan"),
+        "cohorts[1].iron_fan_ratio",
+        "NaN",
+    );
+}
+
+#[test]
+fn verticality_out_of_range() {
+    refuse(|s| s.cohorts[1].verticality = 1.01, "cohorts[1].verticality", "1.01");
+    refuse(|s| s.cohorts[1].verticality = -1.0, "cohorts[1].verticality", "-1");
+    refuse(|s| s.cohorts[0].verticality = f64::NAN, "cohorts[0].verticality", "NaN");
+    refuse_text(
+        &edit("verticality = 0.8", "verticality = inf"),
+        "cohorts[0].verticality",
+        "inf",
+    );
+}
+
+#[test]
+fn posts_per_day_negative_nan_or_huge() {
+    refuse(|s| s.cohorts[0].posts_per_day = -1.0, "cohorts[0].posts_per_day", "-1");
+    refuse(|s| s.cohorts[0].posts_per_day = f64::NAN, "cohorts[0].posts_per_day", "NaN");
+    refuse(
+        |s| s.cohorts[0].posts_per_day = f64::INFINITY,
+        "cohorts[0].posts_per_day",
+        "inf",
+    );
+    refuse(|s| s.cohorts[1].posts_per_day = 1000.5, "cohorts[1].posts_per_day", "1000.5");
+    refuse_text(
+        &edit("posts_per_day = 0.5", "posts_per_day = nan"),
+        "cohorts[1].posts_per_day",
+        "NaN",
+    );
+}
+
+#[test]
+fn quality_not_finite_or_negative_spread() {
+    refuse(|s| s.cohorts[0].quality.mean = f64::NAN, "cohorts[0].quality.mean", "NaN");
+    refuse(
+        |s| s.cohorts[0].quality.mean = f64::NEG_INFINITY,
+        "cohorts[0].quality.mean",
+        "-inf",
+    );
+    refuse(|s| s.cohorts[0].quality.sd = -1.0, "cohorts[0].quality.sd", "-1");
+    refuse(
+        |s| s.cohorts[1].quality.creator_sd = f64::NAN,
+        "cohorts[1].quality.creator_sd",
+        "NaN",
+    );
+}
+
+#[test]
+fn trust_not_finite() {
+    refuse(|s| s.cohorts[0].trust = f64::INFINITY, "cohorts[0].trust", "inf");
+    refuse(|s| s.cohorts[1].trust = f64::NAN, "cohorts[1].trust", "NaN");
+}
+
+#[test]
+fn price_not_positive() {
+    refuse(
+        |s| s.cohorts[0].product.as_mut().unwrap().price_yuan = 0.0,
+        "cohorts[0].product.price_yuan",
+        "0",
+    );
+    refuse(
+        |s| s.cohorts[0].product.as_mut().unwrap().price_yuan = -5.0,
+        "cohorts[0].product.price_yuan",
+        "-5",
+    );
+    refuse(
+        |s| s.cohorts[0].product.as_mut().unwrap().price_yuan = f64::NAN,
+        "cohorts[0].product.price_yuan",
+        "NaN",
+    );
+    refuse(
+        |s| {
+            s.cohorts[1].product = Some(ProductParams {
+                price_yuan: -0.01,
+                share_of_posts: 0.5,
+            })
+        },
+        "cohorts[1].product.price_yuan",
+        "-0.01",
+    );
+}
+
+#[test]
+fn price_above_max() {
+    refuse(
+        |s| s.cohorts[0].product.as_mut().unwrap().price_yuan = MAX_PRICE_YUAN + 1.0,
+        "cohorts[0].product.price_yuan",
+        "10000001",
+    );
+    refuse(
+        |s| s.cohorts[0].product.as_mut().unwrap().price_yuan = f64::INFINITY,
+        "cohorts[0].product.price_yuan",
+        "inf",
+    );
+    // The maximum itself is accepted.
+    let mut s = base();
+    s.cohorts[0].product.as_mut().unwrap().price_yuan = MAX_PRICE_YUAN;
+    s.validate().unwrap();
+}
+
+#[test]
+fn share_of_posts_out_of_range() {
+    refuse(
+        |s| s.cohorts[0].product.as_mut().unwrap().share_of_posts = 2.0,
+        "cohorts[0].product.share_of_posts",
+        "2",
+    );
+    refuse(
+        |s| s.cohorts[0].product.as_mut().unwrap().share_of_posts = -0.1,
+        "cohorts[0].product.share_of_posts",
+        "-0.1",
+    );
+    refuse(
+        |s| s.cohorts[0].product.as_mut().unwrap().share_of_posts = f64::NAN,
+        "cohorts[0].product.share_of_posts",
+        "NaN",
+    );
+}
+
+#[test]
+fn total_creators_overflow_u32() {
+    // 2 × 2^31 = 2^32 creators; no followers, so no edge overflow first.
+    refuse(
+        |s| {
+            for c in &mut s.cohorts {
+                c.creators = 1 << 31;
+                c.followers.min = 0;
+                c.followers.max = 0;
+            }
+        },
+        "cohorts",
+        "4294967296",
+    );
+}
+
+#[test]
+fn follow_edges_overflow_u32() {
+    // 2 × 3,000,000,000 + 2 × 50 follow edges >= 2^32.
+    refuse(
+        |s| {
+            s.users.count = 4_000_000_000;
+            s.cohorts[0].creators = 2;
+            s.cohorts[0].followers.max = 3_000_000_000;
+        },
+        "cohorts",
+        "6000000100",
+    );
+    // Exactly u32::MAX edges is refused too ...
+    refuse(
+        |s| {
+            s.users.count = u32::MAX - 1;
+            s.cohorts.truncate(1);
+            s.cohorts[0].creators = 3;
+            s.cohorts[0].followers.max = u32::MAX / 3;
+        },
+        "cohorts",
+        "4294967295",
+    );
+    // ... one fewer is not (validation only: no world is built).
+    let mut s = base();
+    s.users.count = u32::MAX - 1;
+    s.cohorts.truncate(1);
+    s.cohorts[0].creators = 1;
+    s.cohorts[0].followers.max = u32::MAX - 1;
+    s.validate().unwrap();
+}
+
+#[test]
+fn too_many_expected_posts() {
+    refuse(
+        |s| {
+            s.cohorts[0].creators = 200_000_000;
+            s.cohorts[0].followers.min = 0;
+            s.cohorts[0].followers.max = 0;
+        },
+        "cohorts",
+        "200000001",
+    );
+}
+
+// ---------------------------------------------------------------------------
+// [response]
+
+fn logistic(s: &mut Scenario) -> &mut LogisticModel {
+    if !matches!(s.response, ResponseSpec::Logistic(_)) {
+        s.response = ResponseSpec::Logistic(LogisticModel::default());
+    }
+    match &mut s.response {
+        ResponseSpec::Logistic(m) => m,
+        ResponseSpec::Constant(_) => unreachable!(),
+    }
+}
+
+fn constant(s: &mut Scenario) -> &mut ConstantModel {
+    s.response = ResponseSpec::Constant(ConstantModel::default());
+    match &mut s.response {
+        ResponseSpec::Constant(m) => m,
+        ResponseSpec::Logistic(_) => unreachable!(),
+    }
+}
+
+#[test]
+fn logistic_coefficient_nan_or_infinite() {
+    refuse(|s| logistic(s).watch.base = f64::NAN, "response.watch.base", "NaN");
+    refuse(
+        |s| logistic(s).order.iron_fan = f64::INFINITY,
+        "response.order.iron_fan",
+        "inf",
+    );
+    refuse(|s| logistic(s).click.quality = f64::NAN, "response.click.quality", "NaN");
+    refuse_text(
+        &append("[response]\nmodel = \"logistic\"\nlike = { base = nan }\n"),
+        "response.like.base",
+        "NaN",
+    );
+}
+
+#[test]
+fn logistic_price_terms_out_of_range() {
+    refuse(
+        |s| logistic(s).price_sensitivity = -0.3,
+        "response.price_sensitivity",
+        "-0.3",
+    );
+    refuse(
+        |s| logistic(s).reference_price_yuan = 0.0,
+        "response.reference_price_yuan",
+        "0",
+    );
+    refuse(
+        |s| logistic(s).reference_price_yuan = -100.0,
+        "response.reference_price_yuan",
+        "-100",
+    );
+    refuse(|s| logistic(s).repeat_buyer = f64::NAN, "response.repeat_buyer", "NaN");
+}
+
+#[test]
+fn constant_model_probabilities_out_of_range() {
+    refuse(|s| constant(s).iron_fan.watch = 1.5, "response.iron_fan.watch", "1.5");
+    refuse(|s| constant(s).stranger.order = -0.1, "response.stranger.order", "-0.1");
+    refuse(|s| constant(s).fan.click = f64::NAN, "response.fan.click", "NaN");
+    refuse(|s| constant(s).stranger.follow = 2.0, "response.stranger.follow", "2");
+    refuse_text(
+        &append(&edit_in(CONSTANT_RESPONSE, "watch = 0.86", "watch = 1.2")),
+        "response.iron_fan.watch",
+        "1.2",
+    );
+    refuse_text(
+        &append(&edit_in(CONSTANT_RESPONSE, "like = 0.10", "like = nan")),
+        "response.fan.like",
+        "NaN",
+    );
+}
+
+// ---------------------------------------------------------------------------
+// [public_pool_ladder] and [iron_fan_first]
+
+#[test]
+fn empty_ladder_pools() {
+    refuse(
+        |s| s.public_pool_ladder.pools.clear(),
+        "public_pool_ladder.pools",
+        "[]",
+    );
+    refuse_text(
+        &append("[public_pool_ladder]\npools = []\n"),
+        "public_pool_ladder.pools",
+        "[]",
+    );
+}
+
+#[test]
+fn ladder_pool_of_size_zero() {
+    refuse(
+        |s| s.public_pool_ladder.pools[2].size = 0,
+        "public_pool_ladder.pools[2].size",
+        "0",
+    );
+    refuse_text(
+        &append("[[public_pool_ladder.pools]]\nsize = 0\n"),
+        "public_pool_ladder.pools[0].size",
+        "0",
+    );
+}
+
+#[test]
+fn ladder_gate_threshold_negative() {
+    refuse(
+        |s| s.public_pool_ladder.pools[1].gate.threshold = -1.0,
+        "public_pool_ladder.pools[1].gate.threshold",
+        "-1",
+    );
+    refuse(
+        |s| s.public_pool_ladder.pools[0].gate.like = f64::NAN,
+        "public_pool_ladder.pools[0].gate.like",
+        "NaN",
+    );
+    refuse(
+        |s| s.public_pool_ladder.pools[0].gate.follow = -0.5,
+        "public_pool_ladder.pools[0].gate.follow",
+        "-0.5",
+    );
+    refuse_text(
+        &append("[[public_pool_ladder.pools]]\nsize = 300\ngate = { threshold = -0.5 }\n"),
+        "public_pool_ladder.pools[0].gate.threshold",
+        "-0.5",
+    );
+}
+
+#[test]
+fn ladder_with_too_many_pools() {
+    refuse(
+        |s| s.public_pool_ladder.pools = vec![Pool { size: 10, gate: Gate::default() }; 17],
+        "public_pool_ladder.pools",
+        "17",
+    );
+}
+
+#[test]
+#[ignore = "library bug: a 15-pool ladder (valid for the ladder, at most 16) is refused as \
+            `iron_fan_first.public_pools`, a key the file does not contain"]
+fn ladder_of_15_pools_is_blamed_on_the_ladder() {
+    let mut s = base();
+    s.public_pool_ladder.pools = vec![Pool { size: 10, gate: Gate::default() }; 15];
+    // Whatever the verdict, it must not name a field the user never wrote.
+    if let Err(e) = s.validate() {
+        assert_eq!(e.field(), Some("public_pool_ladder.pools"), "{e}");
+    }
+}
+
+#[test]
+fn fan_stage_of_size_zero() {
+    refuse(
+        |s| s.iron_fan_first.iron_fans.size = Some(0),
+        "iron_fan_first.iron_fans.size",
+        "0",
+    );
+    refuse(
+        |s| s.iron_fan_first.other_fans.size = Some(0),
+        "iron_fan_first.other_fans.size",
+        "0",
+    );
+}
+
+#[test]
+fn fan_gate_threshold_negative() {
+    refuse(
+        |s| s.iron_fan_first.iron_fans.gate.threshold = -2.5,
+        "iron_fan_first.iron_fans.gate.threshold",
+        "-2.5",
+    );
+    refuse(
+        |s| s.iron_fan_first.other_fans.gate.watch_through = f64::NAN,
+        "iron_fan_first.other_fans.gate.watch_through",
+        "NaN",
+    );
+    refuse_text(
+        &append(&edit_in(IRON_FAN_FIRST, "threshold = 1.4", "threshold = -1.4")),
+        "iron_fan_first.other_fans.gate.threshold",
+        "-1.4",
+    );
+}
+
+#[test]
+fn max_public_boost_below_one() {
+    refuse(
+        |s| s.iron_fan_first.max_public_boost = 0.5,
+        "iron_fan_first.max_public_boost",
+        "0.5",
+    );
+    refuse(
+        |s| s.iron_fan_first.max_public_boost = f64::NAN,
+        "iron_fan_first.max_public_boost",
+        "NaN",
+    );
+    refuse(
+        |s| s.iron_fan_first.max_public_boost = f64::INFINITY,
+        "iron_fan_first.max_public_boost",
+        "inf",
+    );
+    refuse_text(
+        &append(&edit_in(IRON_FAN_FIRST, "max_public_boost = 3.0", "max_public_boost = 0.99")),
+        "iron_fan_first.max_public_boost",
+        "0.99",
+    );
+}
+
+#[test]
+fn iron_fan_first_public_pools_bad() {
+    refuse(
+        |s| s.iron_fan_first.public_pools = Some(Vec::new()),
+        "iron_fan_first.public_pools",
+        "[]",
+    );
+    refuse(
+        |s| {
+            s.iron_fan_first.public_pools = Some(vec![
+                Pool { size: 100, gate: Gate::default() },
+                Pool { size: 0, gate: Gate::default() },
+            ])
+        },
+        "iron_fan_first.public_pools[1].size",
+        "0",
+    );
+    refuse(
+        |s| {
+            let gate = Gate {
+                threshold: -3.0,
+                ..Gate::default()
+            };
+            s.iron_fan_first.public_pools = Some(vec![Pool { size: 100, gate }]);
+        },
+        "iron_fan_first.public_pools[0].gate.threshold",
+        "-3",
+    );
+    refuse(
+        |s| s.iron_fan_first.public_pools = Some(vec![Pool { size: 10, gate: Gate::default() }; 15]),
+        "iron_fan_first.public_pools",
+        "15",
+    );
+}
+
+// ---------------------------------------------------------------------------
+// Run time: World::generate, Simulation::with_posts, Simulation::run.
+// One small world, generated once.
+
+fn world() -> &'static World {
+    static WORLD: OnceLock<World> = OnceLock::new();
+    WORLD.get_or_init(|| World::generate(&base()).expect("the base world generates"))
+}
+
+fn post(creator: u32) -> Post {
+    Post {
+        id: 0,
+        creator,
+        slot: 0,
+        quality: 0.0,
+        category: 0,
+        price_fen: 0,
+    }
+}
+
+#[test]
+fn world_generation_refuses_invalid_scenarios() {
+    let mut s = base();
+    s.cohorts[1].iron_fan_ratio = 1.5;
+    assert_invalid(World::generate(&s), "cohorts[1].iron_fan_ratio", "1.5");
+    let mut s = base();
+    s.users.count = 0;
+    assert_invalid(World::generate(&s), "users.count", "0");
+}
+
+#[test]
+fn with_posts_refuses_missing_creator() {
+    let s = base();
+    let w = world();
+    let n = w.creators().len() as u32;
+    assert_eq!(n, 5);
+    assert_invalid(
+        Simulation::with_posts(&s, w, vec![post(0), post(n)]),
+        "posts[1].creator",
+        "5",
+    );
+    assert_invalid(
+        Simulation::with_posts(&s, w, vec![post(u32::MAX)]),
+        "posts[0].creator",
+        "4294967295",
+    );
+}
+
+#[test]
+fn with_posts_refuses_non_finite_quality() {
+    let s = base();
+    let w = world();
+    let nan = Post {
+        quality: f32::NAN,
+        ..post(1)
+    };
+    assert_invalid(Simulation::with_posts(&s, w, vec![nan]), "posts[0].quality", "NaN");
+    let inf = Post {
+        quality: f32::NEG_INFINITY,
+        ..post(1)
+    };
+    assert_invalid(
+        Simulation::with_posts(&s, w, vec![post(0), post(2), inf]),
+        "posts[2].quality",
+        "-inf",
+    );
+}
+
+#[test]
+fn with_posts_refuses_category_out_of_range() {
+    let s = base();
+    let bad = Post {
+        category: 5,
+        ..post(0)
+    };
+    assert_invalid(Simulation::with_posts(&s, world(), vec![bad]), "posts[0].category", "5");
+}
+
+#[test]
+fn with_posts_refuses_an_invalid_scenario() {
+    let mut s = base();
+    s.feed.interest_targeting = f64::NAN;
+    assert_invalid(
+        Simulation::with_posts(&s, world(), vec![post(0)]),
+        "feed.interest_targeting",
+        "NaN",
+    );
+}
+
+/// A policy with whatever stages and decision a test needs.
+struct Custom {
+    stages: Vec<Stage>,
+    multiplier: f64,
+}
+
+impl PushPolicy for Custom {
+    fn name(&self) -> &str {
+        "custom"
+    }
+
+    fn stages(&self) -> Vec<Stage> {
+        self.stages.clone()
+    }
+
+    fn decide(&self, _: &[Stage], _: usize, _: &Tally, _: &Tally) -> Decision {
+        Decision::Advance {
+            next_size_multiplier: self.multiplier,
+        }
+    }
+}
+
+fn public_stage(size: Option<u32>) -> Stage {
+    Stage {
+        audience: Audience::Public,
+        size,
+        gate: None,
+        boost_next: None,
+    }
+}
+
+#[test]
+fn run_refuses_invalid_policies() {
+    let s = base();
+    let sim = Simulation::with_posts(&s, world(), vec![post(0), post(3)]).unwrap();
+    let model = &s.response;
+
+    let empty = PublicPoolLadder { pools: Vec::new() };
+    assert_invalid(sim.run(&empty, model), "policy.stages", "0");
+
+    let mut ladder = PublicPoolLadder::default();
+    ladder.pools[1].size = 0;
+    assert_invalid(sim.run(&ladder, model), "policy.stages[1].size", "0");
+
+    let mut ladder = PublicPoolLadder::default();
+    ladder.pools[0].gate.threshold = -1.0;
+    assert_invalid(sim.run(&ladder, model), "policy.stages[0].gate.threshold", "-1");
+
+    let iff = IronFanFirst {
+        max_public_boost: 0.5,
+        ..IronFanFirst::default()
+    };
+    assert_invalid(sim.run(&iff, model), "policy.stages[1].boost_next", "0.5");
+
+    let iff = IronFanFirst {
+        other_fans: FanStage {
+            size: Some(0),
+            gate: Gate::default(),
+        },
+        ..IronFanFirst::default()
+    };
+    assert_invalid(sim.run(&iff, model), "policy.stages[1].size", "0");
+
+    let too_long = Custom {
+        stages: vec![public_stage(Some(10)); 17],
+        multiplier: 1.0,
+    };
+    assert_invalid(sim.run(&too_long, model), "policy.stages", "17");
+
+    let nan_boost = Custom {
+        stages: vec![
+            Stage {
+                boost_next: Some(f64::NAN),
+                ..public_stage(Some(10))
+            },
+            public_stage(None),
+        ],
+        multiplier: 1.0,
+    };
+    assert_invalid(sim.run(&nan_boost, model), "policy.stages[0].boost_next", "NaN");
+
+    let nan_decision = Custom {
+        stages: vec![public_stage(Some(10)), public_stage(Some(10))],
+        multiplier: f64::NAN,
+    };
+    assert_invalid(
+        sim.run(&nan_decision, model),
+        "policy.decide.next_size_multiplier",
+        "NaN",
+    );
+    let negative_decision = Custom {
+        multiplier: -2.0,
+        ..nan_decision
+    };
+    assert_invalid(
+        sim.run(&negative_decision, model),
+        "policy.decide.next_size_multiplier",
+        "-2",
+    );
+
+    // The same simulation still runs a valid policy.
+    let report = sim.run(&PublicPoolLadder::default(), model).unwrap();
+    assert_eq!(report.posts.len(), 2);
+}
+
+#[test]
+#[ignore = "library bug: Simulation::run does not validate the response model; a ConstantModel \
+            with watch = 1.5 (or NaN) is accepted"]
+fn run_refuses_an_invalid_response_model() {
+    let s = base();
+    let sim = Simulation::with_posts(&s, world(), vec![post(0)]).unwrap();
+    let mut m = ConstantModel::default();
+    m.stranger.watch = 1.5;
+    assert_invalid(
+        sim.run(&PublicPoolLadder::default(), &ResponseSpec::Constant(m)),
+        "response.stranger.watch",
+        "1.5",
+    );
+}
+
+#[test]
+#[ignore = "library bug: Simulation::with_posts accepts a post at slot u32::MAX and \
+            Simulation::run then panics on `slot += 1` (attempt to add with overflow)"]
+fn post_slot_at_u32_max_is_refused_or_runs() {
+    let s = base();
+    let late = Post {
+        slot: u32::MAX,
+        ..post(0)
+    };
+    match Simulation::with_posts(&s, world(), vec![late]) {
+        Err(e) => assert_eq!(e.field(), Some("posts[0].slot"), "{e}"),
+        Ok(sim) => {
+            // Accepted: the run must then finish (or refuse), not panic.
+            let _ = sim.run(&PublicPoolLadder::default(), &s.response);
+        }
+    }
+}

@@ -1,0 +1,53 @@
+//! Scenarios shared by the integration tests.
+
+#![allow(dead_code)]
+
+use feedsim::Scenario;
+
+/// A small version of the default world: same cohorts and policies, fewer
+/// users and creators, so a run takes well under a second.
+pub fn small_scenario() -> Scenario {
+    let mut s = Scenario::default_scenario();
+    s.name = "small".into();
+    s.users.count = 30_000;
+    for c in &mut s.cohorts {
+        c.creators = c.creators.div_ceil(10);
+        c.followers.max = c.followers.max.min(12_000);
+        c.followers.min = c.followers.min.min(c.followers.max / 2);
+    }
+    s.public_pool_ladder.pools.truncate(3);
+    s.validate().expect("small scenario is valid");
+    s
+}
+
+/// A scenario text with one cohort and a constant response model, for the
+/// closed-form checks. `{...}` parts are filled in by the caller.
+pub fn constant_scenario(users: u32, followers: u32, iron_fan_ratio: f64, creators: u32, posts_per_day: f64) -> Scenario {
+    let text = format!(
+        r#"
+        name = "closed form"
+        seed = 99
+        [feed]
+        days = 1
+        slots_per_day = 8
+        categories = 5
+        interest_targeting = 0.0
+        [users]
+        count = {users}
+        daily_activity = 1.0
+        [[cohorts]]
+        name = "flat"
+        creators = {creators}
+        followers = {{ min = {followers}, max = {followers} }}
+        iron_fan_ratio = {iron_fan_ratio}
+        verticality = 0.5
+        posts_per_day = {posts_per_day}
+        [response]
+        model = "constant"
+        stranger = {{ watch = 0.3, like = 0.0, comment = 0.0, share = 0.0, follow = 0.0, click = 0.0, order = 0.0 }}
+        fan      = {{ watch = 0.5, like = 0.0, comment = 0.0, share = 0.0, follow = 0.0, click = 0.0, order = 0.0 }}
+        iron_fan = {{ watch = 0.7, like = 0.0, comment = 0.0, share = 0.0, follow = 0.0, click = 0.0, order = 0.0 }}
+        "#
+    );
+    Scenario::from_toml_str(&text).expect("closed-form scenario is valid")
+}
