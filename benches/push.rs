@@ -13,8 +13,16 @@ fn one_day(c: &mut Criterion) {
     let iron = scenario.iron_fan_first();
     let mut group = c.benchmark_group("one_day_default");
     group.sample_size(10);
-    for (name, policy) in [("public_pool_ladder", &ladder as &dyn PushPolicy), ("iron_fan_first", &iron)] {
-        let impressions = sim.run(policy, &scenario.response).expect("run").platform.tally.impressions;
+    for (name, policy) in [
+        ("public_pool_ladder", &ladder as &dyn PushPolicy),
+        ("iron_fan_first", &iron),
+    ] {
+        let impressions = sim
+            .run(policy, &scenario.response)
+            .expect("run")
+            .platform
+            .tally
+            .impressions;
         group.throughput(Throughput::Elements(impressions));
         group.bench_function(name, |b| b.iter(|| sim.run(policy, &scenario.response).expect("run")));
     }

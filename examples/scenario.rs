@@ -51,7 +51,11 @@ fn run(file: &str, json: Option<&str>) -> Result<(), feedsim::Error> {
             path: out.to_string(),
             source,
         })?;
-        eprintln!("wrote {out}: both reports (policy order: {}, {})", ladder.name(), iron.name());
+        eprintln!(
+            "wrote {out}: both reports (policy order: {}, {})",
+            ladder.name(),
+            iron.name()
+        );
     }
     Ok(())
 }

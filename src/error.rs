@@ -103,6 +103,15 @@ pub(crate) mod check {
         }
     }
 
+    /// A number in `[lo, hi]` (so finite).
+    pub fn within(field: &str, v: f64, lo: f64, hi: f64) -> Result<()> {
+        if v.is_finite() && (lo..=hi).contains(&v) {
+            Ok(())
+        } else {
+            Err(Error::invalid(field, v, format!("must be a number in [{lo}, {hi}]")))
+        }
+    }
+
     /// An integer count `>= 1`.
     pub fn at_least_one(field: &str, v: u64) -> Result<()> {
         if v >= 1 {

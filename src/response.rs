@@ -120,6 +120,12 @@ pub trait ResponseModel: Send + Sync {
     fn name(&self) -> &str {
         "custom"
     }
+
+    /// Checks the model's parameters; the engine calls it before a run.
+    /// The default accepts everything.
+    fn validate(&self) -> Result<()> {
+        Ok(())
+    }
 }
 
 /// One event's logistic coefficients:
@@ -275,6 +281,10 @@ impl ResponseModel for LogisticModel {
         "logistic"
     }
 
+    fn validate(&self) -> Result<()> {
+        LogisticModel::validate(self, "response")
+    }
+
     #[inline]
     fn probabilities(&self, ctx: &ImpressionContext) -> Probabilities {
         let (click, order) = match ctx.price_yuan {
@@ -357,6 +367,10 @@ impl ResponseModel for ConstantModel {
         "constant"
     }
 
+    fn validate(&self) -> Result<()> {
+        ConstantModel::validate(self, "response")
+    }
+
     #[inline]
     fn probabilities(&self, ctx: &ImpressionContext) -> Probabilities {
         let mut p = match ctx.relation {
@@ -413,6 +427,10 @@ impl ResponseSpec {
 impl ResponseModel for ResponseSpec {
     fn name(&self) -> &str {
         ResponseSpec::name(self)
+    }
+
+    fn validate(&self) -> Result<()> {
+        ResponseSpec::validate(self)
     }
 
     #[inline]

@@ -2,8 +2,10 @@
 //!
 //! A [`Scenario`] is what a TOML file says, field by field; nothing is used
 //! before [`Scenario::validate`] has accepted it (generation and the engine
-//! call it for you). Unknown keys are refused, and every refused value is
-//! reported with its field path, such as `cohorts[1].iron_fan_ratio`.
+//! call it for you). Unknown keys, missing keys and wrong types are refused
+//! by the TOML parser, whose message names the key, line and column
+//! ([`Error::Toml`]); out-of-range values are refused by `validate` with
+//! their field path, such as `cohorts[1].iron_fan_ratio` ([`Error::Invalid`]).
 //!
 //! The format is documented field by field in `scenarios/README.md`; the
 //! embedded default is `scenarios/default.toml`.
@@ -13,7 +15,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result, check};
-use crate::policy::{IronFanFirst, PublicPoolLadder};
+use crate::policy::{IronFanFirst, MAX_STAGES, PublicPoolLadder};
 use crate::response::ResponseSpec;
 
 /// The most interest categories a user can hold.
@@ -326,6 +328,7 @@ impl Scenario {
             return Err(Error::invalid("cohorts", "[]", "needs at least one cohort"));
         }
         let mut creators: u64 = 0;
+        let mut names = std::collections::HashSet::new();
         for (i, c) in self.cohorts.iter().enumerate() {
             let field = |name: &str| format!("cohorts[{i}].{name}");
             if c.name.trim().is_empty() {
@@ -335,7 +338,7 @@ impl Scenario {
                     "must not be empty",
                 ));
             }
-            if self.cohorts[..i].iter().any(|o| o.name == c.name) {
+            if !names.insert(c.name.as_str()) {
                 return Err(Error::invalid(field("name"), &c.name, "is used by an earlier cohort"));
             }
             check::at_least_one(&field("creators"), c.creators.into())?;
@@ -371,10 +374,12 @@ impl Scenario {
                     "must be at most 1000",
                 ));
             }
-            check::finite(&field("quality.mean"), c.quality.mean)?;
-            check::non_negative(&field("quality.sd"), c.quality.sd)?;
-            check::non_negative(&field("quality.creator_sd"), c.quality.creator_sd)?;
-            check::finite(&field("trust"), c.trust)?;
+            // Quality and trust are standardized scores; the bound keeps them
+            // finite once stored as f32 and is far beyond any sensible value.
+            check::within(&field("quality.mean"), c.quality.mean, -100.0, 100.0)?;
+            check::within(&field("quality.sd"), c.quality.sd, 0.0, 100.0)?;
+            check::within(&field("quality.creator_sd"), c.quality.creator_sd, 0.0, 100.0)?;
+            check::within(&field("trust"), c.trust, -100.0, 100.0)?;
             if let Some(p) = &c.product {
                 check::positive(&field("product.price_yuan"), p.price_yuan)?;
                 if p.price_yuan > MAX_PRICE_YUAN {
@@ -410,8 +415,22 @@ impl Scenario {
         if posts > 1e8 {
             return Err(Error::invalid("cohorts", posts, "expects more than 100 million posts"));
         }
+        if self.cohorts.len() > usize::from(u16::MAX) {
+            return Err(Error::invalid("cohorts", self.cohorts.len(), "at most 65535 cohorts"));
+        }
         self.response.validate()?;
         self.public_pool_ladder.validate()?;
+        if self.iron_fan_first.public_pools.is_none() && self.public_pool_ladder.pools.len() + 2 > MAX_STAGES {
+            return Err(Error::invalid(
+                "public_pool_ladder.pools",
+                self.public_pool_ladder.pools.len(),
+                format!(
+                    "iron_fan_first reuses these pools after its two fan stages, so at most {} pools \
+                     (or give iron_fan_first.public_pools)",
+                    MAX_STAGES - 2
+                ),
+            ));
+        }
         self.iron_fan_first().validate()
     }
 }

@@ -216,6 +216,7 @@ impl<'w> Simulation<'w> {
     /// quality is not finite.
     pub fn with_posts(scenario: &Scenario, world: &'w World, mut posts: Vec<Post>) -> Result<Self> {
         scenario.validate()?;
+        let horizon = scenario.feed.days * scenario.feed.slots_per_day;
         for (i, p) in posts.iter().enumerate() {
             if p.creator as usize >= world.creators().len() {
                 return Err(Error::invalid(
@@ -236,6 +237,13 @@ impl<'w> Simulation<'w> {
                     format!("posts[{i}].quality"),
                     p.quality,
                     "must be finite",
+                ));
+            }
+            if p.slot >= horizon {
+                return Err(Error::invalid(
+                    format!("posts[{i}].slot"),
+                    p.slot,
+                    format!("the scenario has {horizon} slots (feed.days × feed.slots_per_day)"),
                 ));
             }
         }
@@ -277,11 +285,7 @@ impl<'w> Simulation<'w> {
     /// Like [`run`](Self::run), and also returns every impression with its
     /// outcome, in slot order and, within a slot, in post order. Meant for
     /// checks and small worlds: it holds one record per impression.
-    pub fn trace(
-        &self,
-        policy: &dyn PushPolicy,
-        model: &dyn ResponseModel,
-    ) -> Result<(Report, Vec<ImpressionRecord>)> {
+    pub fn trace(&self, policy: &dyn PushPolicy, model: &dyn ResponseModel) -> Result<(Report, Vec<ImpressionRecord>)> {
         let mut log = Vec::new();
         let report = self.execute(policy, model, Some(&mut log))?;
         Ok((report, log))
@@ -295,6 +299,7 @@ impl<'w> Simulation<'w> {
     ) -> Result<Report> {
         let stages = policy.stages();
         validate_stages(&stages)?;
+        model.validate()?;
         let world = self.world;
         let n_users = world.users().len();
         let reach = AtomicBitset::new(n_users);
@@ -657,7 +662,11 @@ impl<'w> Simulation<'w> {
                     t.clicks += 1;
                     let key = buyer_key(post.creator, o.user);
                     ctx.bought_before = buyers.contains(&key);
-                    let p_order = if ctx.bought_before { model.probabilities(&ctx).order } else { p.order };
+                    let p_order = if ctx.bought_before {
+                        model.probabilities(&ctx).order
+                    } else {
+                        p.order
+                    };
                     if draw(p_order, outcome::ORDER) {
                         t.orders += 1;
                         t.gmv_fen += u64::from(post.price_fen);

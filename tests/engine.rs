@@ -14,7 +14,10 @@ fn run_in_pool(threads: usize, scenario: &Scenario, policy: &dyn PushPolicy) -> 
         .unwrap()
         .install(|| {
             let world = World::generate(scenario).unwrap();
-            Simulation::new(scenario, &world).unwrap().run(policy, &scenario.response).unwrap()
+            Simulation::new(scenario, &world)
+                .unwrap()
+                .run(policy, &scenario.response)
+                .unwrap()
         })
 }
 
@@ -39,14 +42,20 @@ fn a_different_seed_gives_a_different_report() {
     let world = World::generate(&s).unwrap();
     let sim = Simulation::new(&s, &world).unwrap();
     let a = sim.run(&s.public_pool_ladder, &s.response).unwrap();
-    let b = sim.clone().with_seed(s.seed + 1).run(&s.public_pool_ladder, &s.response).unwrap();
+    let b = sim
+        .clone()
+        .with_seed(s.seed + 1)
+        .run(&s.public_pool_ladder, &s.response)
+        .unwrap();
     assert_ne!(a.platform.tally, b.platform.tally);
 }
 
 /// P(Binomial(n, p) >= k), summed exactly in log space.
 fn binomial_tail(n: u64, p: f64, k: u64) -> f64 {
     let ln_choose = |n: u64, k: u64| -> f64 {
-        (1..=k).map(|i| ((n - k + i) as f64).ln() - (i as f64).ln()).sum::<f64>()
+        (1..=k)
+            .map(|i| ((n - k + i) as f64).ln() - (i as f64).ln())
+            .sum::<f64>()
     };
     (k..=n)
         .map(|j| (ln_choose(n, j) + j as f64 * p.ln() + (n - j) as f64 * (1.0 - p).ln()).exp())
@@ -57,7 +66,9 @@ fn binomial_tail(n: u64, p: f64, k: u64) -> f64 {
 /// watch-through-only gate of weight 1 at `threshold`, computed with the same
 /// float arithmetic as [`Gate::score`].
 fn least_passing(n: u64, threshold: f64) -> u64 {
-    (0..=n).find(|&k| (1.0 * k as f64) / n as f64 >= threshold).unwrap_or(n + 1)
+    (0..=n)
+        .find(|&k| (1.0 * k as f64) / n as f64 >= threshold)
+        .unwrap_or(n + 1)
 }
 
 fn watch_gate(threshold: f64) -> Gate {
@@ -85,7 +96,10 @@ fn public_ladder_mean_impressions_match_the_gated_binomial_ladder() {
             .collect(),
     };
     let world = World::generate(&s).unwrap();
-    let report = Simulation::new(&s, &world).unwrap().run(&s.public_pool_ladder, &s.response).unwrap();
+    let report = Simulation::new(&s, &world)
+        .unwrap()
+        .run(&s.public_pool_ladder, &s.response)
+        .unwrap();
 
     let pass: Vec<f64> = sizes
         .iter()
@@ -176,7 +190,10 @@ fn golden_small_scenario_report_is_pinned() {
     let world = World::generate(&s).unwrap();
     let sim = Simulation::new(&s, &world).unwrap();
     for (file, policy) in [
-        ("tests/golden/small_ladder.json", &s.public_pool_ladder as &dyn PushPolicy),
+        (
+            "tests/golden/small_ladder.json",
+            &s.public_pool_ladder as &dyn PushPolicy,
+        ),
         ("tests/golden/small_iron_fan_first.json", &s.iron_fan_first()),
     ] {
         let mut report = sim.run(policy, &s.response).unwrap();

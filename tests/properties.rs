@@ -14,8 +14,8 @@ use feedsim::{Scenario, Simulation, World};
 use proptest::prelude::*;
 
 fn probabilities() -> impl Strategy<Value = Probabilities> {
-    (0.0..=1.0f64, 0.0..=1.0f64, 0.0..=0.5f64, 0.0..=1.0f64, 0.0..=1.0f64).prop_map(|(watch, like, comment, click, order)| {
-        Probabilities {
+    (0.0..=1.0f64, 0.0..=1.0f64, 0.0..=0.5f64, 0.0..=1.0f64, 0.0..=1.0f64).prop_map(
+        |(watch, like, comment, click, order)| Probabilities {
             watch,
             like,
             comment,
@@ -23,15 +23,19 @@ fn probabilities() -> impl Strategy<Value = Probabilities> {
             follow: like / 3.0,
             click,
             order,
-        }
-    })
+        },
+    )
 }
 
 fn model() -> impl Strategy<Value = ResponseSpec> {
     prop_oneof![
         Just(ResponseSpec::default()),
         (probabilities(), probabilities(), probabilities()).prop_map(|(stranger, fan, iron_fan)| {
-            ResponseSpec::Constant(ConstantModel { stranger, fan, iron_fan })
+            ResponseSpec::Constant(ConstantModel {
+                stranger,
+                fan,
+                iron_fan,
+            })
         }),
     ]
 }
@@ -55,50 +59,64 @@ fn pools() -> impl Strategy<Value = Vec<Pool>> {
 
 fn scenario() -> impl Strategy<Value = Scenario> {
     (
-        (300u32..2500, prop_oneof![Just(1.0f64), 0.2..1.0f64], 0.0..=1.0f64, 1u32..3, 2u32..6),
+        (
+            300u32..2500,
+            prop_oneof![Just(1.0f64), 0.2..1.0f64],
+            0.0..=1.0f64,
+            1u32..3,
+            2u32..6,
+        ),
         prop::collection::vec((1u32..6, 0u32..300, 0.0..=1.0f64, 0.0..=1.0f64, 0.3..3.0f64), 1..4),
         model(),
         pools(),
         (gate(), gate(), proptest::option::of(1u32..50), 1.0..4.0f64),
         any::<u64>(),
     )
-        .prop_map(|(feed, cohorts, response, pools, (iron_gate, fan_gate, cap, boost), seed)| {
-            let (users, activity, targeting, days, slots) = feed;
-            let mut s = Scenario::default_scenario();
-            s.seed = seed >> 1;
-            s.users.count = users;
-            s.users.daily_activity = activity;
-            s.feed.interest_targeting = targeting;
-            s.feed.days = days;
-            s.feed.slots_per_day = slots;
-            s.feed.categories = 4;
-            let template = s.cohorts[0].clone();
-            s.cohorts = cohorts
-                .into_iter()
-                .enumerate()
-                .map(|(i, (creators, followers, iron, vert, posts))| {
-                    let mut c = template.clone();
-                    c.name = format!("c{i}");
-                    c.creators = creators;
-                    c.followers.min = followers / 2;
-                    c.followers.max = followers.min(users);
-                    c.followers.min = c.followers.min.min(c.followers.max);
-                    c.iron_fan_ratio = iron;
-                    c.verticality = vert;
-                    c.posts_per_day = posts;
-                    c
-                })
-                .collect();
-            s.response = response;
-            s.public_pool_ladder = PublicPoolLadder { pools };
-            s.iron_fan_first = IronFanFirst {
-                iron_fans: FanStage { size: cap, gate: iron_gate },
-                other_fans: FanStage { size: None, gate: fan_gate },
-                max_public_boost: boost,
-                public_pools: None,
-            };
-            s
-        })
+        .prop_map(
+            |(feed, cohorts, response, pools, (iron_gate, fan_gate, cap, boost), seed)| {
+                let (users, activity, targeting, days, slots) = feed;
+                let mut s = Scenario::default_scenario();
+                s.seed = seed >> 1;
+                s.users.count = users;
+                s.users.daily_activity = activity;
+                s.feed.interest_targeting = targeting;
+                s.feed.days = days;
+                s.feed.slots_per_day = slots;
+                s.feed.categories = 4;
+                let template = s.cohorts[0].clone();
+                s.cohorts = cohorts
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, (creators, followers, iron, vert, posts))| {
+                        let mut c = template.clone();
+                        c.name = format!("c{i}");
+                        c.creators = creators;
+                        c.followers.min = followers / 2;
+                        c.followers.max = followers.min(users);
+                        c.followers.min = c.followers.min.min(c.followers.max);
+                        c.iron_fan_ratio = iron;
+                        c.verticality = vert;
+                        c.posts_per_day = posts;
+                        c
+                    })
+                    .collect();
+                s.response = response;
+                s.public_pool_ladder = PublicPoolLadder { pools };
+                s.iron_fan_first = IronFanFirst {
+                    iron_fans: FanStage {
+                        size: cap,
+                        gate: iron_gate,
+                    },
+                    other_fans: FanStage {
+                        size: None,
+                        gate: fan_gate,
+                    },
+                    max_public_boost: boost,
+                    public_pools: None,
+                };
+                s
+            },
+        )
 }
 
 fn funnel_holds(t: &Tally) -> bool {

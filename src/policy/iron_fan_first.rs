@@ -24,22 +24,27 @@ pub struct FanStage {
 /// proportion to how well the fans responded.
 ///
 /// Defaults (gate weights as in [`Gate::default`]):
-/// - iron fans: all of them; gate over that stage, threshold 1.8;
+/// - iron fans: all of them; gate over that stage, threshold 2.5;
 /// - other fans: all of them; gate over **all fan impressions so far** (iron
-///   fans and other fans together, "the fans' feedback"), threshold 1.2;
+///   fans and other fans together, "the fans' feedback"), threshold 1.4;
 /// - fan feedback scoring `s` above the threshold `t` multiplies the first
 ///   public pool by `clamp(s / t, 1, max_public_boost)`, default up to 3×;
-/// - public pools: the [`PublicPoolLadder`](super::PublicPoolLadder)'s, unless
-///   `public_pools` is given.
+/// - public pools: in a scenario, the scenario's ladder pools unless
+///   `public_pools` is given ([`Scenario::iron_fan_first`](crate::Scenario::iron_fan_first)
+///   fills them in); a value built in Rust with `public_pools: None` uses
+///   the library's default pools.
 ///
 /// Both gates need at least 20 impressions (`min_impressions`); below that
 /// the fans are too few to judge and the post moves on unboosted, so a
 /// newcomer without fans still reaches the public pools.
 ///
-/// The thresholds sit between what vertical and off-topic fans produce under
-/// the default response model: vertical fans watch through about 70% of the
-/// time (score ≈ 1.5), fans with no interest in the category about 48%
-/// (score ≈ 1.0), iron fans about 86% (score ≈ 2.7).
+/// The thresholds are ours. They sit between what vertical and off-topic
+/// fans produce for an ordinary post under the default response model: a
+/// fan with interest 0.6 in the category watches through 69% of the time and
+/// likes 6.9% of impressions (score ≈ 1.84), one with interest 0.2 scores
+/// ≈ 1.30, a fan with no interest ≈ 1.06; an iron fan at interest 0.6 scores
+/// ≈ 3.6. So the fans of a vertical account (mostly interested, some iron
+/// fans) pass 1.4, those of a low-verticality KOL mostly do not.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct IronFanFirst {

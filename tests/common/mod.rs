@@ -22,7 +22,13 @@ pub fn small_scenario() -> Scenario {
 
 /// A scenario text with one cohort and a constant response model, for the
 /// closed-form checks. `{...}` parts are filled in by the caller.
-pub fn constant_scenario(users: u32, followers: u32, iron_fan_ratio: f64, creators: u32, posts_per_day: f64) -> Scenario {
+pub fn constant_scenario(
+    users: u32,
+    followers: u32,
+    iron_fan_ratio: f64,
+    creators: u32,
+    posts_per_day: f64,
+) -> Scenario {
     let text = format!(
         r#"
         name = "closed form"
