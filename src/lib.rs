@@ -57,8 +57,11 @@
 
 pub mod content;
 pub mod error;
+pub mod experiment;
 pub mod metrics;
+pub mod output;
 pub mod policy;
+pub mod postlog;
 pub mod response;
 mod rng;
 pub mod scenario;
@@ -66,8 +69,10 @@ pub mod sim;
 pub mod world;
 
 pub use error::{Error, Result};
+pub use experiment::{Experiment, ExperimentReport, Sweep, SweepReport};
 pub use metrics::Report;
 pub use policy::PushPolicy;
+pub use postlog::PostLog;
 pub use response::ResponseModel;
 pub use scenario::Scenario;
 pub use sim::Simulation;

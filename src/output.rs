@@ -1,0 +1,760 @@
+//! Report files: tables per post, per creator, per cohort and for the
+//! platform as CSV and JSON, and the tables of experiments and sweeps.
+//!
+//! # Run reports
+//!
+//! A run's [`Report`] becomes four tables ([`Table`]), one row per post,
+//! creator, cohort, or the platform. Every row is a [`Row`]: identifying
+//! columns (`K`, one struct per table: [`PostKey`], [`CreatorKey`],
+//! [`CohortKey`], [`PlatformKey`]), then every field of the row's
+//! [`Tally`] (counts), then every field of its [`Rates`]. Several reports
+//! (one per policy, or per replicate) go into the same files, told apart by
+//! the `policy` and `seed` columns. The unit of every column is in each
+//! field's documentation here and in the table of `docs/output.md`.
+//!
+//! - **CSV**: a header row of column names, then one line per row; numbers
+//!   are written in the shortest form that reads back to the same value, an
+//!   absent value (a post without a product) is an empty field.
+//!   [`read_csv`] reads such a file back into the same rows.
+//! - **JSON**: an array of objects, one per row, with the identifying
+//!   columns at the top level and the counts and rates nested under `tally`
+//!   and `rates`, as in the report's own JSON.
+//!
+//! [`write_report_files`] writes all four tables in both formats into a
+//! directory. Files are written to a temporary name and renamed when
+//! complete, so a failed write never leaves a partial file under the final
+//! name.
+//!
+//! Adding a table (the per-day series, say) takes a key struct, a row
+//! builder and a [`Table`] variant; the CSV and JSON writers and the reader
+//! are generic over the key.
+//!
+//! # Experiments and sweeps
+//!
+//! [`write_experiment_csv`] writes an [`ExperimentReport`] in long form (one
+//! row per group and metric); [`write_sweep_csv`] writes a [`SweepReport`]
+//! in wide form (one row per grid point), and [`write_sweep_long_csv`] in
+//! long form (one row per point, group and metric), which plotting tools
+//! prefer.
+//!
+//! ```
+//! use feedsim::output::{Table, cohort_rows, read_csv, write_csv, CohortKey};
+//! use feedsim::{Scenario, Simulation, World};
+//! let mut s = Scenario::default_scenario();
+//! s.users.count = 10_000;
+//! for c in &mut s.cohorts {
+//!     c.creators = c.creators.min(5);
+//!     c.followers.max = c.followers.max.min(1_000);
+//!     c.followers.min = c.followers.min.min(c.followers.max);
+//! }
+//! let world = World::generate(&s)?;
+//! let report = Simulation::new(&s, &world)?.run(&s.public_pool_ladder, &s.response)?;
+//! let rows = cohort_rows(&report);
+//! let mut csv = Vec::new();
+//! write_csv(&mut csv, &rows)?;
+//! let back = read_csv::<_, CohortKey>(csv.as_slice(), "cohorts.csv")?;
+//! assert_eq!(back, rows);
+//! assert_eq!(Table::Cohorts.file_stem(), "cohorts");
+//! # Ok::<(), feedsim::Error>(())
+//! ```
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::experiment::{Estimate, ExperimentReport, SweepReport};
+use crate::metrics::{PushEnd, Rates, Report, Tally};
+use crate::postlog::csv_error;
+
+/// One row of a run table: identifying columns, then counts, then rates.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Row<K> {
+    /// Identifying columns (and measures that are neither counts nor rates).
+    #[serde(flatten)]
+    pub key: K,
+    /// Event counts (see [`Tally`]): impressions, watches, likes, comments,
+    /// shares, follows, clicks, orders, repurchases (counts of events);
+    /// `gmv_fen` and `fan_gmv_fen` in fen (0.01 yuan).
+    pub tally: Tally,
+    /// Rates derived from the counts (see [`Rates`]): per impression unless
+    /// the name says otherwise (`orders_per_mille` per 1,000 impressions,
+    /// `click_to_order` per click, `repurchase_share` and `fan_gmv_share`
+    /// shares of orders and GMV); `gmv_yuan` in yuan,
+    /// `gmv_per_mille_yuan` in yuan per 1,000 impressions.
+    pub rates: Rates,
+}
+
+/// How a post's push ended, as a table column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum End {
+    /// A gate stopped it (the stage is in `end_stage`).
+    #[default]
+    Gate,
+    /// It went through every stage.
+    Completed,
+    /// The public audience ran out.
+    Exhausted,
+}
+
+/// Identifying columns of the post table.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct PostKey {
+    /// Policy name.
+    pub policy: String,
+    /// Run seed.
+    pub seed: u64,
+    /// Post id (index in the run's post list).
+    pub post: u32,
+    /// Creator id.
+    pub creator: u32,
+    /// The creator's cohort name.
+    pub cohort: String,
+    /// Publish slot since the start (`day × slots_per_day + slot_of_day`).
+    pub slot: u32,
+    /// Publish day, from 0.
+    pub day: u32,
+    /// Publish slot within the day, from 0.
+    pub slot_of_day: u32,
+    /// Post quality, a standardized score.
+    pub quality: f32,
+    /// Product price in yuan; empty if the post carries no product.
+    pub price_yuan: Option<f64>,
+    /// Stages the post entered (1 = only the first).
+    pub stages_entered: u8,
+    /// How the push ended.
+    pub end: End,
+    /// The stage (from 0) whose gate stopped the post; empty otherwise.
+    pub end_stage: Option<u8>,
+    /// Whether the post entered a public pool.
+    pub reached_public: bool,
+    /// Impressions of each stage entered, in order, separated by spaces.
+    pub stage_impressions: String,
+}
+
+/// Identifying columns of the creator table.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct CreatorKey {
+    /// Policy name.
+    pub policy: String,
+    /// Run seed.
+    pub seed: u64,
+    /// Creator id.
+    pub creator: u32,
+    /// Cohort name.
+    pub cohort: String,
+    /// Content category id.
+    pub category: u8,
+    /// Followers at the start (users).
+    pub followers: u32,
+    /// Iron fans at the start (users).
+    pub iron_fans: u32,
+    /// Posts published.
+    pub posts: u32,
+}
+
+/// Identifying columns (and reach measures) of the cohort table.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct CohortKey {
+    /// Policy name.
+    pub policy: String,
+    /// Run seed.
+    pub seed: u64,
+    /// Cohort name.
+    pub cohort: String,
+    /// Creators in the cohort.
+    pub creators: u32,
+    /// Followers at the start, summed over the cohort's creators (users,
+    /// counted once per creator followed).
+    pub followers: u64,
+    /// Iron fans at the start, summed likewise.
+    pub iron_fans: u64,
+    /// `iron_fans / followers`.
+    pub iron_fan_ratio: f64,
+    /// Posts published.
+    pub posts: u64,
+    /// Posts that entered at least one public pool.
+    pub posts_reaching_public: u64,
+    /// Distinct users who saw at least one of the cohort's posts.
+    pub unique_reach: u64,
+    /// `unique_reach / followers`.
+    pub reach_per_follower: f64,
+}
+
+/// Identifying columns (and concentration measures) of the platform table.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct PlatformKey {
+    /// Policy name.
+    pub policy: String,
+    /// Run seed.
+    pub seed: u64,
+    /// Users.
+    pub users: u32,
+    /// Creators.
+    pub creators: u32,
+    /// Posts.
+    pub posts: u64,
+    /// Distinct users who saw anything.
+    pub unique_reach: u64,
+    /// Gini coefficient of impressions across creators (0 equal, 1 one
+    /// creator has everything).
+    pub impressions_gini: f64,
+    /// Gini coefficient of GMV across creators.
+    pub gmv_gini: f64,
+    /// Share of impressions going to the top 1% of creators.
+    pub impressions_top1_share: f64,
+    /// Share of GMV going to the top 1% of creators.
+    pub gmv_top1_share: f64,
+}
+
+/// A row of the post table.
+pub type PostRow = Row<PostKey>;
+/// A row of the creator table.
+pub type CreatorRow = Row<CreatorKey>;
+/// A row of the cohort table.
+pub type CohortRow = Row<CohortKey>;
+/// A row of the platform table.
+pub type PlatformRow = Row<PlatformKey>;
+
+fn cohort_name(report: &Report, cohort: u16) -> String {
+    report
+        .cohorts
+        .get(usize::from(cohort))
+        .map_or_else(|| cohort.to_string(), |c| c.name.clone())
+}
+
+/// The post table of a run: one row per post, by id. `slots_per_day` is
+/// the scenario's `feed.slots_per_day`, to split each post's slot into day
+/// and slot of the day. O(posts).
+pub fn post_rows(report: &Report, slots_per_day: u32) -> Vec<PostRow> {
+    let spd = slots_per_day.max(1);
+    report
+        .posts
+        .iter()
+        .map(|p| {
+            let (end, end_stage) = match p.end {
+                PushEnd::Gate { stage } => (End::Gate, Some(stage)),
+                PushEnd::Completed => (End::Completed, None),
+                PushEnd::Exhausted => (End::Exhausted, None),
+            };
+            Row {
+                key: PostKey {
+                    policy: report.policy.clone(),
+                    seed: report.seed,
+                    post: p.id,
+                    creator: p.creator,
+                    cohort: cohort_name(report, p.cohort),
+                    slot: p.slot,
+                    day: p.slot / spd,
+                    slot_of_day: p.slot % spd,
+                    quality: p.quality,
+                    price_yuan: p.price_yuan,
+                    stages_entered: p.stages_entered,
+                    end,
+                    end_stage,
+                    reached_public: p.reached_public,
+                    stage_impressions: p
+                        .stage_impressions
+                        .iter()
+                        .map(u64::to_string)
+                        .collect::<Vec<_>>()
+                        .join(" "),
+                },
+                tally: p.tally,
+                rates: p.tally.rates(),
+            }
+        })
+        .collect()
+}
+
+/// The creator table of a run: one row per creator, by id. O(creators).
+pub fn creator_rows(report: &Report) -> Vec<CreatorRow> {
+    report
+        .creators
+        .iter()
+        .map(|c| Row {
+            key: CreatorKey {
+                policy: report.policy.clone(),
+                seed: report.seed,
+                creator: c.id,
+                cohort: cohort_name(report, c.cohort),
+                category: c.category,
+                followers: c.followers,
+                iron_fans: c.iron_fans,
+                posts: c.posts,
+            },
+            tally: c.tally,
+            rates: c.tally.rates(),
+        })
+        .collect()
+}
+
+/// The cohort table of a run: one row per cohort, in scenario order.
+pub fn cohort_rows(report: &Report) -> Vec<CohortRow> {
+    report
+        .cohorts
+        .iter()
+        .map(|c| Row {
+            key: CohortKey {
+                policy: report.policy.clone(),
+                seed: report.seed,
+                cohort: c.name.clone(),
+                creators: c.creators,
+                followers: c.followers,
+                iron_fans: c.iron_fans,
+                iron_fan_ratio: c.iron_fan_ratio,
+                posts: c.posts,
+                posts_reaching_public: c.posts_reaching_public,
+                unique_reach: c.unique_reach,
+                reach_per_follower: c.reach_per_follower,
+            },
+            tally: c.tally,
+            rates: c.rates,
+        })
+        .collect()
+}
+
+/// The platform table of a run: one row.
+pub fn platform_rows(report: &Report) -> Vec<PlatformRow> {
+    let p = &report.platform;
+    vec![Row {
+        key: PlatformKey {
+            policy: report.policy.clone(),
+            seed: report.seed,
+            users: p.users,
+            creators: p.creators,
+            posts: p.posts,
+            unique_reach: p.unique_reach,
+            impressions_gini: p.impressions_gini,
+            gmv_gini: p.gmv_gini,
+            impressions_top1_share: p.impressions_top1_share,
+            gmv_top1_share: p.gmv_top1_share,
+        },
+        tally: p.tally,
+        rates: p.rates,
+    }]
+}
+
+/// The column names of a flat struct, from serializing its default value.
+fn columns_of<T: Serialize + Default>() -> Vec<String> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    // A flat struct of scalars always serializes; an empty header would show
+    // in the tests of every table.
+    if w.serialize(T::default()).is_err() {
+        return Vec::new();
+    }
+    let bytes = w.into_inner().unwrap_or_default();
+    let mut r = csv::Reader::from_reader(bytes.as_slice());
+    r.headers()
+        .map(|h| h.iter().map(str::to_string).collect())
+        .unwrap_or_default()
+}
+
+/// The CSV columns of `Row<K>`, in order: `K`'s, then [`Tally`]'s, then
+/// [`Rates`]'s.
+pub fn columns<K: Serialize + Default>() -> Vec<String> {
+    let mut c = columns_of::<K>();
+    c.extend(columns_of::<Tally>());
+    c.extend(columns_of::<Rates>());
+    c
+}
+
+fn write_error(e: csv::Error) -> Error {
+    csv_error(e, "csv output")
+}
+
+/// Writes rows as CSV with a header row. O(rows × columns).
+pub fn write_csv<W: Write, K: Serialize + Default>(writer: W, rows: &[Row<K>]) -> Result<()> {
+    let mut w = csv::Writer::from_writer(writer);
+    if rows.is_empty() {
+        w.write_record(columns::<K>()).map_err(write_error)?;
+    }
+    for row in rows {
+        w.serialize((&row.key, &row.tally, &row.rates)).map_err(write_error)?;
+    }
+    w.flush().map_err(|source| Error::Io {
+        path: "csv output".into(),
+        source,
+    })
+}
+
+/// Reads rows written by [`write_csv`]. `source` names the input in errors.
+///
+/// Errors: [`Error::Invalid`] naming `source:1.column` if the header is not
+/// exactly `Row<K>`'s columns, or `source:line.column` for a value that
+/// does not parse.
+pub fn read_csv<R: Read, K: DeserializeOwned + Serialize + Default>(reader: R, source: &str) -> Result<Vec<Row<K>>> {
+    let parts = [columns_of::<K>(), columns_of::<Tally>(), columns_of::<Rates>()];
+    let expected: Vec<&String> = parts.iter().flatten().collect();
+    let mut r = csv::Reader::from_reader(reader);
+    let header = r.headers().map_err(|e| csv_error(e, source))?.clone();
+    for (i, want) in expected.iter().enumerate() {
+        match header.get(i) {
+            Some(got) if got == want.as_str() => {}
+            got => {
+                return Err(Error::invalid(
+                    format!("{source}:1.{}", i + 1),
+                    got.unwrap_or("(missing)"),
+                    format!("column {} must be `{want}`", i + 1),
+                ));
+            }
+        }
+    }
+    if header.len() != expected.len() {
+        return Err(Error::invalid(
+            format!("{source}:1"),
+            header.len(),
+            format!("the table has {} columns", expected.len()),
+        ));
+    }
+    let headers: Vec<csv::StringRecord> = parts.iter().map(|p| csv::StringRecord::from(p.clone())).collect();
+    let mut rows = Vec::new();
+    for record in r.records() {
+        let record = record.map_err(|e| csv_error(e, source))?;
+        let line = record.position().map_or(0, |p| p.line());
+        let mut start = 0;
+        let mut sub = Vec::with_capacity(3);
+        for h in &headers {
+            sub.push(record.iter().skip(start).take(h.len()).collect::<csv::StringRecord>());
+            start += h.len();
+        }
+        let parse_error = |e: csv::Error, part: usize| match e.kind() {
+            csv::ErrorKind::Deserialize { err, .. } => {
+                let f = err.field().map_or(0, |f| f as usize);
+                Error::invalid(
+                    format!("{source}:{line}.{}", headers[part].get(f).unwrap_or("?")),
+                    format!("{:?}", sub[part].get(f).unwrap_or("")),
+                    err.kind().to_string(),
+                )
+            }
+            _ => csv_error(e, source),
+        };
+        let key: K = sub[0].deserialize(Some(&headers[0])).map_err(|e| parse_error(e, 0))?;
+        let tally: Tally = sub[1].deserialize(Some(&headers[1])).map_err(|e| parse_error(e, 1))?;
+        let rates: Rates = sub[2].deserialize(Some(&headers[2])).map_err(|e| parse_error(e, 2))?;
+        rows.push(Row { key, tally, rates });
+    }
+    Ok(rows)
+}
+
+/// Writes any serializable rows as a pretty JSON array.
+pub fn write_json<W: Write, T: Serialize>(writer: W, rows: &[T]) -> Result<()> {
+    serde_json::to_writer_pretty(writer, rows)?;
+    Ok(())
+}
+
+/// Reads a JSON array written by [`write_json`].
+pub fn read_json<R: Read, T: DeserializeOwned>(reader: R) -> Result<Vec<T>> {
+    Ok(serde_json::from_reader(reader)?)
+}
+
+/// The tables of a run report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Table {
+    /// One row per post ([`PostKey`] columns).
+    Posts,
+    /// One row per creator ([`CreatorKey`] columns).
+    Creators,
+    /// One row per cohort ([`CohortKey`] columns).
+    Cohorts,
+    /// One row for the platform ([`PlatformKey`] columns).
+    Platform,
+}
+
+impl Table {
+    /// Every table.
+    pub const ALL: [Table; 4] = [Table::Posts, Table::Creators, Table::Cohorts, Table::Platform];
+
+    /// The file name without extension: `posts`, `creators`, `cohorts`,
+    /// `platform`.
+    pub fn file_stem(self) -> &'static str {
+        match self {
+            Table::Posts => "posts",
+            Table::Creators => "creators",
+            Table::Cohorts => "cohorts",
+            Table::Platform => "platform",
+        }
+    }
+
+    /// The table's CSV columns, in order.
+    pub fn columns(self) -> Vec<String> {
+        match self {
+            Table::Posts => columns::<PostKey>(),
+            Table::Creators => columns::<CreatorKey>(),
+            Table::Cohorts => columns::<CohortKey>(),
+            Table::Platform => columns::<PlatformKey>(),
+        }
+    }
+
+    /// Writes the rows of every report, report after report, as CSV.
+    /// `slots_per_day` is the scenario's (see [`post_rows`]).
+    pub fn write_csv<W: Write>(self, writer: W, reports: &[&Report], slots_per_day: u32) -> Result<()> {
+        match self {
+            Table::Posts => write_csv(
+                writer,
+                &reports.iter().flat_map(|r| post_rows(r, slots_per_day)).collect::<Vec<_>>(),
+            ),
+            Table::Creators => write_csv(writer, &reports.iter().flat_map(|r| creator_rows(r)).collect::<Vec<_>>()),
+            Table::Cohorts => write_csv(writer, &reports.iter().flat_map(|r| cohort_rows(r)).collect::<Vec<_>>()),
+            Table::Platform => write_csv(writer, &reports.iter().flat_map(|r| platform_rows(r)).collect::<Vec<_>>()),
+        }
+    }
+
+    /// Writes the rows of every report as one JSON array.
+    pub fn write_json<W: Write>(self, writer: W, reports: &[&Report], slots_per_day: u32) -> Result<()> {
+        match self {
+            Table::Posts => write_json(
+                writer,
+                &reports.iter().flat_map(|r| post_rows(r, slots_per_day)).collect::<Vec<_>>(),
+            ),
+            Table::Creators => write_json(writer, &reports.iter().flat_map(|r| creator_rows(r)).collect::<Vec<_>>()),
+            Table::Cohorts => write_json(writer, &reports.iter().flat_map(|r| cohort_rows(r)).collect::<Vec<_>>()),
+            Table::Platform => write_json(writer, &reports.iter().flat_map(|r| platform_rows(r)).collect::<Vec<_>>()),
+        }
+    }
+}
+
+/// Writes `path` through a temporary file renamed into place when `write`
+/// succeeds, so a failure leaves no partial file under the final name.
+pub fn write_file(path: &Path, write: impl FnOnce(&mut dyn Write) -> Result<()>) -> Result<()> {
+    let io = |source| Error::Io {
+        path: path.display().to_string(),
+        source,
+    };
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".partial");
+    let tmp = PathBuf::from(tmp);
+    let result = (|| {
+        let file = std::fs::File::create(&tmp).map_err(io)?;
+        let mut w = std::io::BufWriter::new(file);
+        write(&mut w)?;
+        w.flush().map_err(io)?;
+        Ok(())
+    })();
+    match result {
+        Ok(()) => std::fs::rename(&tmp, path).map_err(io),
+        Err(e) => {
+            let _ = std::fs::remove_file(&tmp);
+            Err(e)
+        }
+    }
+}
+
+/// Writes every table of `reports` into `dir` (created if needed) as
+/// `posts.csv`, `posts.json`, `creators.csv`, ... and returns the paths
+/// written. `slots_per_day` is the scenario's `feed.slots_per_day` (to
+/// split post slots into days).
+pub fn write_report_files(dir: &Path, reports: &[&Report], slots_per_day: u32) -> Result<Vec<PathBuf>> {
+    std::fs::create_dir_all(dir).map_err(|source| Error::Io {
+        path: dir.display().to_string(),
+        source,
+    })?;
+    let mut paths = Vec::new();
+    for table in Table::ALL {
+        let csv = dir.join(format!("{}.csv", table.file_stem()));
+        write_file(&csv, |w| table.write_csv(w, reports, slots_per_day))?;
+        paths.push(csv);
+        let json = dir.join(format!("{}.json", table.file_stem()));
+        write_file(&json, |w| table.write_json(w, reports, slots_per_day))?;
+        paths.push(json);
+    }
+    Ok(paths)
+}
+
+/// A column-name form of a policy or group name: ASCII letters and digits
+/// kept, everything else `_`.
+pub fn slug(name: &str) -> String {
+    name.chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect()
+}
+
+/// Unique slugs for policy names (a repeated name gets `_2`, `_3`, ...).
+fn policy_slugs(policies: &[String]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::with_capacity(policies.len());
+    for p in policies {
+        let base = slug(p);
+        let mut s = base.clone();
+        let mut n = 1;
+        while out.contains(&s) {
+            n += 1;
+            s = format!("{base}_{n}");
+        }
+        out.push(s);
+    }
+    out
+}
+
+fn number(x: f64) -> String {
+    // Debug is the shortest form that reads back to the same f64.
+    format!("{x:?}")
+}
+
+fn optional(x: Option<f64>) -> String {
+    x.map_or_else(String::new, number)
+}
+
+fn estimate_fields(e: &Estimate, out: &mut Vec<String>) {
+    out.push(number(e.mean));
+    out.push(optional(e.low));
+    out.push(optional(e.high));
+}
+
+/// Column names for the estimates of one metric: per policy
+/// `{policy}_mean/_low/_high`, then per other policy
+/// `{policy}_minus_{baseline}_mean/_low/_high`, each prefixed by `prefix`.
+fn estimate_columns(prefix: &str, slugs: &[String], out: &mut Vec<String>) {
+    for s in slugs {
+        for part in ["mean", "low", "high"] {
+            out.push(format!("{prefix}{s}_{part}"));
+        }
+    }
+    for s in slugs.iter().skip(1) {
+        for part in ["mean", "low", "high"] {
+            out.push(format!("{prefix}{s}_minus_{}_{part}", slugs[0]));
+        }
+    }
+}
+
+fn metric_fields(m: &crate::experiment::MetricSummary, out: &mut Vec<String>) {
+    for e in &m.policies {
+        estimate_fields(e, out);
+    }
+    for e in m.differences.iter().skip(1) {
+        estimate_fields(e, out);
+    }
+}
+
+fn csv_out<W: Write>(writer: W) -> csv::Writer<W> {
+    csv::Writer::from_writer(writer)
+}
+
+fn finish<W: Write>(mut w: csv::Writer<W>) -> Result<()> {
+    w.flush().map_err(|source| Error::Io {
+        path: "csv output".into(),
+        source,
+    })
+}
+
+/// Writes an experiment in long form: one row per group (`platform`, then
+/// the cohorts) and metric, with columns `group`, `metric`, then per policy
+/// `{policy}_mean`, `{policy}_low`, `{policy}_high` (the mean over
+/// replicates and its interval), then per non-baseline policy
+/// `{policy}_minus_{baseline}_mean`, `_low`, `_high` (the paired
+/// difference). Policy names are slugged ([`slug`]). An interval that does
+/// not exist (one replicate) is an empty field. Units are the metric's.
+pub fn write_experiment_csv<W: Write>(writer: W, report: &ExperimentReport) -> Result<()> {
+    let slugs = policy_slugs(&report.policies);
+    let mut w = csv_out(writer);
+    let mut header = vec!["group".to_string(), "metric".to_string()];
+    estimate_columns("", &slugs, &mut header);
+    w.write_record(&header).map_err(write_error)?;
+    for g in report.groups() {
+        for m in &g.metrics {
+            let mut row = vec![g.name.clone(), m.name.clone()];
+            metric_fields(m, &mut row);
+            w.write_record(&row).map_err(write_error)?;
+        }
+    }
+    finish(w)
+}
+
+/// Which (group, metric) pairs a sweep table holds: the listed ones, or
+/// all of the first point's when `metrics` is empty.
+fn selected(report: &SweepReport, metrics: &[(&str, &str)]) -> Result<Vec<(String, String)>> {
+    let Some(first) = report.points.first() else {
+        return Ok(metrics.iter().map(|(g, m)| (g.to_string(), m.to_string())).collect());
+    };
+    if metrics.is_empty() {
+        return Ok(first
+            .experiment
+            .groups()
+            .flat_map(|g| g.metrics.iter().map(|m| (g.name.clone(), m.name.clone())))
+            .collect());
+    }
+    metrics
+        .iter()
+        .map(|&(g, m)| {
+            if first.experiment.metric(g, m).is_none() {
+                Err(Error::invalid(
+                    "sweep.metrics",
+                    format!("{g}/{m}"),
+                    "no such group and metric in the sweep",
+                ))
+            } else {
+                Ok((g.to_string(), m.to_string()))
+            }
+        })
+        .collect()
+}
+
+/// Writes a sweep in wide form: one row per grid point, by index. Columns:
+/// `point`, one per axis (named by its path), then for each selected
+/// `(group, metric)` (all when `metrics` is empty, in report order) the
+/// estimate columns of [`write_experiment_csv`] prefixed by
+/// `{group}/{metric}/`, e.g. `KOE/reach_per_follower/iron_fan_first_mean`.
+///
+/// Errors name `sweep.metrics` for a (group, metric) the sweep does not
+/// have.
+pub fn write_sweep_csv<W: Write>(writer: W, report: &SweepReport, metrics: &[(&str, &str)]) -> Result<()> {
+    let chosen = selected(report, metrics)?;
+    let slugs = policy_slugs(&report.definition.policies);
+    let mut w = csv_out(writer);
+    let mut header = vec!["point".to_string()];
+    header.extend(report.definition.axes.iter().map(|a| a.path.clone()));
+    for (g, m) in &chosen {
+        estimate_columns(&format!("{g}/{m}/"), &slugs, &mut header);
+    }
+    w.write_record(&header).map_err(write_error)?;
+    for p in &report.points {
+        let mut row = vec![p.index.to_string()];
+        row.extend(p.values.iter().map(|v| number(*v)));
+        for (g, m) in &chosen {
+            let metric = p.experiment.metric(g, m).ok_or_else(|| {
+                Error::invalid(
+                    "sweep.metrics",
+                    format!("{g}/{m}"),
+                    format!("missing at point {}", p.index),
+                )
+            })?;
+            metric_fields(metric, &mut row);
+        }
+        w.write_record(&row).map_err(write_error)?;
+    }
+    finish(w)
+}
+
+/// Writes a sweep in long form: one row per grid point, group and metric.
+/// Columns: `point`, one per axis, `group`, `metric`, then the estimate
+/// columns of [`write_experiment_csv`]. `metrics` selects as in
+/// [`write_sweep_csv`].
+pub fn write_sweep_long_csv<W: Write>(writer: W, report: &SweepReport, metrics: &[(&str, &str)]) -> Result<()> {
+    let chosen = selected(report, metrics)?;
+    let slugs = policy_slugs(&report.definition.policies);
+    let mut w = csv_out(writer);
+    let mut header = vec!["point".to_string()];
+    header.extend(report.definition.axes.iter().map(|a| a.path.clone()));
+    header.extend(["group".to_string(), "metric".to_string()]);
+    estimate_columns("", &slugs, &mut header);
+    w.write_record(&header).map_err(write_error)?;
+    for p in &report.points {
+        for (g, m) in &chosen {
+            let metric = p.experiment.metric(g, m).ok_or_else(|| {
+                Error::invalid(
+                    "sweep.metrics",
+                    format!("{g}/{m}"),
+                    format!("missing at point {}", p.index),
+                )
+            })?;
+            let mut row = vec![p.index.to_string()];
+            row.extend(p.values.iter().map(|v| number(*v)));
+            row.extend([g.clone(), m.clone()]);
+            metric_fields(metric, &mut row);
+            w.write_record(&row).map_err(write_error)?;
+        }
+    }
+    finish(w)
+}

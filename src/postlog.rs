@@ -1,0 +1,371 @@
+//! Post logs: replay a posting history instead of generated posts.
+//!
+//! A post log is a CSV file with a header row and one post per row. Columns
+//! may come in any order; unknown or repeated columns are refused.
+//!
+//! | column | required | unit / form | meaning |
+//! |---|---|---|---|
+//! | `creator` | yes | creator id, or `cohort/k` | who publishes: a creator id of the world (cohort `i`'s creators follow cohort `i − 1`'s, in scenario order), or the `k`-th creator (from 0) of the cohort named `cohort`, e.g. `KOE/3` |
+//! | `day` | yes | day, from 0 | the day of publication, below `feed.days` |
+//! | `slot` | yes | slot of the day, from 0 | the slot within the day, below `feed.slots_per_day` (hours with the default 24 slots) |
+//! | `quality` | yes | standardized score | post quality as the response model reads it (0 ordinary, +1 one standard deviation better), in `[-100, 100]` |
+//! | `price_yuan` | no | yuan | the product the post carries; empty or `0` for none; at least one fen (0.01), at most [`MAX_PRICE_YUAN`] |
+//! | `category` | no | category id | content category, below `feed.categories`; empty or absent for the creator's own |
+//!
+//! Surrounding spaces are trimmed, lines starting with `#` are comments, and
+//! blank lines are ignored. Everything else must parse: a bad row is an
+//! [`Error::Invalid`] whose field is `source:line.column` (for example
+//! `posts.csv:7.quality`), with the value as written and what it must be.
+//! Nothing is skipped.
+//!
+//! ```
+//! use feedsim::postlog::PostLog;
+//! use feedsim::{Scenario, Simulation, World};
+//! let mut s = Scenario::default_scenario();
+//! s.users.count = 20_000;
+//! for c in &mut s.cohorts {
+//!     c.creators = c.creators.min(10);
+//!     c.followers.max = c.followers.max.min(2_000);
+//!     c.followers.min = c.followers.min.min(c.followers.max);
+//! }
+//! let csv = "creator,day,slot,quality,price_yuan\n\
+//!            KOE/3,0,9,0.5,299\n\
+//!            0,0,20,-0.2,\n";
+//! let log = PostLog::read(csv.as_bytes(), "inline.csv", &s)?;
+//! let world = World::generate(&s)?;
+//! let sim = Simulation::with_posts(&s, &world, log.posts(&world)?)?;
+//! assert_eq!(sim.posts().len(), 2);
+//! assert_eq!(sim.posts()[0].price_fen, 29_900);
+//!
+//! let bad = "creator,day,slot,quality\n0,0,3,high\n";
+//! let e = PostLog::read(bad.as_bytes(), "bad.csv", &s).unwrap_err();
+//! assert_eq!(e.field(), Some("bad.csv:2.quality"));
+//! # Ok::<(), feedsim::Error>(())
+//! ```
+
+use std::io::{Read, Write};
+use std::path::Path;
+
+use crate::content::Post;
+use crate::error::{Error, Result};
+use crate::scenario::{MAX_PRICE_YUAN, Scenario};
+use crate::world::World;
+
+/// The columns a post log may have, in the order [`write_post_log`] writes
+/// them.
+pub const COLUMNS: [&str; 6] = ["creator", "day", "slot", "quality", "price_yuan", "category"];
+const REQUIRED: [&str; 4] = ["creator", "day", "slot", "quality"];
+
+/// One row of a post log, checked against the scenario.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LoggedPost {
+    /// The line of the file the row starts on (1 is the header).
+    pub line: u64,
+    /// Creator id.
+    pub creator: u32,
+    /// Day of publication.
+    pub day: u32,
+    /// Slot within the day.
+    pub slot: u32,
+    /// Standardized quality.
+    pub quality: f32,
+    /// Product price in fen (0.01 yuan); 0 for none.
+    pub price_fen: u32,
+    /// Content category; `None` for the creator's own.
+    pub category: Option<u8>,
+}
+
+/// A parsed post log: the rows of the file, checked against a scenario (its
+/// cohorts, days, slots and categories). Turn it into posts for a world with
+/// [`PostLog::posts`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct PostLog {
+    source: String,
+    slots_per_day: u32,
+    entries: Vec<LoggedPost>,
+}
+
+/// Where a cohort's creators sit in the id range: (name, first id, count).
+fn cohort_ranges(scenario: &Scenario) -> Vec<(&str, u32, u32)> {
+    let mut first = 0u32;
+    scenario
+        .cohorts
+        .iter()
+        .map(|c| {
+            let r = (c.name.as_str(), first, c.creators);
+            first = first.saturating_add(c.creators);
+            r
+        })
+        .collect()
+}
+
+impl PostLog {
+    /// Reads and checks a post log. `source` names the input in errors (a
+    /// file name, say). O(rows).
+    ///
+    /// Errors: [`Error::Io`] if the input cannot be read; [`Error::Invalid`]
+    /// naming `source:line.column` for a bad header, a row with the wrong
+    /// number of fields, a value that does not parse, a creator, day, slot
+    /// or category the scenario does not have, a price below one fen or
+    /// above the maximum, a quality that is not a finite number in
+    /// `[-100, 100]`, or a log with no posts.
+    pub fn read<R: Read>(reader: R, source: &str, scenario: &Scenario) -> Result<PostLog> {
+        scenario.validate()?;
+        let mut csv = csv::ReaderBuilder::new()
+            .trim(csv::Trim::All)
+            .comment(Some(b'#'))
+            .flexible(false)
+            .from_reader(reader);
+        let at = |line: u64, column: &str| format!("{source}:{line}.{column}");
+        let headers = csv.headers().map_err(|e| csv_error(e, source))?.clone();
+        let mut index = [None::<usize>; COLUMNS.len()];
+        for (i, h) in headers.iter().enumerate() {
+            let Some(k) = COLUMNS.iter().position(|c| *c == h) else {
+                return Err(Error::invalid(
+                    at(1, h),
+                    h,
+                    format!("unknown column (a post log has {})", COLUMNS.join(", ")),
+                ));
+            };
+            if index[k].replace(i).is_some() {
+                return Err(Error::invalid(at(1, h), h, "column appears twice"));
+            }
+        }
+        for (k, name) in COLUMNS.iter().enumerate() {
+            if REQUIRED.contains(name) && index[k].is_none() {
+                return Err(Error::invalid(
+                    format!("{source}:1"),
+                    headers.iter().collect::<Vec<_>>().join(","),
+                    format!("missing column `{name}` (required: {})", REQUIRED.join(", ")),
+                ));
+            }
+        }
+        let cohorts = cohort_ranges(scenario);
+        let creators: u64 = scenario.cohorts.iter().map(|c| u64::from(c.creators)).sum();
+        let feed = &scenario.feed;
+        let mut entries = Vec::new();
+        let mut record = csv::StringRecord::new();
+        loop {
+            match csv.read_record(&mut record) {
+                Ok(true) => {}
+                Ok(false) => break,
+                Err(e) => return Err(csv_error(e, source)),
+            }
+            let line = record.position().map_or(0, |p| p.line());
+            let get = |k: usize| index[k].map(|i| &record[i]);
+            let uint = |k: usize, below: u64, what: &str| -> Result<u32> {
+                let text = get(k).unwrap_or("");
+                match text.parse::<u64>() {
+                    Ok(v) if v < below => Ok(v as u32),
+                    Ok(v) => Err(Error::invalid(
+                        at(line, COLUMNS[k]),
+                        v,
+                        format!("must be below {below} ({what})"),
+                    )),
+                    Err(_) => Err(Error::invalid(
+                        at(line, COLUMNS[k]),
+                        format!("{text:?}"),
+                        "must be a whole number >= 0",
+                    )),
+                }
+            };
+
+            let creator_text = get(0).unwrap_or("");
+            let creator = match creator_text.rsplit_once('/') {
+                Some((name, k)) => {
+                    let Some(&(_, first, count)) = cohorts.iter().find(|c| c.0 == name) else {
+                        return Err(Error::invalid(
+                            at(line, "creator"),
+                            creator_text,
+                            format!(
+                                "no cohort named {name:?} (cohorts: {})",
+                                cohorts.iter().map(|c| c.0).collect::<Vec<_>>().join(", ")
+                            ),
+                        ));
+                    };
+                    match k.parse::<u32>() {
+                        Ok(k) if k < count => first + k,
+                        _ => {
+                            return Err(Error::invalid(
+                                at(line, "creator"),
+                                creator_text,
+                                format!("cohort {name:?} has creators 0 to {}", count.saturating_sub(1)),
+                            ));
+                        }
+                    }
+                }
+                None => uint(0, creators, "the scenario's number of creators")?,
+            };
+            let day = uint(1, feed.days.into(), "feed.days")?;
+            let slot = uint(2, feed.slots_per_day.into(), "feed.slots_per_day")?;
+
+            let quality_text = get(3).unwrap_or("");
+            let quality = match quality_text.parse::<f32>() {
+                Ok(q) if q.is_finite() && (-100.0..=100.0).contains(&q) => q,
+                _ => {
+                    return Err(Error::invalid(
+                        at(line, "quality"),
+                        format!("{quality_text:?}"),
+                        "must be a number in [-100, 100]",
+                    ));
+                }
+            };
+
+            let price_text = get(4).unwrap_or("");
+            let price_fen = if price_text.is_empty() {
+                0
+            } else {
+                match price_text.parse::<f64>() {
+                    Ok(0.0) => 0,
+                    Ok(p) if p.is_finite() && p > 0.0 && p <= MAX_PRICE_YUAN && (p * 100.0).round() >= 1.0 => {
+                        (p * 100.0).round() as u32
+                    }
+                    _ => {
+                        return Err(Error::invalid(
+                            at(line, "price_yuan"),
+                            format!("{price_text:?}"),
+                            format!("must be empty, 0, or a price from 0.01 to {MAX_PRICE_YUAN} yuan"),
+                        ));
+                    }
+                }
+            };
+
+            let category = match get(5) {
+                None | Some("") => None,
+                Some(_) => Some(uint(5, feed.categories.into(), "feed.categories")? as u8),
+            };
+            entries.push(LoggedPost {
+                line,
+                creator,
+                day,
+                slot,
+                quality,
+                price_fen,
+                category,
+            });
+        }
+        if entries.is_empty() {
+            return Err(Error::invalid(source, 0, "the post log has no posts"));
+        }
+        Ok(PostLog {
+            source: source.to_string(),
+            slots_per_day: feed.slots_per_day,
+            entries,
+        })
+    }
+
+    /// Reads and checks a post log file; errors name the file's path.
+    pub fn from_file(path: impl AsRef<Path>, scenario: &Scenario) -> Result<PostLog> {
+        let path = path.as_ref();
+        let file = std::fs::File::open(path).map_err(|source| Error::Io {
+            path: path.display().to_string(),
+            source,
+        })?;
+        PostLog::read(std::io::BufReader::new(file), &path.display().to_string(), scenario)
+    }
+
+    /// The rows, in file order.
+    pub fn entries(&self) -> &[LoggedPost] {
+        &self.entries
+    }
+
+    /// Number of posts.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether the log has no posts (never true for a log that was read).
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// The posts for `world`, in file order, ready for
+    /// [`Simulation::with_posts`](crate::Simulation::with_posts) (which
+    /// numbers them in publication order). A row without a category takes
+    /// its creator's category in this world. O(rows).
+    ///
+    /// Errors name `source:line.creator` if the world has fewer creators
+    /// than the scenario the log was checked against.
+    pub fn posts(&self, world: &World) -> Result<Vec<Post>> {
+        let creators = world.creators();
+        self.entries
+            .iter()
+            .enumerate()
+            .map(|(i, e)| {
+                if e.creator as usize >= creators.len() {
+                    return Err(Error::invalid(
+                        format!("{}:{}.creator", self.source, e.line),
+                        e.creator,
+                        format!("the world has {} creators", creators.len()),
+                    ));
+                }
+                Ok(Post {
+                    id: i as u32,
+                    creator: e.creator,
+                    slot: e.day * self.slots_per_day + e.slot,
+                    quality: e.quality,
+                    category: e.category.unwrap_or_else(|| creators.category(e.creator)),
+                    price_fen: e.price_fen,
+                })
+            })
+            .collect()
+    }
+}
+
+/// A CSV-level error (wrong number of fields, bad UTF-8, I/O) as a crate
+/// error naming the line.
+pub(crate) fn csv_error(e: csv::Error, source: &str) -> Error {
+    let line = e.position().map(|p| p.line());
+    match e.into_kind() {
+        csv::ErrorKind::Io(err) => Error::Io {
+            path: source.to_string(),
+            source: err,
+        },
+        csv::ErrorKind::UnequalLengths { expected_len, len, .. } => Error::invalid(
+            format!("{source}:{}", line.unwrap_or(0)),
+            format!("{len} fields"),
+            format!("every row needs the header's {expected_len} fields"),
+        ),
+        csv::ErrorKind::Utf8 { err, .. } => Error::invalid(
+            format!("{source}:{}", line.unwrap_or(0)),
+            format!("field {}", err.field() + 1),
+            "is not valid UTF-8",
+        ),
+        other => Error::invalid(
+            format!("{source}:{}", line.unwrap_or(0)),
+            "row",
+            format!("{:?}", other),
+        ),
+    }
+}
+
+/// Writes posts as a post log (all six columns; price with two decimals,
+/// quality in the shortest form that reads back to the same `f32`), so a
+/// generated posting history can be edited and replayed. Reading the output
+/// back with [`PostLog::read`] and [`PostLog::posts`] gives the same posts.
+/// O(posts).
+pub fn write_post_log<W: Write>(writer: W, posts: &[Post], slots_per_day: u32) -> Result<()> {
+    let io = |e: csv::Error| csv_error(e, "post log");
+    let mut w = csv::Writer::from_writer(writer);
+    w.write_record(COLUMNS).map_err(io)?;
+    for p in posts {
+        let price = if p.price_fen == 0 {
+            String::new()
+        } else {
+            format!("{}.{:02}", p.price_fen / 100, p.price_fen % 100)
+        };
+        w.write_record([
+            p.creator.to_string(),
+            (p.slot / slots_per_day).to_string(),
+            (p.slot % slots_per_day).to_string(),
+            p.quality.to_string(),
+            price,
+            p.category.to_string(),
+        ])
+        .map_err(io)?;
+    }
+    w.flush().map_err(|source| Error::Io {
+        path: "post log".into(),
+        source,
+    })
+}
