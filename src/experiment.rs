@@ -24,7 +24,9 @@
 //! report ([`PlatformReport`](crate::metrics::PlatformReport),
 //! [`CohortReport`](crate::metrics::CohortReport)), named by its path in the
 //! report's JSON (`unique_reach`, `tally.impressions`, `rates.gmv_yuan`,
-//! `rates.orders_per_mille`, ...), plus derived metrics: for a cohort
+//! `rates.orders_per_mille`, ...); the platform group also holds the
+//! numeric fields of any other run-level object of the
+//! [`Report`] under that object's name. Then derived metrics: for a cohort
 //! `per_creator.*` and `per_follower.*` (impressions, orders, GMV in yuan,
 //! follows gained, divided by the cohort's creators or followers), for the
 //! platform `per_user.*` and `reach_share` (unique reach over users).
@@ -61,7 +63,7 @@ use serde::{Deserialize, Serialize};
 use statrs::distribution::{ContinuousCDF, StudentsT};
 
 use crate::error::{Error, Result};
-use crate::metrics::{CohortReport, PlatformReport, Report};
+use crate::metrics::{CohortReport, Report};
 use crate::policy::PushPolicy;
 use crate::postlog::PostLog;
 use crate::response::ResponseModel;
@@ -345,7 +347,10 @@ fn cohort_metrics(c: &CohortReport) -> Result<Metrics> {
     let mut m = Metrics::new();
     flatten("", &serde_json::to_value(c)?, &mut m);
     let gmv = c.tally.gmv_fen as f64 / 100.0;
-    for (unit, d) in [("per_creator", f64::from(c.creators)), ("per_follower", c.followers as f64)] {
+    for (unit, d) in [
+        ("per_creator", f64::from(c.creators)),
+        ("per_follower", c.followers as f64),
+    ] {
         m.push((format!("{unit}.impressions"), per(c.tally.impressions as f64, d)));
         m.push((format!("{unit}.orders"), per(c.tally.orders as f64, d)));
         m.push((format!("{unit}.gmv_yuan"), per(gmv, d)));
@@ -354,9 +359,26 @@ fn cohort_metrics(c: &CohortReport) -> Result<Metrics> {
     Ok(m)
 }
 
-fn platform_metrics(p: &PlatformReport) -> Result<Metrics> {
+fn platform_metrics(report: &Report) -> Result<Metrics> {
+    let p = &report.platform;
     let mut m = Metrics::new();
     flatten("", &serde_json::to_value(p)?, &mut m);
+    // Other run-level objects of the report (not the per-post, per-creator,
+    // per-cohort or per-day arrays) join the platform group under their
+    // own name, e.g. `attention.served`. Posts and creators are left out of
+    // the copy so that large runs are not serialized twice.
+    let shallow = Report {
+        posts: Vec::new(),
+        creators: Vec::new(),
+        ..report.clone()
+    };
+    if let serde_json::Value::Object(map) = serde_json::to_value(&shallow)? {
+        for (k, v) in &map {
+            if k != "platform" && v.is_object() {
+                flatten(k, v, &mut m);
+            }
+        }
+    }
     let users = f64::from(p.users);
     m.push(("reach_share".into(), per(p.unique_reach as f64, users)));
     m.push(("per_user.impressions".into(), per(p.tally.impressions as f64, users)));
@@ -367,7 +389,7 @@ fn platform_metrics(p: &PlatformReport) -> Result<Metrics> {
 
 fn run_metrics(report: &Report) -> Result<RunMetrics> {
     Ok(RunMetrics {
-        platform: platform_metrics(&report.platform)?,
+        platform: platform_metrics(report)?,
         cohorts: report
             .cohorts
             .iter()
@@ -733,7 +755,9 @@ pub fn set_path(scenario: &Scenario, path: &str, value: f64) -> Result<Scenario>
         toml::Value::Float(_) => toml::Value::Float(value),
         other => return Err(bad(format!("holds {}, not a number", other.type_str()))),
     };
-    let s: Scenario = root.try_into().map_err(|e: toml::de::Error| bad(e.message().to_string()))?;
+    let s: Scenario = root
+        .try_into()
+        .map_err(|e: toml::de::Error| bad(e.message().to_string()))?;
     s.validate()?;
     Ok(s)
 }
@@ -901,7 +925,10 @@ impl SweepReport {
             // A complete report is shard 0 of 1.
             let shard = s.shard.unwrap_or(Shard::ALL);
             if s.definition != definition {
-                return Err(bad(shard.to_string(), "belongs to a different sweep than the first shard"));
+                return Err(bad(
+                    shard.to_string(),
+                    "belongs to a different sweep than the first shard",
+                ));
             }
             if shard.count != count {
                 return Err(bad(

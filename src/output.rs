@@ -25,9 +25,10 @@
 //! complete, so a failed write never leaves a partial file under the final
 //! name.
 //!
-//! Adding a table (the per-day series, say) takes a key struct, a row
-//! builder and a [`Table`] variant; the CSV and JSON writers and the reader
-//! are generic over the key.
+//! Adding a table takes a [`Table`] variant and its rows. A
+//! counts-and-rates table is a `Row<K>` with a new key struct; a series of
+//! flat records (the per-day report, say) is a [`Tagged`] row, written by
+//! [`write_tagged_csv`] and read by [`read_tagged_csv`] with no new code.
 //!
 //! # Experiments and sweeps
 //!
@@ -421,23 +422,121 @@ pub fn read_csv<R: Read, K: DeserializeOwned + Serialize + Default>(reader: R, s
             sub.push(record.iter().skip(start).take(h.len()).collect::<csv::StringRecord>());
             start += h.len();
         }
-        let parse_error = |e: csv::Error, part: usize| match e.kind() {
-            csv::ErrorKind::Deserialize { err, .. } => {
-                let f = err.field().map_or(0, |f| f as usize);
-                Error::invalid(
-                    format!("{source}:{line}.{}", headers[part].get(f).unwrap_or("?")),
-                    format!("{:?}", sub[part].get(f).unwrap_or("")),
-                    err.kind().to_string(),
-                )
-            }
-            _ => csv_error(e, source),
-        };
+        let parse_error = |e: csv::Error, part: usize| deserialize_error(e, source, line, &headers[part], &sub[part]);
         let key: K = sub[0].deserialize(Some(&headers[0])).map_err(|e| parse_error(e, 0))?;
         let tally: Tally = sub[1].deserialize(Some(&headers[1])).map_err(|e| parse_error(e, 1))?;
         let rates: Rates = sub[2].deserialize(Some(&headers[2])).map_err(|e| parse_error(e, 2))?;
         rows.push(Row { key, tally, rates });
     }
     Ok(rows)
+}
+
+/// The run a row of a flat table comes from: the first columns of a
+/// [`Tagged`] row.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct RunKey {
+    /// Policy name.
+    pub policy: String,
+    /// Run seed.
+    pub seed: u64,
+}
+
+impl RunKey {
+    /// The policy and seed of `report`.
+    pub fn of(report: &Report) -> RunKey {
+        RunKey {
+            policy: report.policy.clone(),
+            seed: report.seed,
+        }
+    }
+}
+
+/// A row of a flat table of some report series (a struct of scalars, such
+/// as a per-day record), tagged with its run: columns `policy`, `seed`, then
+/// the struct's fields. This is how a table that is not counts-and-rates
+/// joins the files: build `Tagged { run: RunKey::of(report), row }` for each
+/// record and write them with [`write_tagged_csv`] and [`write_json`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Tagged<T> {
+    /// The run.
+    #[serde(flatten)]
+    pub run: RunKey,
+    /// The record.
+    #[serde(flatten)]
+    pub row: T,
+}
+
+/// Writes tagged rows as CSV with a header row (`policy`, `seed`, then the
+/// record's field names). `T` must be a struct of scalars. An empty table is
+/// a header of `policy,seed` alone.
+pub fn write_tagged_csv<W: Write, T: Serialize>(writer: W, rows: &[Tagged<T>]) -> Result<()> {
+    let mut w = csv::Writer::from_writer(writer);
+    if rows.is_empty() {
+        w.write_record(columns_of::<RunKey>()).map_err(write_error)?;
+    }
+    for r in rows {
+        w.serialize((&r.run, &r.row)).map_err(write_error)?;
+    }
+    w.flush().map_err(|source| Error::Io {
+        path: "csv output".into(),
+        source,
+    })
+}
+
+/// Reads rows written by [`write_tagged_csv`]: the first two columns must be
+/// `policy` and `seed`, the rest are `T`'s fields by name. Errors name
+/// `source:line.column`.
+pub fn read_tagged_csv<R: Read, T: DeserializeOwned>(reader: R, source: &str) -> Result<Vec<Tagged<T>>> {
+    let key = csv::StringRecord::from(columns_of::<RunKey>());
+    let mut r = csv::Reader::from_reader(reader);
+    let header = r.headers().map_err(|e| csv_error(e, source))?.clone();
+    for (i, want) in key.iter().enumerate() {
+        if header.get(i) != Some(want) {
+            return Err(Error::invalid(
+                format!("{source}:1.{}", i + 1),
+                header.get(i).unwrap_or("(missing)"),
+                format!("column {} must be `{want}`", i + 1),
+            ));
+        }
+    }
+    let rest: csv::StringRecord = header.iter().skip(key.len()).collect();
+    let headers = [key, rest];
+    let mut rows = Vec::new();
+    for record in r.records() {
+        let record = record.map_err(|e| csv_error(e, source))?;
+        let line = record.position().map_or(0, |p| p.line());
+        let sub: Vec<csv::StringRecord> = [(0, headers[0].len()), (headers[0].len(), headers[1].len())]
+            .iter()
+            .map(|&(skip, take)| record.iter().skip(skip).take(take).collect())
+            .collect();
+        let parse_error = |e: csv::Error, part: usize| deserialize_error(e, source, line, &headers[part], &sub[part]);
+        let run: RunKey = sub[0].deserialize(Some(&headers[0])).map_err(|e| parse_error(e, 0))?;
+        let row: T = sub[1].deserialize(Some(&headers[1])).map_err(|e| parse_error(e, 1))?;
+        rows.push(Tagged { run, row });
+    }
+    Ok(rows)
+}
+
+/// A deserialization error of one part of a record, naming the line and
+/// column.
+fn deserialize_error(
+    e: csv::Error,
+    source: &str,
+    line: u64,
+    header: &csv::StringRecord,
+    fields: &csv::StringRecord,
+) -> Error {
+    match e.kind() {
+        csv::ErrorKind::Deserialize { err, .. } => {
+            let f = err.field().map_or(0, |f| f as usize);
+            Error::invalid(
+                format!("{source}:{line}.{}", header.get(f).unwrap_or("?")),
+                format!("{:?}", fields.get(f).unwrap_or("")),
+                err.kind().to_string(),
+            )
+        }
+        _ => csv_error(e, source),
+    }
 }
 
 /// Writes any serializable rows as a pretty JSON array.
@@ -495,11 +594,20 @@ impl Table {
         match self {
             Table::Posts => write_csv(
                 writer,
-                &reports.iter().flat_map(|r| post_rows(r, slots_per_day)).collect::<Vec<_>>(),
+                &reports
+                    .iter()
+                    .flat_map(|r| post_rows(r, slots_per_day))
+                    .collect::<Vec<_>>(),
             ),
-            Table::Creators => write_csv(writer, &reports.iter().flat_map(|r| creator_rows(r)).collect::<Vec<_>>()),
+            Table::Creators => write_csv(
+                writer,
+                &reports.iter().flat_map(|r| creator_rows(r)).collect::<Vec<_>>(),
+            ),
             Table::Cohorts => write_csv(writer, &reports.iter().flat_map(|r| cohort_rows(r)).collect::<Vec<_>>()),
-            Table::Platform => write_csv(writer, &reports.iter().flat_map(|r| platform_rows(r)).collect::<Vec<_>>()),
+            Table::Platform => write_csv(
+                writer,
+                &reports.iter().flat_map(|r| platform_rows(r)).collect::<Vec<_>>(),
+            ),
         }
     }
 
@@ -508,11 +616,20 @@ impl Table {
         match self {
             Table::Posts => write_json(
                 writer,
-                &reports.iter().flat_map(|r| post_rows(r, slots_per_day)).collect::<Vec<_>>(),
+                &reports
+                    .iter()
+                    .flat_map(|r| post_rows(r, slots_per_day))
+                    .collect::<Vec<_>>(),
             ),
-            Table::Creators => write_json(writer, &reports.iter().flat_map(|r| creator_rows(r)).collect::<Vec<_>>()),
+            Table::Creators => write_json(
+                writer,
+                &reports.iter().flat_map(|r| creator_rows(r)).collect::<Vec<_>>(),
+            ),
             Table::Cohorts => write_json(writer, &reports.iter().flat_map(|r| cohort_rows(r)).collect::<Vec<_>>()),
-            Table::Platform => write_json(writer, &reports.iter().flat_map(|r| platform_rows(r)).collect::<Vec<_>>()),
+            Table::Platform => write_json(
+                writer,
+                &reports.iter().flat_map(|r| platform_rows(r)).collect::<Vec<_>>(),
+            ),
         }
     }
 }

@@ -12,8 +12,9 @@
 //! | `price_yuan` | no | yuan | the product the post carries; empty or `0` for none; at least one fen (0.01), at most [`MAX_PRICE_YUAN`] |
 //! | `category` | no | category id | content category, below `feed.categories`; empty or absent for the creator's own |
 //!
-//! Surrounding spaces are trimmed, lines starting with `#` are comments, and
-//! blank lines are ignored. Everything else must parse: a bad row is an
+//! Surrounding spaces are trimmed, lines whose first non-blank character is
+//! `#` are comments, and blank lines are ignored; line numbers in errors
+//! count them all, as an editor does. A field cannot span lines. Everything else must parse: a bad row is an
 //! [`Error::Invalid`] whose field is `source:line.column` (for example
 //! `posts.csv:7.quality`), with the value as written and what it must be.
 //! Nothing is skipped.
@@ -111,30 +112,46 @@ impl PostLog {
     /// `[-100, 100]`, or a log with no posts.
     pub fn read<R: Read>(reader: R, source: &str, scenario: &Scenario) -> Result<PostLog> {
         scenario.validate()?;
+        // Comments and blank lines are taken out before the CSV parser sees
+        // the text, keeping each remaining line's number: the parser's own
+        // positions do not count lines it skipped before a record.
+        let (text, lines) = content_lines(reader, source)?;
+        let original = |line: u64| lines.get(line.saturating_sub(1) as usize).copied().unwrap_or(0);
+        let header_line = original(1);
         let mut csv = csv::ReaderBuilder::new()
             .trim(csv::Trim::All)
-            .comment(Some(b'#'))
             .flexible(false)
-            .from_reader(reader);
+            .from_reader(text.as_bytes());
         let at = |line: u64, column: &str| format!("{source}:{line}.{column}");
-        let headers = csv.headers().map_err(|e| csv_error(e, source))?.clone();
+        let remap = |e: csv::Error| match e.kind() {
+            csv::ErrorKind::UnequalLengths { expected_len, len, pos } => Error::invalid(
+                format!("{source}:{}", original(pos.as_ref().map_or(0, |p| p.line()))),
+                format!("{len} fields"),
+                format!("every row needs the header's {expected_len} fields"),
+            ),
+            _ => csv_error(e, source),
+        };
+        let headers = csv.headers().map_err(remap)?.clone();
+        if headers.is_empty() {
+            return Err(Error::invalid(source, "empty", "the post log has no header row"));
+        }
         let mut index = [None::<usize>; COLUMNS.len()];
         for (i, h) in headers.iter().enumerate() {
             let Some(k) = COLUMNS.iter().position(|c| *c == h) else {
                 return Err(Error::invalid(
-                    at(1, h),
+                    at(header_line, h),
                     h,
                     format!("unknown column (a post log has {})", COLUMNS.join(", ")),
                 ));
             };
             if index[k].replace(i).is_some() {
-                return Err(Error::invalid(at(1, h), h, "column appears twice"));
+                return Err(Error::invalid(at(header_line, h), h, "column appears twice"));
             }
         }
         for (k, name) in COLUMNS.iter().enumerate() {
             if REQUIRED.contains(name) && index[k].is_none() {
                 return Err(Error::invalid(
-                    format!("{source}:1"),
+                    format!("{source}:{header_line}"),
                     headers.iter().collect::<Vec<_>>().join(","),
                     format!("missing column `{name}` (required: {})", REQUIRED.join(", ")),
                 ));
@@ -149,9 +166,9 @@ impl PostLog {
             match csv.read_record(&mut record) {
                 Ok(true) => {}
                 Ok(false) => break,
-                Err(e) => return Err(csv_error(e, source)),
+                Err(e) => return Err(remap(e)),
             }
-            let line = record.position().map_or(0, |p| p.line());
+            let line = original(record.position().map_or(0, |p| p.line()));
             let get = |k: usize| index[k].map(|i| &record[i]);
             let uint = |k: usize, below: u64, what: &str| -> Result<u32> {
                 let text = get(k).unwrap_or("");
@@ -312,6 +329,30 @@ impl PostLog {
     }
 }
 
+/// The input without comment and blank lines, and the original number of
+/// each line kept. Refuses input that is not UTF-8, naming the line.
+fn content_lines<R: Read>(mut reader: R, source: &str) -> Result<(String, Vec<u64>)> {
+    let mut bytes = Vec::new();
+    reader.read_to_end(&mut bytes).map_err(|e| Error::Io {
+        path: source.to_string(),
+        source: e,
+    })?;
+    let mut text = String::with_capacity(bytes.len());
+    let mut lines = Vec::new();
+    for (i, raw) in bytes.split(|&b| b == b'\n').enumerate() {
+        let line = std::str::from_utf8(raw)
+            .map_err(|_| Error::invalid(format!("{source}:{}", i + 1), "bytes", "is not valid UTF-8"))?;
+        let content = line.trim();
+        if content.is_empty() || content.starts_with('#') {
+            continue;
+        }
+        text.push_str(line.strip_suffix('\r').unwrap_or(line));
+        text.push('\n');
+        lines.push(i as u64 + 1);
+    }
+    Ok((text, lines))
+}
+
 /// A CSV-level error (wrong number of fields, bad UTF-8, I/O) as a crate
 /// error naming the line.
 pub(crate) fn csv_error(e: csv::Error, source: &str) -> Error {
@@ -331,11 +372,7 @@ pub(crate) fn csv_error(e: csv::Error, source: &str) -> Error {
             format!("field {}", err.field() + 1),
             "is not valid UTF-8",
         ),
-        other => Error::invalid(
-            format!("{source}:{}", line.unwrap_or(0)),
-            "row",
-            format!("{:?}", other),
-        ),
+        other => Error::invalid(format!("{source}:{}", line.unwrap_or(0)), "row", format!("{:?}", other)),
     }
 }
 
