@@ -1,0 +1,149 @@
+//! Helpers shared by the research examples: flags, progress bars, and
+//! printing estimates with their confidence intervals.
+
+#![allow(dead_code)]
+
+use std::time::Duration;
+
+use feedsim::experiment::{Estimate, ExperimentReport, RunDone, SweepEvent};
+use indicatif::{ProgressBar, ProgressStyle};
+
+/// The value of `--name value` or `--name=value` among the arguments.
+pub fn flag(args: &[String], name: &str) -> Option<String> {
+    let long = format!("--{name}");
+    let eq = format!("--{name}=");
+    args.iter().enumerate().find_map(|(i, a)| {
+        if a == &long {
+            args.get(i + 1).cloned()
+        } else {
+            a.strip_prefix(&eq).map(str::to_string)
+        }
+    })
+}
+
+/// Every value of a repeatable flag, in order.
+pub fn flags(args: &[String], name: &str) -> Vec<String> {
+    let long = format!("--{name}");
+    let eq = format!("--{name}=");
+    let mut out = Vec::new();
+    for (i, a) in args.iter().enumerate() {
+        if a == &long {
+            if let Some(v) = args.get(i + 1) {
+                out.push(v.clone());
+            }
+        } else if let Some(v) = a.strip_prefix(&eq) {
+            out.push(v.to_string());
+        }
+    }
+    out
+}
+
+/// Whether a bare `--name` switch is present.
+pub fn switch(args: &[String], name: &str) -> bool {
+    args.iter().any(|a| a == &format!("--{name}"))
+}
+
+/// A parsed flag, or `default` when absent; exits with a message when the
+/// value does not parse.
+pub fn parsed<T: std::str::FromStr>(args: &[String], name: &str, default: T) -> T {
+    match flag(args, name) {
+        None => default,
+        Some(v) => v.parse().unwrap_or_else(|_| {
+            eprintln!("--{name} {v}: not a valid value");
+            std::process::exit(2)
+        }),
+    }
+}
+
+/// A progress bar over `total` runs on stderr (hidden when stderr is not a
+/// terminal).
+pub fn progress(total: usize, what: &str) -> ProgressBar {
+    let bar = ProgressBar::new(total as u64);
+    bar.set_style(
+        ProgressStyle::with_template("{msg:>12} [{bar:40}] {pos}/{len} runs, {elapsed} elapsed, ~{eta} left")
+            .expect("valid template")
+            .progress_chars("=> "),
+    );
+    bar.set_message(what.to_string());
+    bar.enable_steady_tick(Duration::from_millis(250));
+    bar
+}
+
+/// An experiment observer that advances `bar` once per finished run.
+pub fn on_run(bar: &ProgressBar) -> impl Fn(&RunDone) + Sync + '_ {
+    move |_| bar.inc(1)
+}
+
+/// A sweep observer that advances `bar` once per finished run.
+pub fn on_sweep(bar: &ProgressBar) -> impl Fn(&SweepEvent) + Sync + '_ {
+    move |e| {
+        if let SweepEvent::Run { .. } = e {
+            bar.inc(1)
+        }
+    }
+}
+
+/// `mean [low, high]` with `digits` decimals.
+pub fn ci(e: &Estimate, digits: usize) -> String {
+    format!("{e:.digits$}")
+}
+
+/// Whether an interval lies wholly above or below zero.
+pub fn verdict(e: &Estimate) -> &'static str {
+    match (e.low, e.high) {
+        (Some(l), _) if l > 0.0 => "above 0",
+        (_, Some(h)) if h < 0.0 => "below 0",
+        (Some(_), Some(_)) => "includes 0",
+        _ => "no interval (one replicate)",
+    }
+}
+
+/// A metric's estimate under policy `k`, or its difference from the
+/// baseline when `difference` is set; exits if the metric is missing.
+pub fn get(report: &ExperimentReport, group: &str, metric: &str, k: usize, difference: bool) -> Estimate {
+    let m = report.metric(group, metric).unwrap_or_else(|| {
+        eprintln!("the report has no {group}/{metric}");
+        std::process::exit(1)
+    });
+    if difference { m.differences[k] } else { m.policies[k] }
+}
+
+/// `1234567` as `1,234,567`.
+pub fn thousands(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, ch) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    out
+}
+
+/// The default scenario scaled to `users` users. The default world has 3M
+/// users; the KOL follower range and every cohort's number of creators are
+/// scaled by `users / 3M` (keeping at least the default's 4 KOL accounts
+/// and one creator per cohort), the other follower ranges are kept where
+/// the smaller world allows (capped at a third of the users), and every
+/// other parameter keeps its default.
+pub fn scaled_default(users: u32) -> Result<feedsim::Scenario, feedsim::Error> {
+    let default = feedsim::Scenario::default_scenario();
+    let mut s = default.clone();
+    s.name = format!("default scaled to {} users", thousands(users.into()));
+    s.users.count = users;
+    let f = f64::from(users) / f64::from(default.users.count);
+    for c in &mut s.cohorts {
+        if c.archetype == feedsim::scenario::Archetype::Kol {
+            c.followers.min = (f64::from(c.followers.min) * f) as u32;
+            c.followers.max = (f64::from(c.followers.max) * f) as u32;
+            c.creators = c.creators.max(4);
+        } else {
+            c.creators = ((f64::from(c.creators) * f).round() as u32).max(1);
+            c.followers.max = c.followers.max.min(users / 3);
+            c.followers.min = c.followers.min.min(c.followers.max);
+        }
+    }
+    s.validate()?;
+    Ok(s)
+}

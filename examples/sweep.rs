@@ -1,0 +1,171 @@
+//! A parameter sweep from the command line, as one process or as shard `i`
+//! of `n` of a cluster job array, and the merge of the shards' outputs.
+//!
+//! ```sh
+//! # The whole grid in one process:
+//! cargo run --release --example sweep -- --users 300000 \
+//!     --axis cohorts.waist.iron_fan_ratio=0.05,0.2,0.4,0.6 \
+//!     --axis public_pool_ladder.pools.0.gate.threshold=0.8:1.2:3 \
+//!     --replicates 8 --out results/sweep
+//!
+//! # The same grid as shard 2 of 4 (points k with k mod 4 = 2):
+//! cargo run --release --example sweep -- <same flags> --shard 2/4 --out results/shard-2
+//!
+//! # Merging the four shard files gives exactly the first command's output:
+//! cargo run --release --example sweep -- --merge results/shard-*.json --out results/sweep
+//! ```
+//!
+//! Flags:
+//! - `--scenario FILE`: the base scenario (default: the embedded default
+//!   scenario, scaled to `--users` users if given; see `research::scaled_default`).
+//! - `--users N`: scale the default scenario to N users (ignored with `--scenario`).
+//! - `--axis PATH=V1,V2,...` or `--axis PATH=FIRST:LAST:COUNT` (repeatable):
+//!   a scenario parameter by its dotted path and its values.
+//! - `--replicates R` (default 8), `--confidence C` (default 0.95).
+//! - `--shard i/n`: run only the points `k` with `k mod n = i`.
+//! - `--out PREFIX`: writes `PREFIX.json`; for a complete sweep also
+//!   `PREFIX.csv` (one row per point) and `PREFIX-long.csv` (one row per
+//!   point, group and metric).
+//! - `--metrics GROUP/METRIC,...`: the columns of the CSV files (default:
+//!   every metric of every group).
+//! - `--merge FILE...`: instead of running, merge shard JSON files (every
+//!   argument after `--merge` that does not start with `--`).
+//!
+//! A progress bar on stderr counts finished runs. See `docs/sweeps.md` for a
+//! Slurm job-array recipe.
+
+use std::path::Path;
+use std::time::Instant;
+
+use feedsim::experiment::{Axis, Shard, Sweep, SweepReport};
+use feedsim::output::{write_file, write_sweep_csv, write_sweep_long_csv};
+use feedsim::{Error, Scenario};
+
+#[path = "research/mod.rs"]
+mod research;
+
+fn usage(message: &str) -> ! {
+    eprintln!("{message}");
+    eprintln!(
+        "usage: sweep [--scenario FILE | --users N] --axis PATH=V1,V2,... [--axis ...] [--replicates R] \
+         [--confidence C] [--shard i/n] [--metrics GROUP/METRIC,...] --out PREFIX\n       \
+         sweep --merge SHARD.json... --out PREFIX [--metrics ...]"
+    );
+    std::process::exit(2)
+}
+
+fn parse_axis(text: &str) -> Axis {
+    let Some((path, values)) = text.split_once('=') else {
+        usage(&format!("--axis {text}: expected PATH=VALUES"))
+    };
+    let number = |v: &str| {
+        v.trim()
+            .parse::<f64>()
+            .unwrap_or_else(|_| usage(&format!("--axis {text}: {v:?} is not a number")))
+    };
+    let parts: Vec<&str> = values.split(':').collect();
+    match parts[..] {
+        [first, last, count] => {
+            let n = count
+                .trim()
+                .parse::<usize>()
+                .unwrap_or_else(|_| usage(&format!("--axis {text}: {count:?} is not a count")));
+            Axis::linspace(path, number(first), number(last), n)
+        }
+        [list] => Axis::new(path, list.split(',').map(number).collect::<Vec<_>>()),
+        _ => usage(&format!("--axis {text}: expected V1,V2,... or FIRST:LAST:COUNT")),
+    }
+}
+
+fn write_outputs(report: &SweepReport, prefix: &str, metrics: &[(String, String)]) -> Result<(), Error> {
+    let json = format!("{prefix}.json");
+    if let Some(dir) = Path::new(&json).parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|source| Error::Io {
+            path: dir.display().to_string(),
+            source,
+        })?;
+    }
+    let text = report.to_json()?;
+    write_file(Path::new(&json), |w| {
+        w.write_all(text.as_bytes()).map_err(|source| Error::Io {
+            path: json.clone(),
+            source,
+        })
+    })?;
+    eprintln!("wrote {json}");
+    if report.shard.is_none() {
+        let chosen: Vec<(&str, &str)> = metrics.iter().map(|(g, m)| (g.as_str(), m.as_str())).collect();
+        let csv = format!("{prefix}.csv");
+        write_file(Path::new(&csv), |w| write_sweep_csv(w, report, &chosen))?;
+        let long = format!("{prefix}-long.csv");
+        write_file(Path::new(&long), |w| write_sweep_long_csv(w, report, &chosen))?;
+        eprintln!("wrote {csv} and {long}");
+    }
+    Ok(())
+}
+
+fn main() -> Result<(), Error> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let Some(prefix) = research::flag(&args, "out") else {
+        usage("--out PREFIX is required")
+    };
+    let metrics: Vec<(String, String)> = research::flag(&args, "metrics")
+        .map(|list| {
+            list.split(',')
+                .map(|gm| match gm.split_once('/') {
+                    Some((g, m)) => (g.to_string(), m.to_string()),
+                    None => usage(&format!("--metrics {gm}: expected GROUP/METRIC")),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+
+    if let Some(at) = args.iter().position(|a| a == "--merge") {
+        let files: Vec<&String> = args[at + 1..].iter().take_while(|a| !a.starts_with("--")).collect();
+        if files.is_empty() {
+            usage("--merge needs shard files");
+        }
+        let shards = files
+            .iter()
+            .map(|f| {
+                let text = std::fs::read_to_string(f).map_err(|source| Error::Io {
+                    path: f.to_string(),
+                    source,
+                })?;
+                SweepReport::from_json(&text)
+            })
+            .collect::<Result<Vec<_>, Error>>()?;
+        let merged = SweepReport::merge(shards)?;
+        eprintln!("merged {} shard files: {} points", files.len(), merged.points.len());
+        return write_outputs(&merged, &prefix, &metrics);
+    }
+
+    let scenario = match research::flag(&args, "scenario") {
+        Some(file) => Scenario::from_file(file)?,
+        None => match research::flag(&args, "users") {
+            Some(_) => research::scaled_default(research::parsed(&args, "users", 0))?,
+            None => Scenario::default_scenario(),
+        },
+    };
+    let axes: Vec<Axis> = research::flags(&args, "axis").iter().map(|a| parse_axis(a)).collect();
+    if axes.is_empty() {
+        usage("at least one --axis PATH=VALUES is required");
+    }
+    let shard: Shard = research::flag(&args, "shard").map_or(Ok(Shard::ALL), |s| s.parse())?;
+    let sweep = Sweep::new(&scenario, axes)?
+        .replicates(research::parsed(&args, "replicates", 8))
+        .confidence(research::parsed(&args, "confidence", 0.95))
+        .shard(shard);
+    let mine = (0..sweep.points()).filter(|&k| shard.owns(k)).count();
+    let runs = mine * sweep.definition().policies.len() * research::parsed::<usize>(&args, "replicates", 8);
+    eprintln!(
+        "sweep of {} points, shard {shard}: {mine} points, {runs} runs",
+        sweep.points()
+    );
+    let t0 = Instant::now();
+    let bar = research::progress(runs, &format!("shard {shard}"));
+    let report = sweep.run_with(research::on_sweep(&bar))?;
+    bar.finish_and_clear();
+    eprintln!("ran in {:.1?}", t0.elapsed());
+    write_outputs(&report, &prefix, &metrics)
+}
