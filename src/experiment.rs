@@ -22,7 +22,7 @@
 //!
 //! For the platform and every cohort, every numeric field of the run's
 //! report ([`PlatformReport`](crate::metrics::PlatformReport),
-//! [`CohortReport`](crate::metrics::CohortReport)), named by its path in the
+//! [`CohortReport`]), named by its path in the
 //! report's JSON (`unique_reach`, `tally.impressions`, `rates.gmv_yuan`,
 //! `rates.orders_per_mille`, ...); the platform group also holds the
 //! numeric fields of any other run-level object of the
@@ -1038,7 +1038,7 @@ impl<'a> Sweep<'a> {
     /// path or value fails before anything runs, in every shard alike.
     ///
     /// Errors: no axis, an axis without values or with a non-finite value,
-    /// more than 10^7 points (field `sweep.axes...`); a bad path or value
+    /// more than 100,000 points (field `sweep.axes...`); a bad path or value
     /// ([`set_path`]), with the point's values added to the reason.
     pub fn new(base: &Scenario, axes: Vec<Axis>) -> Result<Sweep<'a>> {
         base.validate()?;
@@ -1055,8 +1055,9 @@ impl<'a> Sweep<'a> {
             }
             points = points.saturating_mul(a.values.len() as u64);
         }
-        if points > 10_000_000 {
-            return Err(Error::invalid("sweep.axes", points, "at most 10,000,000 grid points"));
+        // Every point's scenario is kept (a few kB each).
+        if points > 100_000 {
+            return Err(Error::invalid("sweep.axes", points, "at most 100,000 grid points"));
         }
         let mut sweep = Sweep {
             base: base.clone(),

@@ -466,6 +466,13 @@ pub struct Tagged<T> {
     pub row: T,
 }
 
+/// The CSV columns of `Tagged<T>`: `policy`, `seed`, then `T`'s fields.
+pub fn tagged_columns<T: Serialize + Default>() -> Vec<String> {
+    let mut c = columns_of::<RunKey>();
+    c.extend(columns_of::<T>());
+    c
+}
+
 /// Writes tagged rows as CSV with a header row (`policy`, `seed`, then the
 /// record's field names). `T` must be a struct of scalars. An empty table is
 /// a header of `policy,seed` alone.

@@ -7,8 +7,8 @@ mod research;
 use feedsim::experiment::{Axis, Experiment, Sweep};
 use feedsim::output::{
     CohortKey, CreatorKey, PlatformKey, PostKey, RunKey, Table, Tagged, cohort_rows, creator_rows, platform_rows,
-    post_rows, read_csv, read_json, read_tagged_csv, write_csv, write_experiment_csv, write_json, write_report_files,
-    write_sweep_csv, write_tagged_csv,
+    post_rows, read_csv, read_json, read_tagged_csv, tagged_columns, write_csv, write_experiment_csv, write_json,
+    write_report_files, write_sweep_csv, write_tagged_csv,
 };
 use feedsim::policy::PushPolicy;
 use feedsim::{Report, Scenario, Simulation, World};
@@ -153,7 +153,7 @@ fn bad_csv_tables_are_refused_with_line_and_column() {
     assert_eq!(e.field(), Some("c.csv:2"), "{e}");
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 struct DayRecord {
     day: u32,
     cohort: String,
@@ -184,6 +184,10 @@ fn flat_record_tables_read_back_tagged_with_their_run() {
     assert!(
         text.starts_with("policy,seed,day,cohort,impressions,iron_fan_ratio\n"),
         "{text}"
+    );
+    assert_eq!(
+        tagged_columns::<DayRecord>().join(","),
+        "policy,seed,day,cohort,impressions,iron_fan_ratio"
     );
     assert_eq!(
         read_tagged_csv::<_, DayRecord>(csv.as_slice(), "days.csv").unwrap(),
