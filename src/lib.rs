@@ -58,6 +58,7 @@
 pub mod content;
 pub mod error;
 pub mod experiment;
+mod lifecycle;
 pub mod metrics;
 pub mod output;
 pub mod policy;

@@ -8,6 +8,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::response::Relation;
+use crate::scenario::AttentionMode;
 
 /// Event counts over a set of impressions.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -192,10 +193,102 @@ pub struct CreatorReport {
     pub followers: u32,
     /// Iron fans at the start.
     pub iron_fans: u32,
+    /// Followers at the end.
+    pub followers_end: u32,
+    /// Iron fans at the end.
+    pub iron_fans_end: u32,
+    /// The day after which the creator stopped posting, if it did.
+    pub stopped_after_day: Option<u32>,
     /// Posts published.
     pub posts: u32,
     /// Counts over all the creator's posts.
     pub tally: Tally,
+}
+
+/// The private-domain funnel of a cohort over the run (DOMAIN.md [002]:
+/// new → retained → active → converted → repurchase), as counts and step
+/// rates. The counts are aggregates over the run, not one tracked group of
+/// users: each step rate is a count over the one before it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct Funnel {
+    /// New: distinct users reached as strangers.
+    pub new_viewers: u64,
+    /// Retained: follows gained.
+    pub follows: u64,
+    /// Active: fans promoted to iron fan.
+    pub iron_fan_promotions: u64,
+    /// Converted: distinct (creator, user) buyer pairs.
+    pub buyers: u64,
+    /// Repurchase: buyer pairs who ordered again.
+    pub repeat_buyers: u64,
+    /// `follows / new_viewers`.
+    pub follow_rate: f64,
+    /// `iron_fan_promotions / follows`.
+    pub promotion_rate: f64,
+    /// `buyers / iron_fan_promotions`.
+    pub buy_rate: f64,
+    /// `repeat_buyers / buyers`.
+    pub repeat_rate: f64,
+}
+
+impl Funnel {
+    pub(crate) fn with_rates(mut self) -> Self {
+        let per = |n: u64, d: u64| if d == 0 { 0.0 } else { n as f64 / d as f64 };
+        self.follow_rate = per(self.follows, self.new_viewers);
+        self.promotion_rate = per(self.iron_fan_promotions, self.follows);
+        self.buy_rate = per(self.buyers, self.iron_fan_promotions);
+        self.repeat_rate = per(self.repeat_buyers, self.buyers);
+        self
+    }
+}
+
+/// One cohort at the end of one day.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DailyCohortReport {
+    /// Day (0 is the first).
+    pub day: u32,
+    /// Cohort name.
+    pub cohort: String,
+    /// Followers at the end of the day.
+    pub followers: u64,
+    /// Iron fans at the end of the day.
+    pub iron_fans: u64,
+    /// `iron_fans / followers`.
+    pub iron_fan_ratio: f64,
+    /// Fan-group members at the end of the day.
+    pub group_members: u64,
+    /// E-commerce members at the end of the day.
+    pub ecommerce_members: u64,
+    /// Impressions of the cohort's posts during the day.
+    pub impressions: u64,
+    /// Distinct users reached by the cohort's posts during the day.
+    pub unique_reach: u64,
+    /// Orders during the day.
+    pub orders: u64,
+    /// GMV during the day, fen.
+    pub gmv_fen: u64,
+    /// Repurchases during the day.
+    pub repurchases: u64,
+    /// `repurchases / orders`.
+    pub repurchase_rate: f64,
+    /// Creators still posting at the end of the day.
+    pub active_creators: u32,
+}
+
+/// Attention over the run.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct AttentionReport {
+    /// Finite or unlimited.
+    pub mode: AttentionMode,
+    /// Impressions the active users could have watched (sum of the daily
+    /// budgets of the users active each day); `None` when unlimited.
+    pub supply: Option<u64>,
+    /// Offers made to active users.
+    pub offered: u64,
+    /// Offers accepted: impressions served.
+    pub served: u64,
+    /// Offers declined for lack of attention.
+    pub declined: u64,
 }
 
 /// A cohort over the run.
@@ -223,6 +316,20 @@ pub struct CohortReport {
     pub tally: Tally,
     /// Rates over the cohort's posts.
     pub rates: Rates,
+    /// Followers at the end of the run.
+    pub followers_end: u64,
+    /// Iron fans at the end of the run.
+    pub iron_fans_end: u64,
+    /// Iron fans / followers at the end.
+    pub iron_fan_ratio_end: f64,
+    /// Creators still posting at the end.
+    pub active_creators_end: u32,
+    /// Fans who unfollowed.
+    pub unfollows: u64,
+    /// Iron fans demoted to ordinary fans.
+    pub iron_fan_demotions: u64,
+    /// The private-domain funnel.
+    pub funnel: Funnel,
 }
 
 /// The whole platform over the run.
@@ -266,6 +373,10 @@ pub struct Report {
     pub slots: u32,
     /// Platform totals.
     pub platform: PlatformReport,
+    /// Attention supply and use.
+    pub attention: AttentionReport,
+    /// Per day and cohort (day-major).
+    pub daily: Vec<DailyCohortReport>,
     /// Per cohort, in scenario order.
     pub cohorts: Vec<CohortReport>,
     /// Per creator, by id.

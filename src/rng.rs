@@ -28,6 +28,10 @@ pub(crate) mod tag {
     pub const PUBLIC_UNIFORM: u64 = 0x5055_4e49;
     pub const PUBLIC_PICK: u64 = 0x5049_434b;
     pub const FAN_ORDER: u64 = 0x464f_5244;
+    pub const ATTENTION: u64 = 0x4154_544e;
+    pub const SINCE: u64 = 0x5349_4e43;
+    pub const ADMIT: u64 = 0x4144_4d54;
+    pub const PERK: u64 = 0x5045_524b;
 }
 
 /// SplitMix64's finalizer: a bijective, well-avalanching 64-bit mix.

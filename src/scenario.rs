@@ -65,6 +65,154 @@ pub struct Scenario {
     /// The iron-fan-first push.
     #[serde(default)]
     pub iron_fan_first: IronFanFirst,
+    /// Users' finite attention (off by default).
+    #[serde(default)]
+    pub attention: AttentionParams,
+    /// The fan lifecycle over days (off by default).
+    #[serde(default)]
+    pub dynamics: DynamicsParams,
+}
+
+/// Whether users' attention is limited.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AttentionMode {
+    /// An active user accepts every offer.
+    #[default]
+    Unlimited,
+    /// An active user accepts at most its slot allowance of offers.
+    Finite,
+}
+
+/// Users' daily attention budgets, in impressions.
+///
+/// Each user's daily budget is drawn once, log-normal with the given median
+/// and mean (KuaiRec: 42 and 66.5 plays per user per day), rounded up to
+/// at least one. The budget is spread evenly over the day's slots: slot `s` of `S`
+/// allows `⌊(s+1)·B/S⌋ − ⌊s·B/S⌋` impressions, and what a slot leaves unused
+/// is not carried over. Which offers win when a user has more than the
+/// allowance: the stage's priority (group members, then iron fans, then
+/// other fans, then public pools), then a hash of (seed, slot, user, post).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AttentionParams {
+    /// `unlimited` (default) or `finite`.
+    pub mode: AttentionMode,
+    /// Median daily budget, impressions.
+    pub daily_median: f64,
+    /// Mean daily budget, impressions (at least the median).
+    pub daily_mean: f64,
+}
+
+impl Default for AttentionParams {
+    fn default() -> Self {
+        AttentionParams {
+            mode: AttentionMode::Unlimited,
+            daily_median: 42.0,
+            daily_mean: 66.5,
+        }
+    }
+}
+
+/// Engagement points a fan earns for each event on one of the creator's
+/// posts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct EngagementPoints {
+    /// Per watch-through.
+    pub watch: u32,
+    /// Per like.
+    pub like: u32,
+    /// Per comment.
+    pub comment: u32,
+    /// Per share.
+    pub share: u32,
+    /// Per product click.
+    pub click: u32,
+    /// Per order.
+    pub order: u32,
+}
+
+impl Default for EngagementPoints {
+    fn default() -> Self {
+        EngagementPoints {
+            watch: 10,
+            like: 20,
+            comment: 30,
+            share: 30,
+            click: 10,
+            order: 50,
+        }
+    }
+}
+
+/// The fan lifecycle. See [`crate::sim`] for when each rule applies.
+///
+/// The defaults are ours (the documents give no numbers): an iron fan is a
+/// fan whose engagement score, decaying by `daily_decay` a day, reaches
+/// `iron_fan_above` — about two watched-and-liked posts a week; it drops
+/// back to an ordinary fan below `iron_fan_below`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DynamicsParams {
+    /// Whether follows, promotions, demotions, groups, memberships,
+    /// unfollows and creator churn happen at all.
+    pub enabled: bool,
+    /// Points per event.
+    pub points: EngagementPoints,
+    /// Share of each fan's engagement score lost at the end of every day.
+    pub daily_decay: f64,
+    /// A fan becomes an iron fan when the score reaches this.
+    pub iron_fan_above: u32,
+    /// An iron fan becomes an ordinary fan when the score falls below this
+    /// (at most `iron_fan_above`: the gap is the hysteresis).
+    pub iron_fan_below: u32,
+    /// Score of a new follow.
+    pub follow_score: u32,
+    /// A fan whose score stays below this ...
+    pub unfollow_below: u32,
+    /// ... for this many consecutive days unfollows.
+    pub unfollow_after_days: u32,
+    /// Days a repurchase coupon stays valid after a purchase.
+    pub coupon_days: u32,
+}
+
+impl Default for DynamicsParams {
+    fn default() -> Self {
+        DynamicsParams {
+            enabled: false,
+            points: EngagementPoints::default(),
+            daily_decay: 0.15,
+            iron_fan_above: 60,
+            iron_fan_below: 25,
+            follow_score: 20,
+            unfollow_below: 2,
+            unfollow_after_days: 21,
+            coupon_days: 7,
+        }
+    }
+}
+
+/// A creator's fan group (DOMAIN.md [001]): the entry threshold.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FanGroupParams {
+    /// A fan must have followed for at least this many days ...
+    pub min_days: u32,
+    /// ... and have at least this engagement score.
+    pub min_score: u32,
+}
+
+/// When a creator gives up (DOMAIN.md [003]: 3%–10% of trained hosts
+/// persist three months).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChurnParams {
+    /// Over the last this many days ...
+    pub window_days: u32,
+    /// ... a creator whose posts made fewer impressions than this stops
+    /// posting.
+    pub min_impressions: u64,
 }
 
 /// Time and the public feed.
@@ -189,6 +337,16 @@ pub struct CohortParams {
     /// What the cohort sells, if anything.
     #[serde(default)]
     pub product: Option<ProductParams>,
+    /// The creators' fan group, if they run one (dynamics only).
+    #[serde(default)]
+    pub fan_group: Option<FanGroupParams>,
+    /// When the cohort's creators give up (dynamics only).
+    #[serde(default)]
+    pub churn: Option<ChurnParams>,
+    /// Daily probability that an iron fan is given the creator's e-commerce
+    /// membership as a perk (dynamics only; buyers always become members).
+    #[serde(default)]
+    pub member_perk_rate: f64,
 }
 
 /// Inclusive follower-count range.
@@ -415,19 +573,43 @@ impl Scenario {
         if posts > 1e8 {
             return Err(Error::invalid("cohorts", posts, "expects more than 100 million posts"));
         }
+        let a = &self.attention;
+        check::within("attention.daily_median", a.daily_median, 1.0, 10_000.0)?;
+        check::within("attention.daily_mean", a.daily_mean, a.daily_median, 10_000.0).map_err(|_| {
+            Error::invalid(
+                "attention.daily_mean",
+                a.daily_mean,
+                format!("must be between daily_median = {} and 10000", a.daily_median),
+            )
+        })?;
+        let d = &self.dynamics;
+        check::probability("dynamics.daily_decay", d.daily_decay)?;
+        if d.iron_fan_below > d.iron_fan_above {
+            return Err(Error::invalid(
+                "dynamics.iron_fan_below",
+                d.iron_fan_below,
+                format!("must be at most iron_fan_above = {}", d.iron_fan_above),
+            ));
+        }
+        for (i, c) in self.cohorts.iter().enumerate() {
+            check::probability(&format!("cohorts[{i}].member_perk_rate"), c.member_perk_rate)?;
+            if let Some(ch) = &c.churn {
+                check::at_least_one(&format!("cohorts[{i}].churn.window_days"), ch.window_days.into())?;
+            }
+        }
         if self.cohorts.len() > usize::from(u16::MAX) {
             return Err(Error::invalid("cohorts", self.cohorts.len(), "at most 65535 cohorts"));
         }
         self.response.validate()?;
         self.public_pool_ladder.validate()?;
-        if self.iron_fan_first.public_pools.is_none() && self.public_pool_ladder.pools.len() + 2 > MAX_STAGES {
+        if self.iron_fan_first.public_pools.is_none() && self.public_pool_ladder.pools.len() + 3 > MAX_STAGES {
             return Err(Error::invalid(
                 "public_pool_ladder.pools",
                 self.public_pool_ladder.pools.len(),
                 format!(
-                    "iron_fan_first reuses these pools after its two fan stages, so at most {} pools \
+                    "iron_fan_first reuses these pools after its fan stages, so at most {} pools \
                      (or give iron_fan_first.public_pools)",
-                    MAX_STAGES - 2
+                    MAX_STAGES - 3
                 ),
             ));
         }
@@ -453,6 +635,8 @@ mod tests {
         assert_eq!(s.public_pool_ladder, PublicPoolLadder::default());
         assert_eq!(s.iron_fan_first, IronFanFirst::default());
         assert_eq!(s.feed, FeedParams::default());
+        assert_eq!(s.attention, AttentionParams::default());
+        assert_eq!(s.dynamics, DynamicsParams::default());
         assert!(s.users.count >= 200_000);
         assert_eq!(s.iron_fan_first().stages().len(), 2 + s.public_pool_ladder.pools.len());
     }

@@ -982,13 +982,14 @@ fn ladder_too_long_for_iron_fan_first() {
             n
         ]
     };
+    // Iron-fan-first has up to three fan stages before the reused pools.
     refuse(
-        |s| s.public_pool_ladder.pools = pools(15),
+        |s| s.public_pool_ladder.pools = pools(14),
         "public_pool_ladder.pools",
-        "15",
+        "14",
     );
     let mut s = base();
-    s.public_pool_ladder.pools = pools(14);
+    s.public_pool_ladder.pools = pools(13);
     s.validate().unwrap();
     // With its own pools, iron-fan-first does not reuse the ladder.
     s.public_pool_ladder.pools = pools(16);
@@ -1241,12 +1242,14 @@ fn run_refuses_invalid_policies() {
     assert_invalid(sim.run(&ladder, model), "policy.stages[0].gate.threshold", "-1");
 
     let iff = IronFanFirst {
+        group_members: None,
         max_public_boost: 0.5,
         ..IronFanFirst::default()
     };
     assert_invalid(sim.run(&iff, model), "policy.stages[1].boost_next", "0.5");
 
     let iff = IronFanFirst {
+        group_members: None,
         other_fans: FanStage {
             size: Some(0),
             gate: Gate::default(),

@@ -135,6 +135,7 @@ fn iron_fan_first_first_two_stages_match_the_closed_form() {
     let mut s = common::constant_scenario(20_000, 100, 0.2, 300, 2.0);
     let threshold = 0.7;
     s.iron_fan_first = IronFanFirst {
+        group_members: None,
         iron_fans: FanStage {
             size: None,
             gate: watch_gate(threshold),

@@ -103,6 +103,7 @@ fn scenario() -> impl Strategy<Value = Scenario> {
                 s.response = response;
                 s.public_pool_ladder = PublicPoolLadder { pools };
                 s.iron_fan_first = IronFanFirst {
+                    group_members: None,
                     iron_fans: FanStage {
                         size: cap,
                         gate: iron_gate,

@@ -48,6 +48,10 @@ pub struct FanStage {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct IronFanFirst {
+    /// An optional first stage for the creator's fan-group members (who are
+    /// notified of each new post); the iron-fan stage then skips them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group_members: Option<FanStage>,
     /// The iron-fan stage.
     pub iron_fans: FanStage,
     /// The other-fans stage.
@@ -63,6 +67,7 @@ pub struct IronFanFirst {
 impl Default for IronFanFirst {
     fn default() -> Self {
         IronFanFirst {
+            group_members: None,
             iron_fans: FanStage {
                 size: None,
                 gate: Gate {
@@ -89,7 +94,11 @@ impl Default for IronFanFirst {
 impl IronFanFirst {
     /// Checks the policy; errors name `iron_fan_first....`.
     pub fn validate(&self) -> Result<()> {
-        for (name, s) in [("iron_fans", &self.iron_fans), ("other_fans", &self.other_fans)] {
+        let group = self.group_members.as_ref().map(|g| ("group_members", g));
+        for (name, s) in group
+            .into_iter()
+            .chain([("iron_fans", &self.iron_fans), ("other_fans", &self.other_fans)])
+        {
             if s.size == Some(0) {
                 return Err(Error::invalid(
                     format!("iron_fan_first.{name}.size"),
@@ -109,11 +118,11 @@ impl IronFanFirst {
         }
         if let Some(pools) = &self.public_pools {
             validate_pools(pools, "iron_fan_first.public_pools")?;
-            if pools.len() + 2 > MAX_STAGES {
+            if pools.len() + 3 > MAX_STAGES {
                 return Err(Error::invalid(
                     "iron_fan_first.public_pools",
                     pools.len(),
-                    format!("at most {} pools", MAX_STAGES - 2),
+                    format!("at most {} pools", MAX_STAGES - 3),
                 ));
             }
         }
@@ -127,18 +136,21 @@ impl PushPolicy for IronFanFirst {
     }
 
     fn stages(&self) -> Vec<Stage> {
-        let fans = [
-            (Audience::IronFans, &self.iron_fans, None),
-            (Audience::OtherFans, &self.other_fans, Some(self.max_public_boost)),
-        ]
-        .map(|(audience, s, boost_next)| Stage {
-            audience,
-            size: s.size,
-            gate: Some(s.gate),
-            boost_next,
-        });
+        let group = self.group_members.as_ref().map(|g| (Audience::GroupMembers, g, None));
+        let fans = group
+            .into_iter()
+            .chain([
+                (Audience::IronFans, &self.iron_fans, None),
+                (Audience::OtherFans, &self.other_fans, Some(self.max_public_boost)),
+            ])
+            .map(|(audience, s, boost_next)| Stage {
+                audience,
+                size: s.size,
+                gate: Some(s.gate),
+                boost_next,
+            });
         let pools = self.public_pools.clone().unwrap_or_else(default_pools);
-        fans.into_iter().chain(pool_stages(&pools)).collect()
+        fans.chain(pool_stages(&pools)).collect()
     }
 }
 

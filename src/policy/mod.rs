@@ -33,14 +33,14 @@
 //!
 //! # Stage sizes larger than the audience
 //!
-//! A stage offers the post to users of its audience, in a shuffled order
-//! keyed by the post, until it has made `size` offers or the audience is
-//! exhausted; users who are not active that day are passed over. A stage
-//! larger than what remains shows the post to everyone who remains and the
-//! gate is evaluated on what was shown. A size of `None` means "all of the
-//! audience". Public audiences never include a user who has already been
-//! offered the post, and never a fan already covered by one of the post's
-//! fan stages, so no user sees a post twice.
+//! A stage offers the post to users of its audience who are active that
+//! day and have not been offered the post before, until it has made `size`
+//! offers or the audience is exhausted. Public stages walk the population in
+//! a shuffled order keyed by the post; a fan stage with a size takes the
+//! fans with the smallest hash of (seed, post, user), a fan stage without
+//! one takes all of them. A stage larger than what remains shows the post to
+//! everyone who remains and the gate is evaluated on what was shown. No
+//! user is offered a post twice, whatever the order of the stages.
 
 mod iron_fan_first;
 mod ladder;
@@ -60,6 +60,8 @@ pub const MAX_STAGES: usize = 16;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Audience {
+    /// Members of the creator's fan group (dynamics only; empty otherwise).
+    GroupMembers,
     /// The creator's iron fans.
     IronFans,
     /// The creator's fans who are not iron fans.
@@ -68,6 +70,18 @@ pub enum Audience {
     /// as the scenario's `feed.interest_targeting` says), excluding users who
     /// were already offered the post.
     Public,
+}
+
+impl Audience {
+    /// Priority when a user's attention cannot take every offer: lower wins.
+    pub fn priority(self) -> u8 {
+        match self {
+            Audience::GroupMembers => 0,
+            Audience::IronFans => 1,
+            Audience::OtherFans => 2,
+            Audience::Public => 3,
+        }
+    }
 }
 
 /// Whether a gate looks at the last stage only or at everything shown so far.

@@ -9,7 +9,7 @@ use rayon::prelude::*;
 
 use super::{Cohort, Creators, FollowGraph, NO_CATEGORY, Users, World};
 use crate::error::{Error, Result};
-use crate::rng::{Permutation, key, stream, tag};
+use crate::rng::{Permutation, key, stream, tag, unit};
 use crate::scenario::{MAX_INTERESTS, Scenario};
 
 /// Users are generated in fixed chunks of this many, one stream per chunk.
@@ -71,7 +71,7 @@ impl World {
             offsets: Vec::with_capacity(rows.len() + 1),
             iron_end: Vec::with_capacity(rows.len()),
             fans: Vec::with_capacity(followers.iter().map(|&f| f as usize).sum()),
-            verticality: Vec::new(),
+            ..FollowGraph::default()
         };
         graph.offsets.push(0);
         for (iron, other) in &rows {
@@ -95,6 +95,34 @@ impl World {
             })
             .collect();
         graph.verticality = verticality;
+        // Lifecycle state: each fan followed on a day drawn uniformly from
+        // the year before the run; iron fans start with a score uniform in
+        // [iron_fan_below, 2·iron_fan_above), other fans uniform in
+        // [0, iron_fan_above), so the population does not move in lockstep.
+        let d = &scenario.dynamics;
+        let graph_ref = &graph;
+        let state: Vec<(i32, u32)> = (0..creators.len())
+            .into_par_iter()
+            .flat_map_iter(|c| {
+                let row = graph_ref.offsets[c] as usize..graph_ref.offsets[c + 1] as usize;
+                let iron_end = graph_ref.iron_end[c] as usize;
+                row.map(move |e| {
+                    let u = graph_ref.fans[e];
+                    let since = -1 - (unit(seed, tag::SINCE, c as u64, u.into()) * 365.0) as i32;
+                    let x = unit(seed, tag::SINCE, c as u64, u64::from(u) | 1 << 32);
+                    let (lo, hi) = if e < iron_end {
+                        (d.iron_fan_below, 2 * d.iron_fan_above)
+                    } else {
+                        (0, d.iron_fan_above)
+                    };
+                    (since, lo + (x * f64::from(hi.saturating_sub(lo))) as u32)
+                })
+            })
+            .collect();
+        graph.since_day = state.iter().map(|s| s.0).collect();
+        graph.score = state.iter().map(|s| s.1).collect();
+        graph.group = vec![false; graph.fans.len()];
+        graph.low_days = vec![0; graph.fans.len()];
 
         Ok(World {
             seed,
@@ -143,7 +171,24 @@ fn generate_users(s: &Scenario) -> Result<Users> {
         interest_weights: vec![weights; n],
         activity: vec![0.0; n],
         purchase_propensity: vec![0.0; n],
+        attention: vec![0; n],
     };
+    // Attention budgets from their own streams, so they leave every other
+    // user draw as it was: log-normal with the scenario's median and mean.
+    let a = &s.attention;
+    let sigma = (2.0 * (a.daily_mean / a.daily_median).ln()).sqrt();
+    let budget = rand_distr::LogNormal::new(a.daily_median.ln(), sigma)
+        .map_err(|e| Error::invalid("attention.daily_mean", a.daily_mean, e.to_string()))?;
+    users
+        .attention
+        .par_chunks_mut(USER_CHUNK)
+        .enumerate()
+        .for_each(|(chunk, att)| {
+            let mut rng = stream(s.seed, tag::ATTENTION, chunk as u64, 0);
+            for x in att {
+                *x = budget.sample(&mut rng).round().clamp(1.0, f64::from(u16::MAX)) as u16;
+            }
+        });
     users
         .interest_categories
         .par_chunks_mut(USER_CHUNK)

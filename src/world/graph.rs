@@ -7,14 +7,21 @@ use crate::response::Relation;
 /// Creator `c`'s row is `offsets[c]..offsets[c + 1]` of the edge arrays. The
 /// row holds its iron fans first (`offsets[c]..iron_end[c]`), then its other
 /// fans (`iron_end[c]..offsets[c + 1]`); each section is sorted by user id,
-/// so a membership test is a binary search. Per edge: the fan's user id and
-/// its verticality (the fan's interest in the creator's category).
+/// so a membership test is a binary search. Per edge: the fan's user id,
+/// its verticality (the fan's interest in the creator's category), its
+/// engagement score, the day the fan followed (negative: before the run),
+/// whether the fan is in the creator's fan group, and how many days in a row
+/// the score has been below the unfollow level.
 #[derive(Debug, Clone, Default)]
 pub struct FollowGraph {
     pub(crate) offsets: Vec<u32>,
     pub(crate) iron_end: Vec<u32>,
     pub(crate) fans: Vec<u32>,
     pub(crate) verticality: Vec<f32>,
+    pub(crate) score: Vec<u32>,
+    pub(crate) since_day: Vec<i32>,
+    pub(crate) group: Vec<bool>,
+    pub(crate) low_days: Vec<u16>,
 }
 
 impl FollowGraph {
@@ -41,6 +48,18 @@ impl FollowGraph {
     /// Creator `c`'s iron fans, ascending user ids. O(1).
     pub fn iron_fans_of(&self, c: u32) -> &[u32] {
         &self.fans[self.offsets[c as usize] as usize..self.iron_end[c as usize] as usize]
+    }
+
+    /// Creator `c`'s fan-group members. O(followers).
+    pub fn group_members(&self, c: u32) -> u32 {
+        let r = self.offsets[c as usize] as usize..self.offsets[c as usize + 1] as usize;
+        self.group[r].iter().filter(|&&g| g).count() as u32
+    }
+
+    /// Engagement score of creator `c`'s fan `u`, if `u` follows `c`.
+    /// O(log followers).
+    pub fn score(&self, c: u32, u: u32) -> Option<u32> {
+        self.relation(c, u).1.map(|e| self.score[e as usize])
     }
 
     /// Creator `c`'s fans who are not iron fans, ascending user ids. O(1).

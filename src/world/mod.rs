@@ -30,6 +30,8 @@ pub struct Users {
     pub(crate) activity: Vec<f32>,
     /// Purchase propensity on the logit scale.
     pub(crate) purchase_propensity: Vec<f32>,
+    /// Daily attention budget in impressions (used with finite attention).
+    pub(crate) attention: Vec<u16>,
 }
 
 impl Users {
@@ -59,6 +61,11 @@ impl Users {
     pub fn is_interested(&self, u: u32, category: u8) -> bool {
         let c = &self.interest_categories[u as usize];
         (c[0] == category) | (c[1] == category) | (c[2] == category)
+    }
+
+    /// User `u`'s daily attention budget, in impressions.
+    pub fn attention(&self, u: u32) -> u16 {
+        self.attention[u as usize]
     }
 
     /// User `u`'s daily activity probability.

@@ -57,3 +57,20 @@ pub fn constant_scenario(
     );
     Scenario::from_toml_str(&text).expect("closed-form scenario is valid")
 }
+
+/// The small world over several days with finite attention and the fan
+/// lifecycle on, as in `scenarios/growth.toml`.
+pub fn small_growth_scenario(days: u32) -> Scenario {
+    let mut s = Scenario::from_toml_str(include_str!("../../scenarios/growth.toml")).expect("growth.toml is valid");
+    let small = small_scenario();
+    s.users = small.users;
+    for (c, sc) in s.cohorts.iter_mut().zip(small.cohorts) {
+        c.creators = sc.creators;
+        c.followers = sc.followers;
+    }
+    s.public_pool_ladder = small.public_pool_ladder;
+    s.feed.days = days;
+    s.name = "small growth".into();
+    s.validate().expect("small growth scenario is valid");
+    s
+}

@@ -1,0 +1,203 @@
+//! Finite attention and the fan lifecycle over days.
+
+mod common;
+
+use std::collections::HashMap;
+
+use feedsim::metrics::Report;
+use feedsim::policy::{FanStage, Gate, IronFanFirst, PushPolicy};
+use feedsim::response::{ConstantModel, Probabilities, ResponseSpec};
+use feedsim::scenario::AttentionMode;
+use feedsim::{Scenario, Simulation, World};
+use proptest::prelude::*;
+
+fn run_in_pool(threads: usize, s: &Scenario, policy: &dyn PushPolicy) -> Report {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .unwrap()
+        .install(|| {
+            let world = World::generate(s).unwrap();
+            Simulation::new(s, &world).unwrap().run(policy, &s.response).unwrap()
+        })
+}
+
+#[test]
+fn dynamics_and_attention_are_bit_identical_at_one_and_many_threads() {
+    let s = common::small_growth_scenario(4);
+    for policy in [&s.public_pool_ladder as &dyn PushPolicy, &s.iron_fan_first()] {
+        let one = run_in_pool(1, &s, policy);
+        let many = run_in_pool(3, &s, policy);
+        // The check needs the mechanisms to have acted.
+        assert!(one.attention.declined > 0, "no offer was declined");
+        assert!(one.cohorts.iter().map(|c| c.funnel.iron_fan_promotions).sum::<u64>() > 0);
+        assert!(one.cohorts.iter().map(|c| c.funnel.follows).sum::<u64>() > 0);
+        assert_eq!(one, many, "{} differs across thread counts", policy.name());
+    }
+}
+
+#[test]
+fn golden_multi_day_report_is_pinned() {
+    // To accept an intended change: `UPDATE_GOLDEN=1 cargo test --release --test dynamics golden`.
+    let s = common::small_growth_scenario(5);
+    let world = World::generate(&s).unwrap();
+    let sim = Simulation::new(&s, &world).unwrap();
+    for (file, policy) in [
+        (
+            "tests/golden/growth_ladder.json",
+            &s.public_pool_ladder as &dyn PushPolicy,
+        ),
+        ("tests/golden/growth_iron_fan_first.json", &s.iron_fan_first()),
+    ] {
+        let mut report = sim.run(policy, &s.response).unwrap();
+        report.posts.clear();
+        report.creators.clear();
+        let json = report.to_json().unwrap();
+        if std::env::var_os("UPDATE_GOLDEN").is_some() {
+            std::fs::write(file, &json).unwrap();
+        }
+        let pinned = std::fs::read_to_string(file).expect("golden file exists (UPDATE_GOLDEN=1 writes it)");
+        assert!(json == pinned, "{file} changed; diff it against a fresh run");
+    }
+}
+
+fn constant(watch: f64, like: f64) -> ResponseSpec {
+    let p = Probabilities {
+        watch,
+        like,
+        ..Probabilities::default()
+    };
+    ResponseSpec::Constant(ConstantModel {
+        stranger: p,
+        fan: p,
+        iron_fan: p,
+    })
+}
+
+/// Every fan of every creator is shown every post (all users active, fan
+/// gates that always pass, no attention limit).
+fn all_fans_see_everything(mut s: Scenario) -> Scenario {
+    s.users.daily_activity = 1.0;
+    s.attention.mode = AttentionMode::Unlimited;
+    let open = Gate {
+        threshold: 0.0,
+        ..Gate::default()
+    };
+    s.iron_fan_first = IronFanFirst {
+        group_members: None,
+        iron_fans: FanStage { size: None, gate: open },
+        other_fans: FanStage { size: None, gate: open },
+        max_public_boost: 1.0,
+        public_pools: None,
+    };
+    for c in &mut s.cohorts {
+        c.churn = None;
+        c.member_perk_rate = 0.0;
+    }
+    s
+}
+
+#[test]
+fn with_no_engagement_iron_fans_only_decrease() {
+    let mut s = all_fans_see_everything(common::small_growth_scenario(8));
+    s.response = constant(0.0, 0.0);
+    let world = World::generate(&s).unwrap();
+    let report = Simulation::new(&s, &world)
+        .unwrap()
+        .run(&s.iron_fan_first(), &s.response)
+        .unwrap();
+    for cohort in &report.cohorts {
+        let series: Vec<u64> = report
+            .daily
+            .iter()
+            .filter(|d| d.cohort == cohort.name)
+            .map(|d| d.iron_fans)
+            .collect();
+        assert!(series.windows(2).all(|w| w[1] <= w[0]), "{}: {series:?}", cohort.name);
+        assert!(series[0] <= cohort.iron_fans);
+        assert_eq!(cohort.funnel.iron_fan_promotions, 0);
+        assert_eq!(cohort.funnel.follows, 0);
+    }
+    // Scores decay with nothing to renew them, so some iron fans are lost.
+    let (start, end): (u64, u64) = report
+        .cohorts
+        .iter()
+        .map(|c| (c.iron_fans, c.iron_fans_end))
+        .fold((0, 0), |a, b| (a.0 + b.0, a.1 + b.1));
+    assert!(end < start, "{end} iron fans at the end of {start}");
+}
+
+#[test]
+fn with_certain_engagement_every_fan_shown_a_post_becomes_an_iron_fan() {
+    let mut s = all_fans_see_everything(common::small_growth_scenario(2));
+    s.response = constant(1.0, 0.0);
+    // One watched post is worth exactly the promotion score.
+    s.dynamics.points.watch = s.dynamics.iron_fan_above;
+    let world = World::generate(&s).unwrap();
+    let report = Simulation::new(&s, &world)
+        .unwrap()
+        .run(&s.iron_fan_first(), &s.response)
+        .unwrap();
+    let mut checked = 0;
+    for c in &report.creators {
+        if c.posts > 0 {
+            assert_eq!(
+                c.iron_fans_end, c.followers_end,
+                "creator {} with {} posts",
+                c.id, c.posts
+            );
+            checked += 1;
+        } else {
+            assert!(c.iron_fans_end <= c.iron_fans);
+        }
+    }
+    assert!(checked > 10, "only {checked} creators posted");
+}
+
+fn attention_scenario() -> impl Strategy<Value = Scenario> {
+    (1u32..30, 30.0..200.0f64, 2u32..6, any::<u64>(), 0.3..1.0f64).prop_map(|(median, extra, slots, seed, activity)| {
+        let mut s = common::small_growth_scenario(2);
+        s.seed = seed >> 1;
+        s.users.count = 3_000;
+        s.users.daily_activity = activity;
+        for c in &mut s.cohorts {
+            c.followers.max = c.followers.max.min(2_000);
+            c.followers.min = c.followers.min.min(c.followers.max);
+            c.creators = c.creators.min(8);
+            c.posts_per_day *= 3.0;
+        }
+        s.feed.slots_per_day = slots;
+        s.attention.daily_median = f64::from(median);
+        s.attention.daily_mean = f64::from(median) + extra;
+        s
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+
+    #[test]
+    fn attention_is_never_exceeded(s in attention_scenario()) {
+        let world = World::generate(&s).unwrap();
+        let sim = Simulation::new(&s, &world).unwrap();
+        for policy in [&s.public_pool_ladder as &dyn PushPolicy, &s.iron_fan_first()] {
+            let (report, log) = sim.trace(policy, &s.response).unwrap();
+            let mut per_slot: HashMap<(u32, u32), u32> = HashMap::new();
+            for r in &log {
+                *per_slot.entry((r.user, r.slot)).or_default() += 1;
+            }
+            let spd = s.feed.slots_per_day;
+            for (&(user, slot), &n) in &per_slot {
+                let budget = u32::from(world.users().attention(user));
+                // The slot's share of the daily budget, as documented.
+                let (i, b) = (slot % spd, budget);
+                let allowed = (i + 1) * b / spd - i * b / spd;
+                prop_assert!(n <= allowed, "user {user} slot {slot}: {n} > {allowed}");
+            }
+            let a = report.attention;
+            prop_assert_eq!(a.served, log.len() as u64);
+            prop_assert_eq!(a.offered, a.served + a.declined);
+            prop_assert!(a.served <= a.supply.unwrap());
+        }
+    }
+}
