@@ -177,6 +177,7 @@ pub(crate) fn end_of_day(
         since_day: Vec::with_capacity(total),
         group: Vec::with_capacity(total),
         low_days: Vec::with_capacity(total),
+        big_rows: Vec::new(),
     };
     next.offsets.push(0);
     for (c, row) in rows.into_iter().enumerate() {
@@ -203,6 +204,7 @@ pub(crate) fn end_of_day(
         }
         next.offsets.push(next.fans.len() as u32);
     }
+    next.index_big_rows(world.users().len());
     *graph = next;
 }
 

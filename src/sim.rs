@@ -50,7 +50,7 @@
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
 use rand::RngExt;
 use rayon::prelude::*;
@@ -271,6 +271,7 @@ struct RunState<'w> {
     buyers: BuyerMap,
     members: Vec<u64>,
     seen_today: Vec<u16>,
+    offers_per_user: Vec<AtomicU32>,
     active: Vec<u64>,
     reach: AtomicBitset,
     cohort_reach: Vec<AtomicBitset>,
@@ -407,6 +408,11 @@ impl<'w> Simulation<'w> {
             buyers: BuyerMap::default(),
             members: vec![0; n_creators],
             seen_today: vec![0; n_users],
+            offers_per_user: if finite {
+                (0..n_users).map(|_| AtomicU32::new(0)).collect()
+            } else {
+                Vec::new()
+            },
             active: Vec::new(),
             reach: AtomicBitset::new(n_users),
             cohort_reach: (0..n_cohorts).map(|_| AtomicBitset::new(n_users)).collect(),
@@ -454,7 +460,7 @@ impl<'w> Simulation<'w> {
             let offered: u64 = live.iter().map(|lp| lp.offers.len() as u64).sum();
             st.attention.offered += offered;
             if finite {
-                self.admit(&mut live, &stages, slot);
+                self.admit(&mut live, &stages, slot, &st.offers_per_user);
             }
             // 4. Respond.
             live.par_iter_mut().for_each(|lp| self.respond(lp, model, &st, day));
@@ -767,7 +773,7 @@ impl<'w> Simulation<'w> {
                     interested[targeted.at(d.position) as usize]
                 } else {
                     let u = uniform.at(d.position) as u32;
-                    if users.is_interested(u, post.category) {
+                    if world.interested_bit(u, post.category) {
                         return;
                     }
                     u
@@ -800,40 +806,58 @@ impl<'w> Simulation<'w> {
     }
 
     /// Finite attention: each user accepts at most the slot's allowance,
-    /// highest-priority offers first (see the module docs).
-    fn admit(&self, live: &mut [LivePost], stages: &[Stage], slot: u32) {
+    /// highest-priority offers first (see the module docs). Offers are
+    /// counted per user first; only the offers of users offered more than
+    /// their allowance are sorted to decide which win.
+    fn admit(&self, live: &mut [LivePost], stages: &[Stage], slot: u32, offers_per_user: &[AtomicU32]) {
         let spd = self.slots_per_day;
-        let mut order: Vec<(u64, u32, u32)> = live
+        let users = self.world.users();
+        let allowed = |u: u32| slot_allowance(users.attention[u as usize], slot % spd, spd);
+        live.par_iter().for_each(|lp| {
+            for o in &lp.offers {
+                offers_per_user[o.user as usize].fetch_add(1, Ordering::Relaxed);
+            }
+        });
+        let over = |u: u32| offers_per_user[u as usize].load(Ordering::Relaxed) > allowed(u);
+        let mut contested: Vec<(u64, u32, u32)> = live
             .par_iter()
             .enumerate()
             .flat_map_iter(|(li, lp)| {
                 let priority = u64::from(stages[lp.stage].audience.priority());
                 let post = u64::from(self.posts[lp.post as usize].id);
-                lp.offers.iter().enumerate().map(move |(oi, o)| {
-                    let h = key(self.seed, tag::ADMIT, slot.into(), (u64::from(o.user) << 32) | post) >> 36;
-                    ((u64::from(o.user) << 32) | (priority << 28) | h, li as u32, oi as u32)
-                })
+                lp.offers
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, o)| over(o.user))
+                    .map(move |(oi, o)| {
+                        let h = key(self.seed, tag::ADMIT, slot.into(), (u64::from(o.user) << 32) | post) >> 36;
+                        ((u64::from(o.user) << 32) | (priority << 28) | h, li as u32, oi as u32)
+                    })
             })
             .collect();
-        order.par_sort_unstable();
-        for lp in live.iter_mut() {
-            lp.offers.iter_mut().for_each(|o| o.accepted = false);
-        }
-        let users = self.world.users();
+        live.par_iter_mut().for_each(|lp| {
+            for o in lp.offers.iter_mut() {
+                o.accepted = !over(o.user);
+            }
+        });
+        contested.par_sort_unstable();
         let mut i = 0;
-        while i < order.len() {
-            let u = (order[i].0 >> 32) as u32;
-            let allowed = slot_allowance(users.attention[u as usize], slot % spd, spd) as usize;
+        while i < contested.len() {
+            let u = (contested[i].0 >> 32) as u32;
+            let allowance = allowed(u) as usize;
             let mut j = i;
-            while j < order.len() && (order[j].0 >> 32) as u32 == u {
-                if j - i < allowed {
-                    live[order[j].1 as usize].offers[order[j].2 as usize].accepted = true;
+            while j < contested.len() && (contested[j].0 >> 32) as u32 == u {
+                if j - i < allowance {
+                    live[contested[j].1 as usize].offers[contested[j].2 as usize].accepted = true;
                 }
                 j += 1;
             }
             i = j;
         }
         live.par_iter_mut().for_each(|lp| {
+            for o in &lp.offers {
+                offers_per_user[o.user as usize].store(0, Ordering::Relaxed);
+            }
             let before = lp.offers.len();
             lp.offers.retain(|o| o.accepted);
             lp.declined = (before - lp.offers.len()) as u64;

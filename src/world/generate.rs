@@ -121,6 +121,7 @@ impl World {
             .collect();
         graph.since_day = state.iter().map(|s| s.0).collect();
         graph.score = state.iter().map(|s| s.1).collect();
+        graph.index_big_rows(users.len());
         graph.group = vec![false; graph.fans.len()];
         graph.low_days = vec![0; graph.fans.len()];
 
@@ -131,6 +132,7 @@ impl World {
             creators,
             graph,
             cohorts,
+            category_bits: category_bits(&category_offsets, &category_users, n as usize),
             category_offsets,
             category_users,
         })
@@ -237,6 +239,17 @@ fn index_categories(users: &Users, categories: u32) -> (Vec<u32>, Vec<u32>) {
         }
     }
     (offsets, list)
+}
+
+fn category_bits(offsets: &[u32], users: &[u32], n: usize) -> Vec<u64> {
+    let words = n.div_ceil(64);
+    let mut bits = vec![0u64; words * (offsets.len() - 1)];
+    for k in 0..offsets.len() - 1 {
+        for &u in &users[offsets[k] as usize..offsets[k + 1] as usize] {
+            bits[k * words + u as usize / 64] |= 1 << (u % 64);
+        }
+    }
+    bits
 }
 
 fn generate_creators(s: &Scenario) -> Result<(Creators, Vec<Cohort>, Vec<u32>)> {

@@ -22,7 +22,14 @@ pub struct FollowGraph {
     pub(crate) since_day: Vec<i32>,
     pub(crate) group: Vec<bool>,
     pub(crate) low_days: Vec<u16>,
+    /// For creators with at least [`BIG_ROW`] fans, a bitset over users of
+    /// who follows them: most public draws are strangers, and one bit test
+    /// answers them without two binary searches through a large row.
+    pub(crate) big_rows: Vec<Option<Box<[u64]>>>,
 }
+
+/// Rows at least this long get a membership bitset.
+pub(crate) const BIG_ROW: u32 = 1 << 16;
 
 impl FollowGraph {
     /// Number of follow edges. O(1).
@@ -82,6 +89,11 @@ impl FollowGraph {
     /// Two binary searches: O(log followers).
     #[inline]
     pub fn relation(&self, c: u32, u: u32) -> (Relation, Option<u32>) {
+        if let Some(Some(bits)) = self.big_rows.get(c as usize)
+            && bits[u as usize / 64] >> (u % 64) & 1 == 0
+        {
+            return (Relation::Stranger, None);
+        }
         let (iron, other) = self.sections(c);
         if let Ok(k) = self.fans[iron.start as usize..iron.end as usize].binary_search(&u) {
             return (Relation::IronFan, Some(iron.start + k as u32));
@@ -90,6 +102,26 @@ impl FollowGraph {
             return (Relation::Fan, Some(other.start + k as u32));
         }
         (Relation::Stranger, None)
+    }
+
+    /// Builds the membership bitsets of the big rows (after the rows change).
+    pub(crate) fn index_big_rows(&mut self, users: usize) {
+        use rayon::prelude::*;
+        let g: &FollowGraph = self;
+        let rows: Vec<Option<Box<[u64]>>> = (0..g.creators() as u32)
+            .into_par_iter()
+            .map(|c| {
+                (g.followers(c) >= BIG_ROW).then(|| {
+                    let mut bits = vec![0u64; users.div_ceil(64)].into_boxed_slice();
+                    let row = g.offsets[c as usize] as usize..g.offsets[c as usize + 1] as usize;
+                    for &u in &g.fans[row] {
+                        bits[u as usize / 64] |= 1 << (u % 64);
+                    }
+                    bits
+                })
+            })
+            .collect();
+        self.big_rows = rows;
     }
 
     /// Verticality of edge `e`.
