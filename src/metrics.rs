@@ -243,7 +243,7 @@ impl Funnel {
 }
 
 /// One cohort at the end of one day.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct DailyCohortReport {
     /// Day (0 is the first).
     pub day: u32,

@@ -67,7 +67,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::experiment::{Estimate, ExperimentReport, SweepReport};
-use crate::metrics::{PushEnd, Rates, Report, Tally};
+use crate::metrics::{DailyCohortReport, PushEnd, Rates, Report, Tally};
 use crate::postlog::csv_error;
 
 /// One row of a run table: identifying columns, then counts, then rates.
@@ -183,6 +183,27 @@ pub struct CohortKey {
     pub unique_reach: u64,
     /// `unique_reach / followers`.
     pub reach_per_follower: f64,
+    /// Followers at the end of the run (differs from `followers` only with
+    /// dynamics on).
+    pub followers_end: u64,
+    /// Iron fans at the end of the run.
+    pub iron_fans_end: u64,
+    /// `iron_fans_end / followers_end`.
+    pub iron_fan_ratio_end: f64,
+    /// Creators still posting at the end.
+    pub active_creators_end: u32,
+    /// Fans who unfollowed during the run.
+    pub unfollows: u64,
+    /// Iron fans demoted during the run.
+    pub iron_fan_demotions: u64,
+    /// Funnel: distinct users reached as strangers.
+    pub funnel_new_viewers: u64,
+    /// Funnel: fans promoted to iron fan.
+    pub funnel_iron_fan_promotions: u64,
+    /// Funnel: distinct (creator, user) buyer pairs.
+    pub funnel_buyers: u64,
+    /// Funnel: buyer pairs who ordered again.
+    pub funnel_repeat_buyers: u64,
 }
 
 /// Identifying columns (and concentration measures) of the platform table.
@@ -311,6 +332,16 @@ pub fn cohort_rows(report: &Report) -> Vec<CohortRow> {
                 posts_reaching_public: c.posts_reaching_public,
                 unique_reach: c.unique_reach,
                 reach_per_follower: c.reach_per_follower,
+                followers_end: c.followers_end,
+                iron_fans_end: c.iron_fans_end,
+                iron_fan_ratio_end: c.iron_fan_ratio_end,
+                active_creators_end: c.active_creators_end,
+                unfollows: c.unfollows,
+                iron_fan_demotions: c.iron_fan_demotions,
+                funnel_new_viewers: c.funnel.new_viewers,
+                funnel_iron_fan_promotions: c.funnel.iron_fan_promotions,
+                funnel_buyers: c.funnel.buyers,
+                funnel_repeat_buyers: c.funnel.repeat_buyers,
             },
             tally: c.tally,
             rates: c.rates,
@@ -568,11 +599,20 @@ pub enum Table {
     Cohorts,
     /// One row for the platform ([`PlatformKey`] columns).
     Platform,
+    /// One row per day and cohort ([`DailyCohortReport`] columns, tagged
+    /// with `policy` and `seed`).
+    Daily,
 }
 
 impl Table {
     /// Every table.
-    pub const ALL: [Table; 4] = [Table::Posts, Table::Creators, Table::Cohorts, Table::Platform];
+    pub const ALL: [Table; 5] = [
+        Table::Posts,
+        Table::Creators,
+        Table::Cohorts,
+        Table::Platform,
+        Table::Daily,
+    ];
 
     /// The file name without extension: `posts`, `creators`, `cohorts`,
     /// `platform`.
@@ -582,6 +622,7 @@ impl Table {
             Table::Creators => "creators",
             Table::Cohorts => "cohorts",
             Table::Platform => "platform",
+            Table::Daily => "daily",
         }
     }
 
@@ -592,6 +633,7 @@ impl Table {
             Table::Creators => columns::<CreatorKey>(),
             Table::Cohorts => columns::<CohortKey>(),
             Table::Platform => columns::<PlatformKey>(),
+            Table::Daily => tagged_columns::<DailyCohortReport>(),
         }
     }
 
@@ -615,6 +657,7 @@ impl Table {
                 writer,
                 &reports.iter().flat_map(|r| platform_rows(r)).collect::<Vec<_>>(),
             ),
+            Table::Daily => write_tagged_csv(writer, &daily_rows(reports)),
         }
     }
 
@@ -637,8 +680,23 @@ impl Table {
                 writer,
                 &reports.iter().flat_map(|r| platform_rows(r)).collect::<Vec<_>>(),
             ),
+            Table::Daily => write_json(writer, &daily_rows(reports)),
         }
     }
+}
+
+/// The per-day table of runs: one row per day and cohort, tagged with the
+/// run's policy and seed.
+pub fn daily_rows(reports: &[&Report]) -> Vec<Tagged<DailyCohortReport>> {
+    reports
+        .iter()
+        .flat_map(|r| {
+            r.daily.iter().map(|d| Tagged {
+                run: RunKey::of(r),
+                row: d.clone(),
+            })
+        })
+        .collect()
 }
 
 /// Writes `path` through a temporary file renamed into place when `write`
