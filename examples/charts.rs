@@ -14,7 +14,11 @@
 //!   `waist/per_follower.gmv_yuan`), or, without `--sweep`, from a small
 //!   built-in sweep of the waist cohort's iron-fan ratio. For a sweep of
 //!   several axes, the curve runs along the first axis with the others at
-//!   their first values.
+//!   their first values. The file must be a whole sweep: a shard's file is
+//!   refused (merge the shards first with `sweep --merge`).
+//!
+//! `--metric` and `--sweep` are checked before anything long runs (without
+//! `--sweep`, on one run of a tiny copy of the built-in sweep's scenario).
 //!
 //! ```sh
 //! cargo run --release --example charts
@@ -27,7 +31,8 @@
 
 use std::path::{Path, PathBuf};
 
-use feedsim::experiment::{Axis, Estimate, Experiment, ExperimentReport, Sweep, SweepReport};
+use feedsim::Scenario;
+use feedsim::experiment::{Axis, Estimate, Experiment, ExperimentReport, MetricSummary, Sweep, SweepReport};
 use feedsim::policy::PushPolicy;
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -145,8 +150,8 @@ fn cohort_chart(report: &ExperimentReport, path: &Path) -> Draw<()> {
         let values: Vec<Vec<Estimate>> = report
             .cohorts
             .iter()
-            .map(|c| c.metric(metric).expect("cohort metric").policies.clone())
-            .collect();
+            .map(|c| Ok(find_metric(report, &c.name, metric)?.policies.clone()))
+            .collect::<Result<_, String>>()?;
         grouped_bars(area, &title, unit, &groups, &report.policies, &values)?;
     }
     root.present()?;
@@ -165,8 +170,8 @@ fn funnel_chart(report: &ExperimentReport, path: &Path) -> Draw<()> {
     let groups: Vec<String> = steps.iter().map(|s| s.0.to_string()).collect();
     let values: Vec<Vec<Estimate>> = steps
         .iter()
-        .map(|(_, m)| report.platform.metric(m).expect("platform metric").policies.clone())
-        .collect();
+        .map(|(_, m)| Ok(find_metric(report, "platform", m)?.policies.clone()))
+        .collect::<Result<_, String>>()?;
     grouped_bars(
         &root,
         &format!(
@@ -183,13 +188,85 @@ fn funnel_chart(report: &ExperimentReport, path: &Path) -> Draw<()> {
     Ok(())
 }
 
+/// `group/metric` of an experiment report, or what the report has instead.
+fn find_metric<'r>(report: &'r ExperimentReport, group: &str, metric: &str) -> Result<&'r MetricSummary, String> {
+    let Some(g) = report.group(group) else {
+        let groups: Vec<&str> = report.groups().map(|g| g.name.as_str()).collect();
+        return Err(format!("no group {group:?} (groups: {})", groups.join(", ")));
+    };
+    g.metric(metric).ok_or_else(|| {
+        let metrics: Vec<&str> = g.metrics.iter().map(|m| m.name.as_str()).collect();
+        format!(
+            "group {group} has no metric {metric:?} (metrics: {})",
+            metrics.join(", ")
+        )
+    })
+}
+
+/// Whether `report` is a whole sweep that [`sweep_chart`] can draw for
+/// `group/metric`: cheap, so a bad `--sweep` or `--metric` fails before
+/// any long run.
+fn check_sweep(report: &SweepReport, group: &str, metric: &str) -> Result<(), String> {
+    if let Some(shard) = report.shard {
+        return Err(format!(
+            "this is shard {shard} of a sweep, not the whole sweep: merge every shard first \
+             (`sweep --merge SHARD.json... --out PREFIX`) and chart the merged file"
+        ));
+    }
+    let d = &report.definition;
+    if d.axes.is_empty() || report.points.is_empty() {
+        return Err("the sweep has no axes or no points".into());
+    }
+    for p in &report.points {
+        if p.values.len() != d.axes.len() {
+            return Err(format!(
+                "point {} has {} values for {} axes",
+                p.index,
+                p.values.len(),
+                d.axes.len()
+            ));
+        }
+        let m = find_metric(&p.experiment, group, metric).map_err(|e| format!("point {}: {e}", p.index))?;
+        if m.policies.len() != d.policies.len() {
+            return Err(format!(
+                "point {} has {} policies for the sweep's {}",
+                p.index,
+                m.policies.len(),
+                d.policies.len()
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Checks that runs of `scenario` report `group/metric`, from one run of a
+/// tiny copy of it (same cohorts and settings, a few thousand users): the
+/// metric names depend only on the scenario's shape, not its size.
+fn check_metric(scenario: &Scenario, group: &str, metric: &str) -> Draw<()> {
+    let mut tiny = scenario.clone();
+    tiny.users.count = tiny.users.count.min(5_000);
+    for c in &mut tiny.cohorts {
+        c.creators = c.creators.min(2);
+        c.followers.max = c.followers.max.min(500);
+        c.followers.min = c.followers.min.min(c.followers.max / 2);
+    }
+    let ladder = tiny.public_pool_ladder.clone();
+    let probe = Experiment::new(&tiny, vec![&ladder as &dyn PushPolicy])?
+        .replicates(1)
+        .run()?;
+    find_metric(&probe, group, metric)?;
+    Ok(())
+}
+
 fn sweep_chart(report: &SweepReport, group: &str, metric: &str, path: &Path) -> Draw<()> {
+    // Every point has the metric and one value per axis.
+    check_sweep(report, group, metric)?;
     let root = SVGBackend::new(path, (760, 480)).into_drawing_area();
     root.fill(&WHITE)?;
     let axis = &report.definition.axes[0];
     // With more than one axis, the curve along the first axis with the
     // other axes at their values in the first point.
-    let first = report.points.first().ok_or("the sweep has no points")?;
+    let first = &report.points[0];
     let slice: Vec<_> = report
         .points
         .iter()
@@ -205,15 +282,10 @@ fn sweep_chart(report: &SweepReport, group: &str, metric: &str, path: &Path) -> 
         .map(|k| {
             slice
                 .iter()
-                .map(|p| {
-                    p.experiment
-                        .metric(group, metric)
-                        .unwrap_or_else(|| panic!("the sweep has no {group}/{metric}"))
-                        .policies[k]
-                })
-                .collect()
+                .map(|p| Ok(find_metric(&p.experiment, group, metric)?.policies[k]))
+                .collect::<Result<_, String>>()
         })
-        .collect();
+        .collect::<Result<_, _>>()?;
     let ys = series
         .iter()
         .flatten()
@@ -287,6 +359,25 @@ fn main() -> Draw<()> {
     let users: u32 = research::parsed(&args, "users", 300_000);
     let replicates: u32 = research::parsed(&args, "replicates", 4);
     let s = research::scaled_default(users)?;
+    let small = research::scaled_default(users.min(100_000))?;
+
+    // The sweep's inputs are checked before the long runs.
+    let metric = research::flag(&args, "metric").unwrap_or_else(|| "waist/per_follower.gmv_yuan".into());
+    let Some((group, metric)) = metric.split_once('/') else {
+        return Err(format!("--metric {metric}: expected GROUP/METRIC").into());
+    };
+    let loaded = match research::flag(&args, "sweep") {
+        Some(file) => {
+            let text = std::fs::read_to_string(&file).map_err(|e| format!("--sweep {file}: {e}"))?;
+            let report = SweepReport::from_json(&text).map_err(|e| format!("--sweep {file}: {e}"))?;
+            check_sweep(&report, group, metric).map_err(|e| format!("--sweep {file}: {e}"))?;
+            Some(report)
+        }
+        None => {
+            check_metric(&small, group, metric).map_err(|e| format!("--metric {group}/{metric}: {e}"))?;
+            None
+        }
+    };
 
     let (ladder, iron) = (s.public_pool_ladder.clone(), s.iron_fan_first());
     let experiment = Experiment::new(&s, vec![&ladder as &dyn PushPolicy, &iron])?.replicates(replicates);
@@ -296,14 +387,9 @@ fn main() -> Draw<()> {
     cohort_chart(&report, &out.join("cohorts.svg"))?;
     funnel_chart(&report, &out.join("funnel.svg"))?;
 
-    let metric = research::flag(&args, "metric").unwrap_or_else(|| "waist/per_follower.gmv_yuan".into());
-    let Some((group, metric)) = metric.split_once('/') else {
-        return Err(format!("--metric {metric}: expected GROUP/METRIC").into());
-    };
-    let sweep = match research::flag(&args, "sweep") {
-        Some(file) => SweepReport::from_json(&std::fs::read_to_string(&file)?)?,
+    let sweep = match loaded {
+        Some(report) => report,
         None => {
-            let small = research::scaled_default(users.min(100_000))?;
             let sweep = Sweep::new(
                 &small,
                 vec![Axis::new("cohorts.waist.iron_fan_ratio", [0.05, 0.2, 0.4, 0.6])],

@@ -70,7 +70,9 @@ fn parse_axis(text: &str) -> Axis {
                 .trim()
                 .parse::<usize>()
                 .unwrap_or_else(|_| usage(&format!("--axis {text}: {count:?} is not a count")));
+            // Checked against the sweep's limit before any value is made.
             Axis::linspace(path, number(first), number(last), n)
+                .unwrap_or_else(|e| usage(&format!("--axis {text}: {e}")))
         }
         [list] => Axis::new(path, list.split(',').map(number).collect::<Vec<_>>()),
         _ => usage(&format!("--axis {text}: expected V1,V2,... or FIRST:LAST:COUNT")),

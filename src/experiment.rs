@@ -363,22 +363,26 @@ fn platform_metrics(report: &Report) -> Result<Metrics> {
     let p = &report.platform;
     let mut m = Metrics::new();
     flatten("", &serde_json::to_value(p)?, &mut m);
-    // Other run-level objects of the report (not the per-post, per-creator,
-    // per-cohort or per-day arrays) join the platform group under their
-    // own name, e.g. `attention.served`. Posts and creators are left out of
-    // the copy so that large runs are not serialized twice.
-    let shallow = Report {
-        posts: Vec::new(),
-        creators: Vec::new(),
-        ..report.clone()
-    };
-    if let serde_json::Value::Object(map) = serde_json::to_value(&shallow)? {
-        for (k, v) in &map {
-            if k != "platform" && v.is_object() {
-                flatten(k, v, &mut m);
-            }
-        }
-    }
+    // Other run-level objects of the report (not the scalars, nor the
+    // per-post, per-creator, per-cohort or per-day arrays) join the platform
+    // group under their own name, e.g. `attention.served`. Only those
+    // objects are serialized, from the report itself: no copy of the large
+    // arrays. Every field is listed, so that adding one to `Report` fails to
+    // compile here until someone decides whether it joins the group.
+    let Report {
+        scenario: _,
+        policy: _,
+        model: _,
+        seed: _,
+        slots: _,
+        platform: _,
+        attention,
+        daily: _,
+        cohorts: _,
+        creators: _,
+        posts: _,
+    } = report;
+    flatten("attention", &serde_json::to_value(attention)?, &mut m);
     let users = f64::from(p.users);
     m.push(("reach_share".into(), per(p.unique_reach as f64, users)));
     m.push(("per_user.impressions".into(), per(p.tally.impressions as f64, users)));
@@ -461,13 +465,12 @@ fn summarize(
                     .collect();
                 let samples = samples?;
                 let estimates = samples.iter().map(|s| Estimate::from_samples(s, confidence)).collect();
+                // Every policy has one sample per replicate, so the lengths
+                // always match.
                 let differences = samples
                     .iter()
-                    .map(|s| {
-                        let d: Vec<f64> = s.iter().zip(&samples[0]).map(|(a, b)| a - b).collect();
-                        Estimate::from_samples(&d, confidence)
-                    })
-                    .collect();
+                    .map(|s| Estimate::paired_difference(s, &samples[0], confidence).ok())
+                    .collect::<Option<Vec<_>>>()?;
                 Some(MetricSummary {
                     name: metric.clone(),
                     policies: estimates,
@@ -708,15 +711,37 @@ impl<'a> Experiment<'a> {
 /// # Ok::<(), feedsim::Error>(())
 /// ```
 pub fn set_path(scenario: &Scenario, path: &str, value: f64) -> Result<Scenario> {
+    let mut root = scenario_value(scenario, path, value)?;
+    set_number(&mut root, path, value)?;
+    let s = scenario_from_value(root, path, value)?;
+    s.validate()?;
+    Ok(s)
+}
+
+/// The scenario as a TOML value; errors name `path` and `value`, the
+/// setting that needed it.
+fn scenario_value(scenario: &Scenario, path: &str, value: f64) -> Result<toml::Value> {
+    toml::Value::try_from(scenario)
+        .map_err(|e| Error::invalid(path, value, format!("the scenario cannot be written as TOML: {e}")))
+}
+
+/// The scenario a TOML value holds, not yet validated; errors name `path`
+/// and `value`, the setting that made the value.
+fn scenario_from_value(root: toml::Value, path: &str, value: f64) -> Result<Scenario> {
+    root.try_into()
+        .map_err(|e: toml::de::Error| Error::invalid(path, value, e.message().to_string()))
+}
+
+/// Sets the number at `path` in a scenario's TOML value (see [`set_path`]),
+/// checking only that the path leads to a number of the right kind.
+fn set_number(root: &mut toml::Value, path: &str, value: f64) -> Result<()> {
     let bad = |reason: String| Error::invalid(path, value, reason);
-    let mut root =
-        toml::Value::try_from(scenario).map_err(|e| bad(format!("the scenario cannot be written as TOML: {e}")))?;
     let normalized = path.replace('[', ".").replace(']', "");
     let segments: Vec<&str> = normalized.split('.').collect();
     if segments.iter().any(|s| s.is_empty()) {
         return Err(bad("is not a dotted path such as `cohorts.2.iron_fan_ratio`".into()));
     }
-    let mut node = &mut root;
+    let mut node = root;
     for (depth, seg) in segments.iter().enumerate() {
         let here = if depth == 0 {
             "the scenario".to_string()
@@ -755,12 +780,12 @@ pub fn set_path(scenario: &Scenario, path: &str, value: f64) -> Result<Scenario>
         toml::Value::Float(_) => toml::Value::Float(value),
         other => return Err(bad(format!("holds {}, not a number", other.type_str()))),
     };
-    let s: Scenario = root
-        .try_into()
-        .map_err(|e: toml::de::Error| bad(e.message().to_string()))?;
-    s.validate()?;
-    Ok(s)
+    Ok(())
 }
+
+/// The most grid points a [`Sweep`] takes (every point's scenario is kept,
+/// a few kB each).
+pub const MAX_SWEEP_POINTS: u64 = 100_000;
 
 /// One swept parameter: a path ([`set_path`]) and its values.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -781,7 +806,26 @@ impl Axis {
     }
 
     /// `points` evenly spaced values from `first` to `last` inclusive.
-    pub fn linspace(path: impl Into<String>, first: f64, last: f64, points: usize) -> Axis {
+    ///
+    /// Errors (field `sweep.axes`) when `points` is above
+    /// [`MAX_SWEEP_POINTS`], before anything is allocated: no sweep could
+    /// take such an axis.
+    ///
+    /// ```
+    /// use feedsim::experiment::Axis;
+    /// assert_eq!(Axis::linspace("feed.interest_targeting", 0.0, 1.0, 3)?.values, [0.0, 0.5, 1.0]);
+    /// assert!(Axis::linspace("feed.interest_targeting", 0.0, 1.0, 5_000_000_000).is_err());
+    /// # Ok::<(), feedsim::Error>(())
+    /// ```
+    pub fn linspace(path: impl Into<String>, first: f64, last: f64, points: usize) -> Result<Axis> {
+        let path = path.into();
+        if points as u64 > MAX_SWEEP_POINTS {
+            return Err(Error::invalid(
+                "sweep.axes",
+                points,
+                format!("the axis `{path}` has more values than a sweep's {MAX_SWEEP_POINTS} grid points"),
+            ));
+        }
         let values = match points {
             0 => vec![],
             1 => vec![first],
@@ -789,7 +833,7 @@ impl Axis {
                 .map(|i| first + (last - first) * i as f64 / (n - 1) as f64)
                 .collect(),
         };
-        Axis::new(path, values)
+        Ok(Axis::new(path, values))
     }
 }
 
@@ -804,7 +848,11 @@ impl Axis {
 /// assert!("8/8".parse::<Shard>().is_err());
 /// # Ok::<(), feedsim::Error>(())
 /// ```
+///
+/// Read from JSON (a shard report's `shard`), it is checked as
+/// [`Shard::new`] checks it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "ShardFields")]
 pub struct Shard {
     /// This shard, from 0.
     pub index: u32,
@@ -831,6 +879,20 @@ impl Shard {
     /// Whether point `k` belongs to this shard.
     pub fn owns(&self, k: u64) -> bool {
         k % u64::from(self.count) == u64::from(self.index)
+    }
+}
+
+/// A shard as written, before [`Shard::new`] checks it.
+#[derive(Deserialize)]
+struct ShardFields {
+    index: u32,
+    count: u32,
+}
+
+impl TryFrom<ShardFields> for Shard {
+    type Error = Error;
+    fn try_from(f: ShardFields) -> Result<Shard> {
+        Shard::new(f.index, f.count)
     }
 }
 
@@ -920,10 +982,16 @@ impl SweepReport {
         };
         let definition = first.definition.clone();
         let count = first.shard.unwrap_or(Shard::ALL).count;
-        let mut seen = vec![false; count as usize];
+        // Checked against the shards given, never allocated by `count`: a
+        // report's shard may come from a hand-edited file, or be built with
+        // its public fields.
+        let mut seen = std::collections::BTreeSet::new();
         for s in &shards {
             // A complete report is shard 0 of 1.
             let shard = s.shard.unwrap_or(Shard::ALL);
+            if Shard::new(shard.index, shard.count).is_err() {
+                return Err(bad(shard.to_string(), "is not a shard i/n with 0 <= i < n"));
+            }
             if s.definition != definition {
                 return Err(bad(
                     shard.to_string(),
@@ -936,16 +1004,21 @@ impl SweepReport {
                     &format!("the first shard says there are {count} shards"),
                 ));
             }
-            if std::mem::replace(&mut seen[shard.index as usize], true) {
+            if !seen.insert(shard.index) {
                 return Err(bad(shard.to_string(), "is given twice"));
             }
+        }
+        // Every index is below `count` and given once, so this looks at no
+        // more than `shards.len() + 1` indices.
+        if let Some(missing) = (0..count).find(|i| !seen.contains(i)) {
+            return Err(bad(format!("{missing}/{count}"), "is missing"));
+        }
+        for s in &shards {
+            let shard = s.shard.unwrap_or(Shard::ALL);
             let owned = (0..definition.points).filter(|&k| shard.owns(k));
             if !s.points.iter().map(|p| p.index).eq(owned) {
                 return Err(bad(shard.to_string(), "does not hold exactly the points it owns"));
             }
-        }
-        if let Some(missing) = seen.iter().position(|s| !s) {
-            return Err(bad(format!("{missing}/{count}"), "is missing"));
         }
         let mut points: Vec<SweepPoint> = shards.into_iter().flat_map(|s| s.points).collect();
         points.sort_by_key(|p| p.index);
@@ -1014,11 +1087,12 @@ pub fn scenario_policies(scenario: &Scenario) -> Vec<Box<dyn PushPolicy>> {
 /// let sweep = Sweep::new(&s, vec![axis])?.replicates(2);
 /// let whole = sweep.run()?;
 /// let halves = (0..2)
-///     .map(|i| sweep.clone_with_shard(Shard::new(i, 2)?).run())
+///     .map(|i| sweep.clone().shard(Shard::new(i, 2)?).run())
 ///     .collect::<Result<Vec<_>, _>>()?;
 /// assert_eq!(SweepReport::merge(halves)?, whole);
 /// # Ok::<(), feedsim::Error>(())
 /// ```
+#[derive(Clone)]
 pub struct Sweep<'a> {
     base: Scenario,
     axes: Vec<Axis>,
@@ -1035,7 +1109,10 @@ impl<'a> Sweep<'a> {
     /// A sweep of `base` over the grid of `axes`, with the scenario's
     /// policies, 10 replicates, 95% intervals, and every point (shard
     /// `0/1`). Every point's scenario is built and validated here, so a bad
-    /// path or value fails before anything runs, in every shard alike.
+    /// path or value fails before anything runs, in every shard alike. A
+    /// point's values are all set before its scenario is validated, so
+    /// axes that only make sense together (a cohort's `followers.min` and
+    /// `followers.max`) can move past each other's base values.
     ///
     /// Errors: no axis, an axis without values or with a non-finite value,
     /// more than 100,000 points (field `sweep.axes...`); a bad path or value
@@ -1055,9 +1132,12 @@ impl<'a> Sweep<'a> {
             }
             points = points.saturating_mul(a.values.len() as u64);
         }
-        // Every point's scenario is kept (a few kB each).
-        if points > 100_000 {
-            return Err(Error::invalid("sweep.axes", points, "at most 100,000 grid points"));
+        if points > MAX_SWEEP_POINTS {
+            return Err(Error::invalid(
+                "sweep.axes",
+                points,
+                format!("at most {MAX_SWEEP_POINTS} grid points"),
+            ));
         }
         let mut sweep = Sweep {
             base: base.clone(),
@@ -1070,24 +1150,56 @@ impl<'a> Sweep<'a> {
             shard: Shard::ALL,
             parallel: true,
         };
+        let first = &sweep.axes[0];
+        let base = scenario_value(&sweep.base, &first.path, first.values[0])?;
         sweep.scenarios = (0..points)
             .map(|k| {
                 let values = sweep.point_values(k);
-                let mut s = sweep.base.clone();
-                for (axis, v) in sweep.axes.iter().zip(&values) {
-                    s = set_path(&s, &axis.path, *v).map_err(|e| match e {
-                        Error::Invalid { field, value, reason } => Error::Invalid {
-                            field,
-                            value,
-                            reason: format!("{reason} (sweep point {k}: {})", sweep.describe(&values)),
-                        },
-                        other => other,
-                    })?;
-                }
-                Ok(s)
+                sweep.point(&base, &values).map_err(|e| match e {
+                    Error::Invalid { field, value, reason } => Error::Invalid {
+                        field,
+                        value,
+                        reason: format!("{reason} (sweep point {k}: {})", sweep.describe(&values)),
+                    },
+                    other => other,
+                })
             })
             .collect::<Result<_>>()?;
         Ok(sweep)
+    }
+
+    /// The scenario with every axis set to its value in `values`: all the
+    /// values are set first and the scenario validated once, so a point is
+    /// judged as a whole (raising a cohort's `followers.min` above the base's
+    /// `followers.max` is fine when `followers.max` rises too).
+    fn point(&self, base: &toml::Value, values: &[f64]) -> Result<Scenario> {
+        let mut root = base.clone();
+        for (axis, &v) in self.axes.iter().zip(values) {
+            set_number(&mut root, &axis.path, v)?;
+        }
+        let scenario = match scenario_from_value(root, &self.axes[0].path, values[0]) {
+            Ok(s) => s,
+            // A value the field's type cannot hold (a negative count, say):
+            // name the axis by setting each alone. Should none fail alone,
+            // name them all.
+            Err(e) => {
+                for (axis, &v) in self.axes.iter().zip(values) {
+                    let mut alone = base.clone();
+                    set_number(&mut alone, &axis.path, v)?;
+                    scenario_from_value(alone, &axis.path, v)?;
+                }
+                return Err(match e {
+                    Error::Invalid { reason, .. } if self.axes.len() > 1 => Error::invalid(
+                        self.axes.iter().map(|a| a.path.as_str()).collect::<Vec<_>>().join(", "),
+                        format!("{values:?}"),
+                        reason,
+                    ),
+                    other => other,
+                });
+            }
+        };
+        scenario.validate()?;
+        Ok(scenario)
     }
 
     fn describe(&self, values: &[f64]) -> String {
@@ -1129,21 +1241,6 @@ impl<'a> Sweep<'a> {
     pub fn shard(mut self, shard: Shard) -> Self {
         self.shard = shard;
         self
-    }
-
-    /// A copy of this sweep restricted to `shard`.
-    pub fn clone_with_shard(&self, shard: Shard) -> Sweep<'a> {
-        Sweep {
-            base: self.base.clone(),
-            axes: self.axes.clone(),
-            scenarios: self.scenarios.clone(),
-            policies: self.policies,
-            post_log: self.post_log,
-            replicates: self.replicates,
-            confidence: self.confidence,
-            shard,
-            parallel: self.parallel,
-        }
     }
 
     /// Whether jobs (point × replicate) run in parallel (default `true`).

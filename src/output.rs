@@ -3,11 +3,13 @@
 //!
 //! # Run reports
 //!
-//! A run's [`Report`] becomes four tables ([`Table`]), one row per post,
-//! creator, cohort, or the platform. Every row is a [`Row`]: identifying
-//! columns (`K`, one struct per table: [`PostKey`], [`CreatorKey`],
-//! [`CohortKey`], [`PlatformKey`]), then every field of the row's
-//! [`Tally`] (counts), then every field of its [`Rates`]. Several reports
+//! A run's [`Report`] becomes five tables ([`Table`]): one row per post,
+//! creator, cohort, or the platform, and one per day and cohort. A row of
+//! the first four is a [`Row`]: identifying columns (`K`, one struct per
+//! table: [`PostKey`], [`CreatorKey`], [`CohortKey`], [`PlatformKey`]), then
+//! every field of the row's [`Tally`] (counts), then every field of its
+//! [`Rates`]. A row of the per-day table is a [`Tagged`]
+//! [`DailyCohortReport`]: `policy` and `seed`, then the record's fields. Several reports
 //! (one per policy, or per replicate) go into the same files, told apart by
 //! the `policy` and `seed` columns. The unit of every column is in each
 //! field's documentation here and in the table of `docs/output.md`.
@@ -20,14 +22,14 @@
 //!   columns at the top level and the counts and rates nested under `tally`
 //!   and `rates`, as in the report's own JSON.
 //!
-//! [`write_report_files`] writes all four tables in both formats into a
-//! directory. Files are written to a temporary name and renamed when
+//! [`write_report_files`] writes all five tables in both formats (ten
+//! files) into a directory. Files are written to a temporary name and renamed when
 //! complete, so a failed write never leaves a partial file under the final
 //! name.
 //!
 //! Adding a table takes a [`Table`] variant and its rows. A
 //! counts-and-rates table is a `Row<K>` with a new key struct; a series of
-//! flat records (the per-day report, say) is a [`Tagged`] row, written by
+//! flat records (as the per-day table is) is a [`Tagged`] row, written by
 //! [`write_tagged_csv`] and read by [`read_tagged_csv`] with no new code.
 //!
 //! # Experiments and sweeps
@@ -505,12 +507,13 @@ pub fn tagged_columns<T: Serialize + Default>() -> Vec<String> {
 }
 
 /// Writes tagged rows as CSV with a header row (`policy`, `seed`, then the
-/// record's field names). `T` must be a struct of scalars. An empty table is
-/// a header of `policy,seed` alone.
-pub fn write_tagged_csv<W: Write, T: Serialize>(writer: W, rows: &[Tagged<T>]) -> Result<()> {
+/// record's field names, [`tagged_columns`]). `T` must be a struct of
+/// scalars. An empty table is the header alone, the same header as a full
+/// one (taken from `T::default()`).
+pub fn write_tagged_csv<W: Write, T: Serialize + Default>(writer: W, rows: &[Tagged<T>]) -> Result<()> {
     let mut w = csv::Writer::from_writer(writer);
     if rows.is_empty() {
-        w.write_record(columns_of::<RunKey>()).map_err(write_error)?;
+        w.write_record(tagged_columns::<T>()).map_err(write_error)?;
     }
     for r in rows {
         w.serialize((&r.run, &r.row)).map_err(write_error)?;
@@ -615,7 +618,7 @@ impl Table {
     ];
 
     /// The file name without extension: `posts`, `creators`, `cohorts`,
-    /// `platform`.
+    /// `platform`, `daily`.
     pub fn file_stem(self) -> &'static str {
         match self {
             Table::Posts => "posts",
@@ -726,8 +729,8 @@ pub fn write_file(path: &Path, write: impl FnOnce(&mut dyn Write) -> Result<()>)
 }
 
 /// Writes every table of `reports` into `dir` (created if needed) as
-/// `posts.csv`, `posts.json`, `creators.csv`, ... and returns the paths
-/// written. `slots_per_day` is the scenario's `feed.slots_per_day` (to
+/// `posts.csv`, `posts.json`, `creators.csv`, ... `daily.json` (ten files,
+/// [`Table::ALL`] in both formats) and returns the paths written. `slots_per_day` is the scenario's `feed.slots_per_day` (to
 /// split post slots into days).
 pub fn write_report_files(dir: &Path, reports: &[&Report], slots_per_day: u32) -> Result<Vec<PathBuf>> {
     std::fs::create_dir_all(dir).map_err(|source| Error::Io {

@@ -12,8 +12,9 @@
 //! | `price_yuan` | no | yuan | the product the post carries; empty or `0` for none; at least one fen (0.01), at most [`MAX_PRICE_YUAN`] |
 //! | `category` | no | category id | content category, below `feed.categories`; empty or absent for the creator's own |
 //!
-//! Surrounding spaces are trimmed, lines whose first non-blank character is
-//! `#` are comments, and blank lines are ignored; line numbers in errors
+//! A byte-order mark at the start is ignored. Surrounding spaces are
+//! trimmed, lines whose first non-blank character is `#` are comments, and
+//! blank lines are ignored; line numbers in errors
 //! count them all, as an editor does. A field cannot span lines. Everything else must parse: a bad row is an
 //! [`Error::Invalid`] whose field is `source:line.column` (for example
 //! `posts.csv:7.quality`), with the value as written and what it must be.
@@ -60,7 +61,9 @@ const REQUIRED: [&str; 4] = ["creator", "day", "slot", "quality"];
 /// One row of a post log, checked against the scenario.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct LoggedPost {
-    /// The line of the file the row starts on (1 is the header).
+    /// The line of the file the row is on, from 1, counting comment and
+    /// blank lines as an editor does (the header's line is 1 only when no
+    /// comment or blank line precedes it).
     pub line: u64,
     /// Creator id.
     pub creator: u32,
@@ -123,14 +126,7 @@ impl PostLog {
             .flexible(false)
             .from_reader(text.as_bytes());
         let at = |line: u64, column: &str| format!("{source}:{line}.{column}");
-        let remap = |e: csv::Error| match e.kind() {
-            csv::ErrorKind::UnequalLengths { expected_len, len, pos } => Error::invalid(
-                format!("{source}:{}", original(pos.as_ref().map_or(0, |p| p.line()))),
-                format!("{len} fields"),
-                format!("every row needs the header's {expected_len} fields"),
-            ),
-            _ => csv_error(e, source),
-        };
+        let remap = |e: csv::Error| csv_error_at(e, source, original);
         let headers = csv.headers().map_err(remap)?.clone();
         if headers.is_empty() {
             return Err(Error::invalid(source, "empty", "the post log has no header row"));
@@ -329,14 +325,19 @@ impl PostLog {
     }
 }
 
-/// The input without comment and blank lines, and the original number of
-/// each line kept. Refuses input that is not UTF-8, naming the line.
+/// The input without a leading byte-order mark, comment and blank lines,
+/// and the original number of each line kept. Refuses input that is not
+/// UTF-8, naming the line.
 fn content_lines<R: Read>(mut reader: R, source: &str) -> Result<(String, Vec<u64>)> {
     let mut bytes = Vec::new();
     reader.read_to_end(&mut bytes).map_err(|e| Error::Io {
         path: source.to_string(),
         source: e,
     })?;
+    // A byte-order mark (as some spreadsheets write) is not whitespace: left
+    // in, it would hide a leading comment's `#` or make a blank first line
+    // look like the header.
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
     let mut text = String::with_capacity(bytes.len());
     let mut lines = Vec::new();
     for (i, raw) in bytes.split(|&b| b == b'\n').enumerate() {
@@ -356,7 +357,13 @@ fn content_lines<R: Read>(mut reader: R, source: &str) -> Result<(String, Vec<u6
 /// A CSV-level error (wrong number of fields, bad UTF-8, I/O) as a crate
 /// error naming the line.
 pub(crate) fn csv_error(e: csv::Error, source: &str) -> Error {
-    let line = e.position().map(|p| p.line());
+    csv_error_at(e, source, |line| line)
+}
+
+/// [`csv_error`] for a parser that saw a filtered text: `line` maps the
+/// parser's line numbers to the input's.
+fn csv_error_at(e: csv::Error, source: &str, line: impl Fn(u64) -> u64) -> Error {
+    let line = e.position().map(|p| line(p.line()));
     match e.into_kind() {
         csv::ErrorKind::Io(err) => Error::Io {
             path: source.to_string(),

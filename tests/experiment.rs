@@ -8,7 +8,7 @@ use std::collections::HashSet;
 use std::sync::Mutex;
 
 use feedsim::experiment::{
-    Axis, Estimate, Experiment, ExperimentReport, Shard, Sweep, SweepReport, set_path, t_critical,
+    Axis, Estimate, Experiment, ExperimentReport, MAX_SWEEP_POINTS, Shard, Sweep, SweepReport, set_path, t_critical,
 };
 use feedsim::output::{write_sweep_csv, write_sweep_long_csv};
 use feedsim::policy::{Gate, Pool, PublicPoolLadder, PushPolicy};
@@ -116,7 +116,10 @@ fn interval_covers_the_closed_form_difference_and_shrinks_with_replicates() {
 fn intervals_cover_the_true_difference_at_about_the_nominal_rate() {
     // 40 independent experiments of 4 replicates; a 95% interval should miss
     // about 2 of them. Binomial(40, 0.05) exceeds 6 misses with probability
-    // 0.003; a z interval instead of t (coverage ~83% at 3 df) would miss ~7.
+    // 0.003. A z interval instead of t would cover only about 86% at 3 df
+    // and miss about 6 of 40, often no more than 6: this test alone does not
+    // tell z from t; `the_half_width_uses_t_with_r_minus_1_degrees_of_freedom`
+    // does.
     let misses = (0..40)
         .filter(|&k| {
             let report = closed_form_experiment(1_000 + k, 4);
@@ -124,6 +127,74 @@ fn intervals_cover_the_true_difference_at_about_the_nominal_rate() {
         })
         .count();
     assert!(misses <= 6, "{misses} of 40 intervals missed the true difference");
+}
+
+#[test]
+fn the_half_width_uses_t_with_r_minus_1_degrees_of_freedom() {
+    // sd 1 over 3 samples: the half width is t(0.95, 2) / √3 = 2.484, where
+    // a z interval would give 1.132 and t with 3 df 1.838.
+    let e = Estimate::from_samples(&[1.0, 2.0, 3.0], 0.95);
+    let expected = t_critical(0.95, 2) / 3f64.sqrt();
+    assert!((e.half_width().unwrap() - expected).abs() < 1e-12, "{e}");
+    assert!((t_critical(0.95, 2) - 4.302_65).abs() < 1e-4);
+    // The same in an experiment's report: each estimate's half width is
+    // t(R − 1) · sd / √R.
+    let report = closed_form_experiment(4, 5);
+    let d = report.metric("platform", "tally.watches").unwrap().differences[1];
+    let expected = t_critical(0.95, 4) * d.sd.unwrap() / 5f64.sqrt();
+    assert!((d.half_width().unwrap() - expected).abs() < 1e-9 * expected, "{d}");
+}
+
+#[test]
+fn one_replicate_gives_means_without_intervals_and_zero_replicates_are_refused() {
+    let s = research::tiny(5_000, 2, 500);
+    let (ladder, iron) = (s.public_pool_ladder.clone(), s.iron_fan_first());
+    let report = Experiment::new(&s, vec![&ladder as &dyn PushPolicy, &iron])
+        .unwrap()
+        .replicates(1)
+        .run()
+        .unwrap();
+    assert_eq!((report.replicates, report.seeds.len()), (1, 1));
+    let mut checked = 0;
+    for group in report.groups() {
+        for m in &group.metrics {
+            assert!(m.samples.iter().all(|s| s.len() == 1), "{}/{}", group.name, m.name);
+            for (k, e) in m.policies.iter().enumerate() {
+                assert_eq!(e.mean, m.samples[k][0], "{}/{}", group.name, m.name);
+                assert_eq!((e.sd, e.low, e.high, e.half_width()), (None, None, None, None));
+                assert!(!e.covers(e.mean));
+            }
+            let d = m.differences[1];
+            assert_eq!(d.mean, m.samples[1][0] - m.samples[0][0]);
+            assert_eq!((d.sd, d.low, d.high), (None, None, None));
+            checked += 1;
+        }
+    }
+    assert!(checked > 100, "only {checked} metrics");
+    let imp = report.metric("platform", "tally.impressions").unwrap();
+    assert!(imp.policies[0].mean > 0.0);
+    // Printed without an interval.
+    assert!(!imp.policies[0].to_string().contains('['));
+
+    for replicates in [0, 1] {
+        let sweep = Sweep::new(&s, vec![Axis::new("cohorts.KOE.iron_fan_ratio", [0.1])])
+            .unwrap()
+            .replicates(replicates)
+            .run();
+        match replicates {
+            0 => assert_eq!(sweep.unwrap_err().field(), Some("experiment.replicates")),
+            _ => assert!(
+                sweep.unwrap().points[0].experiment.platform.metrics[0].policies[0]
+                    .low
+                    .is_none()
+            ),
+        }
+    }
+    let e = Experiment::new(&s, vec![&ladder as &dyn PushPolicy]).unwrap();
+    assert_eq!(
+        e.replicates(0).run().unwrap_err().field(),
+        Some("experiment.replicates")
+    );
 }
 
 #[test]
@@ -230,6 +301,24 @@ fn a_replicate_is_a_plain_run_of_its_scenario_and_the_observer_sees_each_run_onc
     assert_eq!(kept, by_hand);
     let koe = report.metric("KOE", "rates.gmv_yuan").unwrap();
     assert_eq!(koe.samples[1][1], by_hand.cohort("KOE").unwrap().rates.gmv_yuan);
+    // The report's other run-level object joins the platform group under
+    // its name; its arrays and scalars do not.
+    for (name, value) in [
+        ("attention.served", by_hand.attention.served),
+        ("attention.offered", by_hand.attention.offered),
+        ("attention.declined", by_hand.attention.declined),
+    ] {
+        assert_eq!(
+            report.metric("platform", name).unwrap().samples[1][1],
+            value as f64,
+            "{name}"
+        );
+    }
+    assert!(report.platform.metrics.iter().all(|m| {
+        !["seed", "slots", "daily", "posts.", "creators."]
+            .iter()
+            .any(|p| m.name.starts_with(p))
+    }));
 }
 
 #[test]
@@ -342,7 +431,7 @@ fn sweep_points_are_row_major_and_a_bad_point_fails_before_running() {
         &s,
         vec![
             Axis::new("cohorts.KOE.iron_fan_ratio", [0.1, 0.2, 0.3]),
-            Axis::linspace("feed.interest_targeting", 0.0, 1.0, 2),
+            Axis::linspace("feed.interest_targeting", 0.0, 1.0, 2).unwrap(),
         ],
     )
     .unwrap();
@@ -360,6 +449,85 @@ fn sweep_points_are_row_major_and_a_bad_point_fails_before_running() {
     assert!(e.to_string().contains("sweep point 1"), "{e}");
     assert!(Sweep::new(&s, vec![]).is_err());
     assert!(Sweep::new(&s, vec![Axis::new("feed.days", [])]).is_err());
+}
+
+#[test]
+fn a_point_is_validated_with_all_its_axes_set() {
+    // The waist cohort's followers run from at most 150 to at most 300 here:
+    // min = 400 alone is invalid, but not with max = 500, in either order.
+    let s = research::tiny(5_000, 2, 300);
+    assert!(s.cohorts[1].followers.max <= 300);
+    assert!(set_path(&s, "cohorts.waist.followers.min", 400.0).is_err());
+    for axes in [
+        [
+            ("cohorts.waist.followers.min", 400.0),
+            ("cohorts.waist.followers.max", 500.0),
+        ],
+        [
+            ("cohorts.waist.followers.max", 500.0),
+            ("cohorts.waist.followers.min", 400.0),
+        ],
+    ] {
+        let sweep = Sweep::new(&s, axes.iter().map(|&(p, v)| Axis::new(p, [v])).collect()).unwrap();
+        let p = sweep.point_scenario(0).unwrap();
+        assert_eq!((p.cohorts[1].followers.min, p.cohorts[1].followers.max), (400, 500));
+        let mut back = p.clone();
+        back.cohorts[1].followers = s.cohorts[1].followers;
+        assert_eq!(back, s, "nothing else changed");
+    }
+
+    // A point that is invalid as a whole is still refused, naming the
+    // scenario's field and the point.
+    let e = Sweep::new(
+        &s,
+        vec![
+            Axis::new("cohorts.waist.followers.min", [400.0, 600.0]),
+            Axis::new("cohorts.waist.followers.max", [500.0]),
+        ],
+    )
+    .err()
+    .unwrap();
+    assert!(e.field().is_some_and(|f| f.starts_with("cohorts[1]")), "{e}");
+    assert!(e.to_string().contains("sweep point 1"), "{e}");
+    assert!(e.to_string().contains("cohorts.waist.followers.min = 600"), "{e}");
+    // A value the field cannot hold names its path, whichever axis it is on.
+    let e = Sweep::new(
+        &s,
+        vec![
+            Axis::new("cohorts.waist.followers.max", [500.0]),
+            Axis::new("cohorts.waist.followers.min", [-1.0]),
+        ],
+    )
+    .err()
+    .unwrap();
+    assert_eq!(e.field(), Some("cohorts.waist.followers.min"), "{e}");
+    assert!(e.to_string().contains("sweep point 0"), "{e}");
+    // A path that does not exist names itself.
+    let e = Sweep::new(
+        &s,
+        vec![
+            Axis::new("cohorts.waist.followers.max", [500.0]),
+            Axis::new("cohorts.waist.bogus", [1.0]),
+        ],
+    )
+    .err()
+    .unwrap();
+    assert_eq!(e.field(), Some("cohorts.waist.bogus"), "{e}");
+}
+
+#[test]
+fn linspace_refuses_more_values_than_a_sweep_takes_before_making_them() {
+    let a = Axis::linspace("feed.interest_targeting", 0.0, 1.0, 5).unwrap();
+    assert_eq!(a.values, [0.0, 0.25, 0.5, 0.75, 1.0]);
+    assert_eq!(Axis::linspace("p", 2.0, 9.0, 1).unwrap().values, [2.0]);
+    let limit = MAX_SWEEP_POINTS as usize;
+    assert_eq!(Axis::linspace("p", 0.0, 1.0, limit).unwrap().values.len(), limit);
+    // Five billion values would be 40 GB: refused without trying.
+    for n in [limit + 1, 5_000_000_000, usize::MAX] {
+        let e = Axis::linspace("feed.interest_targeting", 0.0, 1.0, n).unwrap_err();
+        assert_eq!(e.field(), Some("sweep.axes"), "{e}");
+        assert!(e.to_string().contains("feed.interest_targeting"), "{e}");
+    }
 }
 
 fn sweep_scenario() -> Scenario {
@@ -459,10 +627,68 @@ fn merge_refuses_missing_repeated_and_foreign_shards() {
     tampered.points.pop();
     assert_eq!(field(SweepReport::merge(vec![a.clone(), tampered])), shards, "points");
     assert_eq!(field(SweepReport::merge(vec![])), shards, "none");
-    let merged = SweepReport::merge(vec![b, a]).unwrap();
+    let merged = SweepReport::merge(vec![b.clone(), a.clone()]).unwrap();
     assert_eq!(merged.points.iter().map(|p| p.index).collect::<Vec<_>>(), [0, 1, 2]);
     // A complete report is shard 0/1: merging it alone gives it back.
     assert_eq!(SweepReport::merge(vec![merged.clone()]).unwrap(), merged);
+
+    // Shards built with their public fields, not through `Shard::new`, are
+    // refused rather than indexed or allocated by.
+    for (index, count) in [(5, 2), (0, 0), (2, 2)] {
+        let mut odd = b.clone();
+        odd.shard = Some(Shard { index, count });
+        assert_eq!(field(SweepReport::merge(vec![odd.clone()])), shards, "{index}/{count}");
+        assert_eq!(
+            field(SweepReport::merge(vec![a.clone(), odd])),
+            shards,
+            "{index}/{count}"
+        );
+    }
+    let mut huge = a.clone();
+    huge.shard = Some(Shard {
+        index: 0,
+        count: u32::MAX,
+    });
+    let e = SweepReport::merge(vec![huge]).unwrap_err();
+    assert!(e.to_string().contains("1/4294967295"), "{e}");
+}
+
+#[test]
+fn shards_are_checked_when_parsed_and_when_read_from_json() {
+    for text in ["a/b", "1/0", "", "0/0", "3/2", "2", "1/2/3", "-1/2"] {
+        assert_eq!(text.parse::<Shard>().unwrap_err().field(), Some("shard"), "{text:?}");
+    }
+    assert_eq!(" 1 / 2 ".parse::<Shard>().unwrap(), Shard::new(1, 2).unwrap());
+
+    assert_eq!(
+        serde_json::from_str::<Shard>(r#"{"index": 1, "count": 2}"#).unwrap(),
+        Shard::new(1, 2).unwrap()
+    );
+    for json in [
+        r#"{"index": 5, "count": 2}"#,
+        r#"{"index": 2, "count": 2}"#,
+        r#"{"index": 0, "count": 0}"#,
+        r#"{"index": 0}"#,
+    ] {
+        assert!(serde_json::from_str::<Shard>(json).is_err(), "{json}");
+    }
+
+    // A hand-edited shard file is refused when read, before any merge.
+    let s = research::tiny(5_000, 2, 300);
+    let report = Sweep::new(&s, vec![Axis::new("cohorts.KOE.iron_fan_ratio", [0.1, 0.5])])
+        .unwrap()
+        .replicates(2)
+        .shard(Shard::new(1, 2).unwrap())
+        .run()
+        .unwrap();
+    let json = report.to_json().unwrap();
+    assert_eq!(SweepReport::from_json(&json).unwrap(), report);
+    let mut value: serde_json::Value = serde_json::from_str(&json).unwrap();
+    for (index, count) in [(7, 2), (0, 0)] {
+        value["shard"] = serde_json::json!({ "index": index, "count": count });
+        let e = SweepReport::from_json(&value.to_string()).unwrap_err();
+        assert!(e.to_string().contains("must be i/n"), "{index}/{count}: {e}");
+    }
 }
 
 #[test]

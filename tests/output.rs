@@ -111,6 +111,51 @@ fn report_files_hold_every_policy_and_no_partial_files() {
 }
 
 #[test]
+fn empty_tables_have_the_full_header() {
+    let (s, reports) = reports();
+    // A run without daily rows, and no runs at all: every table is its
+    // header alone, the same header as when it has rows.
+    let mut no_days = reports[0].clone();
+    no_days.daily.clear();
+    for runs in [vec![], vec![&no_days]] {
+        for table in Table::ALL {
+            if table != Table::Daily && !runs.is_empty() {
+                continue;
+            }
+            let mut csv = Vec::new();
+            table.write_csv(&mut csv, &runs, s.feed.slots_per_day).unwrap();
+            assert_eq!(
+                String::from_utf8(csv).unwrap(),
+                format!("{}\n", table.columns().join(",")),
+                "{}",
+                table.file_stem()
+            );
+            let mut json = Vec::new();
+            table.write_json(&mut json, &runs, s.feed.slots_per_day).unwrap();
+            assert_eq!(String::from_utf8(json).unwrap(), "[]");
+        }
+    }
+    // The same header as a table with rows, which reads back empty.
+    let mut full = Vec::new();
+    Table::Daily
+        .write_csv(&mut full, &[&reports[0]], s.feed.slots_per_day)
+        .unwrap();
+    let full = String::from_utf8(full).unwrap();
+    let header = format!("{}\n", Table::Daily.columns().join(","));
+    assert!(full.starts_with(&header), "{full}");
+    let rows: Vec<Tagged<feedsim::metrics::DailyCohortReport>> =
+        read_tagged_csv(header.as_bytes(), "daily.csv").unwrap();
+    assert!(rows.is_empty());
+
+    let mut csv = Vec::new();
+    write_tagged_csv::<_, DayRecord>(&mut csv, &[]).unwrap();
+    assert_eq!(
+        String::from_utf8(csv).unwrap(),
+        "policy,seed,day,cohort,impressions,iron_fan_ratio\n"
+    );
+}
+
+#[test]
 fn every_column_is_unique_and_documented() {
     let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/output.md")).unwrap();
     for table in Table::ALL {

@@ -111,11 +111,33 @@ fn bad_rows_are_refused_with_their_line_and_column() {
     // A row with too few or too many fields names its line.
     assert_eq!(refused(h, &format!("{good}\n0,0,1\n")), "log.csv:3");
     assert_eq!(refused(h, &format!("{good}\n{good},1\n")), "log.csv:3");
-    // Comments and blank lines count as lines.
+    // Comments and blank lines count as lines, in every kind of error.
     assert_eq!(
         refused(h, &format!("# note\n\n{good}\n0,0,1,bad,,\n")),
         "log.csv:5.quality"
     );
+    assert_eq!(refused(h, &format!("# note\n\n{good}\n0,0,1\n")), "log.csv:5");
+}
+
+#[test]
+fn a_byte_order_mark_does_not_hide_a_leading_comment() {
+    let s = scenario();
+    let body = "creator,day,slot,quality\n0,0,1,0.5\n# between\n0,0,2,-0.5\n";
+    for (text, lines) in [
+        (format!("\u{feff}# exported by a spreadsheet\n{body}"), [3, 5]),
+        (format!("\u{feff}\n{body}"), [3, 5]),
+        (format!("\u{feff}{body}"), [2, 4]),
+        (format!("# no mark\n{body}"), [3, 5]),
+    ] {
+        let log = PostLog::read(text.as_bytes(), "bom.csv", &s).unwrap_or_else(|e| panic!("{text:?}: {e}"));
+        let read: Vec<u64> = log.entries().iter().map(|e| e.line).collect();
+        assert_eq!(read, lines, "{text:?}");
+        assert_eq!(log.entries()[1].quality, -0.5);
+    }
+    // Only a mark at the very start is dropped; errors still name the line.
+    let text = format!("\u{feff}# note\n{body}0,0,1,bad\n");
+    let e = PostLog::read(text.as_bytes(), "bom.csv", &s).unwrap_err();
+    assert_eq!(e.field(), Some("bom.csv:6.quality"), "{e}");
 }
 
 #[test]

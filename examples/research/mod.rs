@@ -8,6 +8,11 @@ use std::time::Duration;
 use feedsim::experiment::{Estimate, ExperimentReport, RunDone, SweepEvent};
 use indicatif::{ProgressBar, ProgressStyle};
 
+#[path = "../common/mod.rs"]
+mod common;
+
+pub use common::thousands;
+
 /// The value of `--name value` or `--name=value` among the arguments.
 pub fn flag(args: &[String], name: &str) -> Option<String> {
     let long = format!("--{name}");
@@ -108,25 +113,13 @@ pub fn get(report: &ExperimentReport, group: &str, metric: &str, k: usize, diffe
     if difference { m.differences[k] } else { m.policies[k] }
 }
 
-/// `1234567` as `1,234,567`.
-pub fn thousands(n: u64) -> String {
-    let s = n.to_string();
-    let mut out = String::new();
-    for (i, ch) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(ch);
-    }
-    out
-}
-
 /// The default scenario scaled to `users` users. The default world has 3M
-/// users; the KOL follower range and every cohort's number of creators are
-/// scaled by `users / 3M` (keeping at least the default's 4 KOL accounts
-/// and one creator per cohort), the other follower ranges are kept where
-/// the smaller world allows (capped at a third of the users), and every
-/// other parameter keeps its default.
+/// users. The KOL cohort's follower range is scaled by `users / 3M`, but it
+/// keeps its accounts (the default's 4, or at least 4): a handful of big
+/// accounts at any scale. Every other cohort's number of creators is scaled
+/// by `users / 3M` (at least one), and its follower range is kept where the
+/// smaller world allows (capped at a third of the users). Every other
+/// parameter keeps its default.
 pub fn scaled_default(users: u32) -> Result<feedsim::Scenario, feedsim::Error> {
     let default = feedsim::Scenario::default_scenario();
     let mut s = default.clone();

@@ -4,6 +4,9 @@
 
 use feedsim::Scenario;
 
+#[path = "../common/mod.rs"]
+mod common;
+
 /// The default world scaled down to `users` users: the same four cohorts
 /// and policies, at most `creators` creators per cohort and `max_followers`
 /// followers per creator, so a run takes a few milliseconds.
@@ -23,33 +26,10 @@ pub fn tiny(users: u32, creators: u32, max_followers: u32) -> Scenario {
 
 /// One cohort without fans, everyone active every day, a constant model in
 /// which a stranger watches through with probability 0.3 and does nothing
-/// else: results are countable in closed form.
+/// else: results are countable in closed form. The shared closed-form
+/// scenario with no followers, under seed 4.
 pub fn closed_form(users: u32, creators: u32, posts_per_day: f64) -> Scenario {
-    let text = format!(
-        r#"
-        name = "closed form"
-        seed = 4
-        [feed]
-        days = 1
-        slots_per_day = 8
-        categories = 5
-        interest_targeting = 0.0
-        [users]
-        count = {users}
-        daily_activity = 1.0
-        [[cohorts]]
-        name = "flat"
-        creators = {creators}
-        followers = {{ min = 0, max = 0 }}
-        iron_fan_ratio = 0.0
-        verticality = 0.5
-        posts_per_day = {posts_per_day}
-        [response]
-        model = "constant"
-        stranger = {{ watch = 0.3, like = 0.0, comment = 0.0, share = 0.0, follow = 0.0, click = 0.0, order = 0.0 }}
-        fan      = {{ watch = 0.5, like = 0.0, comment = 0.0, share = 0.0, follow = 0.0, click = 0.0, order = 0.0 }}
-        iron_fan = {{ watch = 0.7, like = 0.0, comment = 0.0, share = 0.0, follow = 0.0, click = 0.0, order = 0.0 }}
-        "#
-    );
-    Scenario::from_toml_str(&text).expect("closed-form scenario is valid")
+    let mut s = common::constant_scenario(users, 0, 0.0, creators, posts_per_day);
+    s.seed = 4;
+    s
 }
