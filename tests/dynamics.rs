@@ -49,15 +49,7 @@ fn golden_multi_day_report_is_pinned() {
         ),
         ("tests/golden/growth_iron_fan_first.json", &s.iron_fan_first()),
     ] {
-        let mut report = sim.run(policy, &s.response).unwrap();
-        report.posts.clear();
-        report.creators.clear();
-        let json = report.to_json().unwrap();
-        if std::env::var_os("UPDATE_GOLDEN").is_some() {
-            std::fs::write(file, &json).unwrap();
-        }
-        let pinned = std::fs::read_to_string(file).expect("golden file exists (UPDATE_GOLDEN=1 writes it)");
-        assert!(json == pinned, "{file} changed; diff it against a fresh run");
+        common::check_golden(file, sim.run(policy, &s.response).unwrap());
     }
 }
 

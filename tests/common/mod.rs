@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 use feedsim::Scenario;
+use feedsim::metrics::Report;
 
 /// A small version of the default world: same cohorts and policies, fewer
 /// users and creators, so a run takes well under a second.
@@ -73,4 +74,18 @@ pub fn small_growth_scenario(days: u32) -> Scenario {
     s.name = "small growth".into();
     s.validate().expect("small growth scenario is valid");
     s
+}
+
+/// Compares a run's aggregate report with the pinned file, or rewrites the
+/// file when `UPDATE_GOLDEN` is set. Per-post and per-creator detail is left
+/// out: the determinism tests cover it, and it would make the file unreadable.
+pub fn check_golden(file: &str, mut report: Report) {
+    report.posts.clear();
+    report.creators.clear();
+    let json = report.to_json().unwrap();
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::write(file, &json).unwrap();
+    }
+    let pinned = std::fs::read_to_string(file).expect("golden file exists (UPDATE_GOLDEN=1 writes it)");
+    assert!(json == pinned, "{file} changed; diff it against a fresh run");
 }
