@@ -19,6 +19,16 @@
 //! response from a [`response::ResponseModel`], and returns a [`Report`] of
 //! reach and conversion per post, creator, cohort and for the platform.
 //!
+//! Over several days, with `[attention] mode = "finite"` users have daily
+//! attention budgets and posts compete for them, and with
+//! `[dynamics] enabled = true` fans are made, promoted to iron fans, grouped
+//! and lost through their own behaviour, so the iron-fan ratio becomes an
+//! outcome of the policy; reports then carry per-day cohort series
+//! ([`metrics::DailyCohortReport`]) and the private-domain funnel
+//! ([`metrics::Funnel`]). [`experiment`] runs policies side by side over
+//! replicates with confidence intervals and sweeps parameters; [`postlog`]
+//! replays a posting history; [`output`] writes CSV and JSON tables.
+//!
 //! ```
 //! use feedsim::{Scenario, Simulation, World};
 //! use feedsim::policy::{IronFanFirst, PublicPoolLadder};
@@ -50,8 +60,9 @@
 //!
 //! The same scenario and seed give a bit-identical report at any thread
 //! count: every random draw comes from a `Xoshiro256PlusPlus` stream (rand
-//! 0.10) keyed by the seed and what is drawn ([`rng`](crate::sim)), and all
-//! sums are integers or taken in a fixed order.
+//! 0.10) seeded by mixing the run seed with what is drawn (SplitMix64
+//! finalizer; see [`sim`] for the keys), and all sums are integers or taken
+//! in a fixed order.
 
 #![deny(missing_docs)]
 
