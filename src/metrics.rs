@@ -205,7 +205,7 @@ pub struct CreatorReport {
     pub tally: Tally,
 }
 
-/// The private-domain funnel of a cohort over the run (DOMAIN.md [002]:
+/// The private-domain funnel of a cohort over the run (DOMAIN.md \[002\]:
 /// new → retained → active → converted → repurchase), as counts and step
 /// rates. The counts are aggregates over the run, not one tracked group of
 /// users: each step rate is a count over the one before it.

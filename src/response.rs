@@ -260,10 +260,10 @@ pub struct LogisticModel {
     /// before (repurchase).
     pub repeat_buyer: f64,
     /// Added to the watch logit for fan-group members, who are notified of
-    /// every new post (DOMAIN.md [001]: "instant notification").
+    /// every new post (DOMAIN.md \[001\]: "instant notification").
     pub group_notification: f64,
     /// Added to the order logit for the creator's e-commerce members, who
-    /// "buy again more readily" (DOMAIN.md [000]).
+    /// "buy again more readily" (DOMAIN.md \[000\]).
     pub ecommerce_member: f64,
     /// Added to the order logit while the viewer holds an unexpired
     /// repurchase coupon from the creator.

@@ -193,7 +193,7 @@ impl Default for DynamicsParams {
     }
 }
 
-/// A creator's fan group (DOMAIN.md [001]): the entry threshold.
+/// A creator's fan group (DOMAIN.md \[001\]): the entry threshold.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FanGroupParams {
@@ -203,7 +203,7 @@ pub struct FanGroupParams {
     pub min_score: u32,
 }
 
-/// When a creator gives up (DOMAIN.md [003]: 3%–10% of trained hosts
+/// When a creator gives up (DOMAIN.md \[003\]: 3%–10% of trained hosts
 /// persist three months).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -13,10 +13,10 @@
 //!    daily budget: all offers of the slot are sorted by (user, stage
 //!    priority, hash of (seed, slot, user, post)) and each user takes the
 //!    first ones; the rest are declined (see
-//!    [`AttentionParams`](crate::scenario::AttentionParams)).
+//!    [`crate::scenario::AttentionParams`]).
 //! 4. **Respond.** The responses to all accepted offers are drawn in
-//!    parallel, each from the stream keyed `(seed, post, user)` (see
-//!    [`crate::rng`]), and summed per post into integer tallies.
+//!    parallel, each from its own `Xoshiro256PlusPlus` stream keyed
+//!    `(seed, post, user)`, and summed per post into integer tallies.
 //! 5. **Gate.** In post order, each post's gate decides whether it advances
 //!    to its next stage in the next slot, stops, or has completed.
 //! 6. **Apply.** In post order and, within a post, offer order: each

@@ -18,7 +18,7 @@ pub struct FanStage {
     pub gate: Gate,
 }
 
-/// Iron-fan-first push (DOMAIN.md, [000], [002]): a post goes first to the
+/// Iron-fan-first push (DOMAIN.md, \[000\], \[002\]): a post goes first to the
 /// creator's iron fans; if they respond well, to the other fans; if the fans
 /// respond well, into the public pools, whose first pool is enlarged in
 /// proportion to how well the fans responded.

@@ -17,7 +17,7 @@ pub struct Pool {
     pub gate: Gate,
 }
 
-/// The legacy public-pool push (DOMAIN.md, [000]): a post goes to a small
+/// The legacy public-pool push (DOMAIN.md, \[000\]): a post goes to a small
 /// batch of public users, then to ever larger public pools while the
 /// engagement of the pool just shown passes its gate. Follower count plays
 /// no part; fans see the post only if the public draw happens to pick them.

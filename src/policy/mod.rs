@@ -27,7 +27,7 @@
 //!   passes, the next stage's size is multiplied by
 //!   `clamp(score / threshold, 1, max)`: strong feedback enlarges the next
 //!   pool. This is how [`IronFanFirst`] lets the fans "raise the weight" of
-//!   the post's public traffic (DOMAIN.md, white paper [002]).
+//!   the post's public traffic (DOMAIN.md, white paper \[002\]).
 //!
 //! The gate after the last stage is never evaluated; the post simply ends.
 //!
