@@ -28,12 +28,16 @@ impl From<&CohortParams> for CohortRules {
     }
 }
 
-/// Lifecycle events counted per cohort over the run.
+/// Lifecycle and funnel events counted per cohort over the run.
 #[derive(Debug, Clone, Copy, Default)]
-pub(crate) struct DayCounts {
+pub(crate) struct CohortCounts {
     pub(crate) promotions: u64,
     pub(crate) demotions: u64,
     pub(crate) unfollows: u64,
+    /// First orders of a (creator, user) pair.
+    pub(crate) buyers: u64,
+    /// Second orders of a (creator, user) pair.
+    pub(crate) repeat_buyers: u64,
 }
 
 /// One fan edge while a row is rebuilt.
@@ -70,7 +74,7 @@ pub(crate) fn end_of_day(
     pending_follows: &mut Vec<u64>,
     buyers: &mut BuyerMap,
     members: &mut [u64],
-    counts: &mut [DayCounts],
+    counts: &mut [CohortCounts],
 ) {
     // The day's follows, by creator then user; a user follows once.
     pending_follows.sort_unstable();
@@ -242,7 +246,7 @@ mod tests {
         g.score.copy_from_slice(&scores);
         let users: Vec<u32> = g.fans.clone();
         let rules = [CohortRules::from(&s.cohorts[0])];
-        let mut counts = [DayCounts::default()];
+        let mut counts = [CohortCounts::default()];
         let (mut buyers, mut members) = (BuyerMap::default(), vec![0u64]);
         end_of_day(
             &world,

@@ -57,7 +57,7 @@ use rayon::prelude::*;
 
 use crate::content::{Post, generate_posts};
 use crate::error::{Error, Result};
-use crate::lifecycle::{self, CohortRules, DayCounts};
+use crate::lifecycle::{self, CohortCounts, CohortRules};
 use crate::metrics::{
     AttentionReport, CohortReport, CreatorReport, DailyCohortReport, Funnel, PlatformReport, PostReport, PushEnd,
     Report, Tally, gini, top_share,
@@ -282,8 +282,7 @@ struct RunState<'w> {
     creator_today: Vec<u64>,
     stopped_after: Vec<Option<u32>>,
     day_tally: Vec<Tally>,
-    counts: Vec<DayCounts>,
-    funnel: Vec<Funnel>,
+    counts: Vec<CohortCounts>,
     attention: AttentionReport,
     daily: Vec<DailyCohortReport>,
 }
@@ -423,8 +422,7 @@ impl<'w> Simulation<'w> {
             creator_today: vec![0; n_creators],
             stopped_after: vec![None; n_creators],
             day_tally: vec![Tally::default(); n_cohorts],
-            counts: vec![DayCounts::default(); n_cohorts],
-            funnel: vec![Funnel::default(); n_cohorts],
+            counts: vec![CohortCounts::default(); n_cohorts],
             attention: AttentionReport {
                 mode: self.attention.mode,
                 supply: finite.then_some(0),
@@ -637,12 +635,17 @@ impl<'w> Simulation<'w> {
             Audience::IronFans => (iron, false),
             _ => (other, false),
         };
+        // Only a policy that shows public pools before a fan stage needs to
+        // know where the public walks have been.
+        let walked = (lp.targeted_cursor > 0 || lp.uniform_cursor > 0).then(|| self.permutations(post));
         for e in range {
             let u = graph.fans[e as usize];
             if (group_only && !graph.group[e as usize])
                 || !is_active(u)
                 || lp.fan_offered.binary_search(&u).is_ok()
-                || self.offered_by_public_walk(lp, post, u)
+                || walked
+                    .as_ref()
+                    .is_some_and(|w| self.offered_by_public_walk(lp, post, w, u))
             {
                 continue;
             }
@@ -686,12 +689,15 @@ impl<'w> Simulation<'w> {
         )
     }
 
-    /// Whether the post's public walks have already passed user `u`.
-    fn offered_by_public_walk(&self, lp: &LivePost, post: &Post, u: u32) -> bool {
-        if lp.targeted_cursor == 0 && lp.uniform_cursor == 0 {
-            return false;
-        }
-        let (targeted, uniform) = self.permutations(post);
+    /// Whether the post's public walks (`walks`, from
+    /// [`permutations`](Self::permutations)) have already passed user `u`.
+    fn offered_by_public_walk(
+        &self,
+        lp: &LivePost,
+        post: &Post,
+        (targeted, uniform): &(Permutation, Permutation),
+        u: u32,
+    ) -> bool {
         if self.world.users().is_interested(u, post.category) {
             let i = self
                 .world
@@ -989,8 +995,7 @@ impl<'w> Simulation<'w> {
         st.creator_today[c as usize] += lp.stage_tally.impressions;
         let dynamics = self.dynamics.enabled;
         let points = self.dynamics.points;
-        let graph = if dynamics { Some(st.graph.to_mut()) } else { None };
-        let mut graph = graph;
+        let mut graph = dynamics.then(|| st.graph.to_mut());
         for o in &lp.offers {
             let seen = &mut st.seen_today[o.user as usize];
             *seen = seen.saturating_add(1);
@@ -1014,10 +1019,10 @@ impl<'w> Simulation<'w> {
                 let b = st.buyers.entry(buyer_key(c, o.user)).or_default();
                 b.orders += 1;
                 if b.orders == 1 {
-                    st.funnel[cohort].buyers += 1;
+                    st.counts[cohort].buyers += 1;
                 }
                 if b.orders == 2 {
-                    st.funnel[cohort].repeat_buyers += 1;
+                    st.counts[cohort].repeat_buyers += 1;
                 }
                 if dynamics {
                     if !b.member {
@@ -1091,7 +1096,9 @@ impl<'w> Simulation<'w> {
                     new_viewers: st.stranger_reach[i].count(),
                     follows: tally.follows,
                     iron_fan_promotions: st.counts[i].promotions,
-                    ..st.funnel[i]
+                    buyers: st.counts[i].buyers,
+                    repeat_buyers: st.counts[i].repeat_buyers,
+                    ..Funnel::default()
                 };
                 CohortReport {
                     name: co.name.clone(),

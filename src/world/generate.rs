@@ -81,29 +81,18 @@ impl World {
             graph.offsets.push(graph.fans.len() as u32);
         }
         drop(rows);
-        let users_ref = &users;
-        let graph_ref = &graph;
-        let verticality: Vec<f32> = (0..creators.len())
+        // Per edge, in one pass: verticality (the fan's interest in the
+        // creator's category) and the lifecycle state. Each fan followed on a
+        // day drawn uniformly from the year before the run; iron fans start
+        // with a score uniform in [iron_fan_below, 2·iron_fan_above), other
+        // fans uniform in [0, iron_fan_above), so the population does not
+        // move in lockstep.
+        let d = &scenario.dynamics;
+        let (users_ref, graph_ref) = (&users, &graph);
+        let edges: Vec<(f32, i32, u32)> = (0..creators.len())
             .into_par_iter()
             .flat_map_iter(|c| {
                 let cat = creators.category[c];
-                let row = graph_ref.offsets[c] as usize..graph_ref.offsets[c + 1] as usize;
-                graph_ref.fans[row]
-                    .iter()
-                    .map(move |&u| users_ref.interest(u, cat))
-                    .collect::<Vec<_>>()
-            })
-            .collect();
-        graph.verticality = verticality;
-        // Lifecycle state: each fan followed on a day drawn uniformly from
-        // the year before the run; iron fans start with a score uniform in
-        // [iron_fan_below, 2·iron_fan_above), other fans uniform in
-        // [0, iron_fan_above), so the population does not move in lockstep.
-        let d = &scenario.dynamics;
-        let graph_ref = &graph;
-        let state: Vec<(i32, u32)> = (0..creators.len())
-            .into_par_iter()
-            .flat_map_iter(|c| {
                 let row = graph_ref.offsets[c] as usize..graph_ref.offsets[c + 1] as usize;
                 let iron_end = graph_ref.iron_end[c] as usize;
                 row.map(move |e| {
@@ -115,12 +104,14 @@ impl World {
                     } else {
                         (0, d.iron_fan_above)
                     };
-                    (since, lo + (x * f64::from(hi.saturating_sub(lo))) as u32)
+                    let score = lo + (x * f64::from(hi.saturating_sub(lo))) as u32;
+                    (users_ref.interest(u, cat), since, score)
                 })
             })
             .collect();
-        graph.since_day = state.iter().map(|s| s.0).collect();
-        graph.score = state.iter().map(|s| s.1).collect();
+        graph.verticality = edges.iter().map(|e| e.0).collect();
+        graph.since_day = edges.iter().map(|e| e.1).collect();
+        graph.score = edges.iter().map(|e| e.2).collect();
         graph.index_big_rows(users.len());
         graph.group = vec![false; graph.fans.len()];
         graph.low_days = vec![0; graph.fans.len()];
