@@ -507,7 +507,11 @@ fn summarize(
     }
 }
 
-fn check_confidence(confidence: f64) -> Result<()> {
+/// The checks every experiment and sweep makes before running.
+fn check_design(replicates: u32, confidence: f64) -> Result<()> {
+    if replicates == 0 {
+        return Err(Error::invalid("experiment.replicates", 0, "must be at least 1"));
+    }
     if confidence > 0.0 && confidence < 1.0 {
         Ok(())
     } else {
@@ -645,10 +649,7 @@ impl<'a> Experiment<'a> {
     /// `experiment.replicates` / `experiment.confidence`), or the first
     /// error of a run in replicate order.
     pub fn run_with(&self, observer: impl Fn(&RunDone) + Sync) -> Result<ExperimentReport> {
-        if self.replicates == 0 {
-            return Err(Error::invalid("experiment.replicates", 0, "must be at least 1"));
-        }
-        check_confidence(self.confidence)?;
+        check_design(self.replicates, self.confidence)?;
         let model = self.model.unwrap_or(&self.scenario.response);
         let design = Design {
             scenario: &self.scenario,
@@ -1304,10 +1305,7 @@ impl<'a> Sweep<'a> {
     /// Errors: as [`Experiment::run_with`], and (field `sweep.policies`)
     /// if points give different numbers of policies.
     pub fn run_with(&self, observer: impl Fn(&SweepEvent) + Sync) -> Result<SweepReport> {
-        if self.replicates == 0 {
-            return Err(Error::invalid("experiment.replicates", 0, "must be at least 1"));
-        }
-        check_confidence(self.confidence)?;
+        check_design(self.replicates, self.confidence)?;
         let definition = self.definition();
         let mine: Vec<u64> = (0..self.points()).filter(|&k| self.shard.owns(k)).collect();
         let policies: Vec<Vec<Box<dyn PushPolicy>>> = mine

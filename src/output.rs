@@ -643,49 +643,42 @@ impl Table {
     /// Writes the rows of every report, report after report, as CSV.
     /// `slots_per_day` is the scenario's (see [`post_rows`]).
     pub fn write_csv<W: Write>(self, writer: W, reports: &[&Report], slots_per_day: u32) -> Result<()> {
-        match self {
-            Table::Posts => write_csv(
-                writer,
-                &reports
-                    .iter()
-                    .flat_map(|r| post_rows(r, slots_per_day))
-                    .collect::<Vec<_>>(),
-            ),
-            Table::Creators => write_csv(
-                writer,
-                &reports.iter().flat_map(|r| creator_rows(r)).collect::<Vec<_>>(),
-            ),
-            Table::Cohorts => write_csv(writer, &reports.iter().flat_map(|r| cohort_rows(r)).collect::<Vec<_>>()),
-            Table::Platform => write_csv(
-                writer,
-                &reports.iter().flat_map(|r| platform_rows(r)).collect::<Vec<_>>(),
-            ),
-            Table::Daily => write_tagged_csv(writer, &daily_rows(reports)),
-        }
+        self.write(Format::Csv, writer, reports, slots_per_day)
     }
 
     /// Writes the rows of every report as one JSON array.
     pub fn write_json<W: Write>(self, writer: W, reports: &[&Report], slots_per_day: u32) -> Result<()> {
+        self.write(Format::Json, writer, reports, slots_per_day)
+    }
+
+    fn write<W: Write>(self, format: Format, writer: W, reports: &[&Report], slots_per_day: u32) -> Result<()> {
+        fn rows<K>(reports: &[&Report], f: impl Fn(&Report) -> Vec<Row<K>>) -> Vec<Row<K>> {
+            reports.iter().flat_map(|r| f(r)).collect()
+        }
+        fn emit<W: Write, K: Serialize + Default>(format: Format, writer: W, rows: &[Row<K>]) -> Result<()> {
+            match format {
+                Format::Csv => write_csv(writer, rows),
+                Format::Json => write_json(writer, rows),
+            }
+        }
         match self {
-            Table::Posts => write_json(
-                writer,
-                &reports
-                    .iter()
-                    .flat_map(|r| post_rows(r, slots_per_day))
-                    .collect::<Vec<_>>(),
-            ),
-            Table::Creators => write_json(
-                writer,
-                &reports.iter().flat_map(|r| creator_rows(r)).collect::<Vec<_>>(),
-            ),
-            Table::Cohorts => write_json(writer, &reports.iter().flat_map(|r| cohort_rows(r)).collect::<Vec<_>>()),
-            Table::Platform => write_json(
-                writer,
-                &reports.iter().flat_map(|r| platform_rows(r)).collect::<Vec<_>>(),
-            ),
-            Table::Daily => write_json(writer, &daily_rows(reports)),
+            Table::Posts => emit(format, writer, &rows(reports, |r| post_rows(r, slots_per_day))),
+            Table::Creators => emit(format, writer, &rows(reports, creator_rows)),
+            Table::Cohorts => emit(format, writer, &rows(reports, cohort_rows)),
+            Table::Platform => emit(format, writer, &rows(reports, platform_rows)),
+            Table::Daily => match format {
+                Format::Csv => write_tagged_csv(writer, &daily_rows(reports)),
+                Format::Json => write_json(writer, &daily_rows(reports)),
+            },
         }
     }
+}
+
+/// The file formats a [`Table`] is written in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Format {
+    Csv,
+    Json,
 }
 
 /// The per-day table of runs: one row per day and cohort, tagged with the
