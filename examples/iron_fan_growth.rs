@@ -112,6 +112,7 @@ fn print_growth(scenario: &Scenario, reports: &[Report]) {
         for r in reports {
             let c = &r.cohorts[ci];
             let f = &c.funnel;
+            let last_day = r.daily.iter().rev().find(|d| d.cohort == c.name);
             println!(
                 "  {:<20} funnel: {} new viewers → {} follows ({:.2}%) → {} promoted to iron fan → {} buyers → {} repeat buyers ({:.1}%); \
                  {} unfollows, {} demotions; creators still posting {}/{}; group members {}, e-commerce members {}",
@@ -127,20 +128,8 @@ fn print_growth(scenario: &Scenario, reports: &[Report]) {
                 thousands(c.iron_fan_demotions),
                 c.active_creators_end,
                 c.creators,
-                thousands(
-                    r.daily
-                        .iter()
-                        .rev()
-                        .find(|d| d.cohort == c.name)
-                        .map_or(0, |d| d.group_members)
-                ),
-                thousands(
-                    r.daily
-                        .iter()
-                        .rev()
-                        .find(|d| d.cohort == c.name)
-                        .map_or(0, |d| d.ecommerce_members)
-                ),
+                thousands(last_day.map_or(0, |d| d.group_members)),
+                thousands(last_day.map_or(0, |d| d.ecommerce_members)),
             );
         }
     }
