@@ -10,6 +10,11 @@ use serde::{Deserialize, Serialize};
 use crate::response::Relation;
 use crate::scenario::AttentionMode;
 
+/// `n / d`, or 0 when `d` is 0: every rate in a report.
+pub(crate) fn ratio(n: u64, d: u64) -> f64 {
+    if d == 0 { 0.0 } else { n as f64 / d as f64 }
+}
+
 /// Event counts over a set of impressions.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Tally {
@@ -81,23 +86,22 @@ impl Tally {
 
     /// Rates derived from the counts.
     pub fn rates(&self) -> Rates {
-        let per = |n: u64, d: u64| if d == 0 { 0.0 } else { n as f64 / d as f64 };
         Rates {
-            watch_through_rate: per(self.watches, self.impressions),
-            like_rate: per(self.likes, self.impressions),
-            comment_rate: per(self.comments, self.impressions),
-            share_rate: per(self.shares, self.impressions),
-            follow_rate: per(self.follows, self.impressions),
-            click_rate: per(self.clicks, self.impressions),
-            orders_per_mille: 1000.0 * per(self.orders, self.impressions),
-            click_to_order: per(self.orders, self.clicks),
-            repurchase_share: per(self.repurchases, self.orders),
-            iron_fan_share: per(self.iron_fan_impressions, self.impressions),
-            fan_share: per(self.fan_impressions, self.impressions),
-            public_share: per(self.public_impressions, self.impressions),
+            watch_through_rate: ratio(self.watches, self.impressions),
+            like_rate: ratio(self.likes, self.impressions),
+            comment_rate: ratio(self.comments, self.impressions),
+            share_rate: ratio(self.shares, self.impressions),
+            follow_rate: ratio(self.follows, self.impressions),
+            click_rate: ratio(self.clicks, self.impressions),
+            orders_per_mille: 1000.0 * ratio(self.orders, self.impressions),
+            click_to_order: ratio(self.orders, self.clicks),
+            repurchase_share: ratio(self.repurchases, self.orders),
+            iron_fan_share: ratio(self.iron_fan_impressions, self.impressions),
+            fan_share: ratio(self.fan_impressions, self.impressions),
+            public_share: ratio(self.public_impressions, self.impressions),
             gmv_yuan: self.gmv_fen as f64 / 100.0,
-            fan_gmv_share: per(self.fan_gmv_fen, self.gmv_fen),
-            gmv_per_mille_yuan: 1000.0 * per(self.gmv_fen, self.impressions) / 100.0,
+            fan_gmv_share: ratio(self.fan_gmv_fen, self.gmv_fen),
+            gmv_per_mille_yuan: 1000.0 * ratio(self.gmv_fen, self.impressions) / 100.0,
         }
     }
 }
@@ -233,11 +237,10 @@ pub struct Funnel {
 
 impl Funnel {
     pub(crate) fn with_rates(mut self) -> Self {
-        let per = |n: u64, d: u64| if d == 0 { 0.0 } else { n as f64 / d as f64 };
-        self.follow_rate = per(self.follows, self.new_viewers);
-        self.promotion_rate = per(self.iron_fan_promotions, self.follows);
-        self.buy_rate = per(self.buyers, self.iron_fan_promotions);
-        self.repeat_rate = per(self.repeat_buyers, self.buyers);
+        self.follow_rate = ratio(self.follows, self.new_viewers);
+        self.promotion_rate = ratio(self.iron_fan_promotions, self.follows);
+        self.buy_rate = ratio(self.buyers, self.iron_fan_promotions);
+        self.repeat_rate = ratio(self.repeat_buyers, self.buyers);
         self
     }
 }

@@ -60,7 +60,7 @@ use crate::error::{Error, Result};
 use crate::lifecycle::{self, CohortCounts, CohortRules};
 use crate::metrics::{
     AttentionReport, CohortReport, CreatorReport, DailyCohortReport, Funnel, PlatformReport, PostReport, PushEnd,
-    Report, Tally, gini, top_share,
+    Report, Tally, gini, ratio, top_share,
 };
 use crate::policy::{Audience, Decision, PushPolicy, Stage, validate_stages};
 use crate::response::{ImpressionContext, Relation, ResponseModel};
@@ -1151,10 +1151,6 @@ impl<'w> Simulation<'w> {
             posts,
         }
     }
-}
-
-fn ratio(a: u64, b: u64) -> f64 {
-    if b == 0 { 0.0 } else { a as f64 / b as f64 }
 }
 
 impl LivePost {
