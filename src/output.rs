@@ -68,7 +68,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::experiment::{Estimate, ExperimentReport, SweepReport};
+use crate::experiment::{Estimate, ExperimentReport, MetricSummary, SweepPoint, SweepReport};
 use crate::metrics::{DailyCohortReport, PushEnd, Rates, Report, Tally};
 use crate::postlog::csv_error;
 
@@ -891,18 +891,23 @@ pub fn write_sweep_csv<W: Write>(writer: W, report: &SweepReport, metrics: &[(&s
         let mut row = vec![p.index.to_string()];
         row.extend(p.values.iter().map(|v| number(*v)));
         for (g, m) in &chosen {
-            let metric = p.experiment.metric(g, m).ok_or_else(|| {
-                Error::invalid(
-                    "sweep.metrics",
-                    format!("{g}/{m}"),
-                    format!("missing at point {}", p.index),
-                )
-            })?;
+            let metric = point_metric(p, g, m)?;
             metric_fields(metric, &mut row);
         }
         w.write_record(&row).map_err(write_error)?;
     }
     finish(w)
+}
+
+/// Metric `m` of group `g` at sweep point `p`; an error names both if absent.
+fn point_metric<'r>(p: &'r SweepPoint, g: &str, m: &str) -> Result<&'r MetricSummary> {
+    p.experiment.metric(g, m).ok_or_else(|| {
+        Error::invalid(
+            "sweep.metrics",
+            format!("{g}/{m}"),
+            format!("missing at point {}", p.index),
+        )
+    })
 }
 
 /// Writes a sweep in long form: one row per grid point, group and metric.
@@ -920,13 +925,7 @@ pub fn write_sweep_long_csv<W: Write>(writer: W, report: &SweepReport, metrics: 
     w.write_record(&header).map_err(write_error)?;
     for p in &report.points {
         for (g, m) in &chosen {
-            let metric = p.experiment.metric(g, m).ok_or_else(|| {
-                Error::invalid(
-                    "sweep.metrics",
-                    format!("{g}/{m}"),
-                    format!("missing at point {}", p.index),
-                )
-            })?;
+            let metric = point_metric(p, g, m)?;
             let mut row = vec![p.index.to_string()];
             row.extend(p.values.iter().map(|v| number(*v)));
             row.extend([g.clone(), m.clone()]);
