@@ -62,13 +62,13 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use statrs::distribution::{ContinuousCDF, StudentsT};
 
+use crate::engine::Simulation;
 use crate::error::{Error, Result};
 use crate::metrics::{CohortReport, Report};
 use crate::policy::PushPolicy;
 use crate::postlog::PostLog;
 use crate::response::ResponseModel;
 use crate::scenario::Scenario;
-use crate::sim::Simulation;
 use crate::world::World;
 
 /// Tag of the replicate-seed derivation (ASCII "REPL").

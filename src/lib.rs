@@ -66,10 +66,13 @@
 
 #![deny(missing_docs)]
 
+pub mod audience;
 pub mod content;
+pub mod engine;
 pub mod error;
 pub mod experiment;
-mod lifecycle;
+pub mod feed;
+pub mod generate;
 pub mod metrics;
 pub mod output;
 pub mod policy;
@@ -77,15 +80,16 @@ pub mod postlog;
 pub mod response;
 mod rng;
 pub mod scenario;
-pub mod sim;
+pub mod tally;
 pub mod world;
 
+pub use engine::Simulation;
 pub use error::{Error, Result};
 pub use experiment::{Experiment, ExperimentReport, Sweep, SweepReport};
+pub use feed::Feed;
 pub use metrics::Report;
 pub use policy::PushPolicy;
 pub use postlog::PostLog;
 pub use response::ResponseModel;
 pub use scenario::Scenario;
-pub use sim::Simulation;
 pub use world::World;

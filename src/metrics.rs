@@ -7,154 +7,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::response::Relation;
 use crate::scenario::AttentionMode;
-
-/// `n / d`, or 0 when `d` is 0: every rate in a report.
-pub(crate) fn ratio(n: u64, d: u64) -> f64 {
-    if d == 0 { 0.0 } else { n as f64 / d as f64 }
-}
-
-/// Event counts over a set of impressions.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Tally {
-    /// Impressions (each is a distinct user–post pair).
-    pub impressions: u64,
-    /// Impressions on iron fans of the post's creator.
-    pub iron_fan_impressions: u64,
-    /// Impressions on the creator's other fans.
-    pub fan_impressions: u64,
-    /// Impressions on users who do not follow the creator.
-    pub public_impressions: u64,
-    /// Watch-throughs.
-    pub watches: u64,
-    /// Likes.
-    pub likes: u64,
-    /// Comments.
-    pub comments: u64,
-    /// Shares.
-    pub shares: u64,
-    /// Follows gained (strangers who followed).
-    pub follows: u64,
-    /// Product clicks.
-    pub clicks: u64,
-    /// Orders.
-    pub orders: u64,
-    /// Orders by viewers who had ordered from the same creator earlier in
-    /// the run (in an earlier slot).
-    pub repurchases: u64,
-    /// Gross merchandise value in fen.
-    pub gmv_fen: u64,
-    /// GMV from orders placed by fans (iron fans included), in fen.
-    pub fan_gmv_fen: u64,
-}
-
-impl Tally {
-    /// Adds `o` into `self`.
-    pub fn add(&mut self, o: &Tally) {
-        self.impressions += o.impressions;
-        self.iron_fan_impressions += o.iron_fan_impressions;
-        self.fan_impressions += o.fan_impressions;
-        self.public_impressions += o.public_impressions;
-        self.watches += o.watches;
-        self.likes += o.likes;
-        self.comments += o.comments;
-        self.shares += o.shares;
-        self.follows += o.follows;
-        self.clicks += o.clicks;
-        self.orders += o.orders;
-        self.repurchases += o.repurchases;
-        self.gmv_fen += o.gmv_fen;
-        self.fan_gmv_fen += o.fan_gmv_fen;
-    }
-
-    /// The sum of two tallies.
-    pub fn sum(mut self, o: Tally) -> Tally {
-        self.add(&o);
-        self
-    }
-
-    #[inline]
-    pub(crate) fn count_impression(&mut self, relation: Relation) {
-        self.impressions += 1;
-        match relation {
-            Relation::Stranger => self.public_impressions += 1,
-            Relation::Fan => self.fan_impressions += 1,
-            Relation::IronFan => self.iron_fan_impressions += 1,
-        }
-    }
-
-    /// Rates derived from the counts.
-    pub fn rates(&self) -> Rates {
-        Rates {
-            watch_through_rate: ratio(self.watches, self.impressions),
-            like_rate: ratio(self.likes, self.impressions),
-            comment_rate: ratio(self.comments, self.impressions),
-            share_rate: ratio(self.shares, self.impressions),
-            follow_rate: ratio(self.follows, self.impressions),
-            click_rate: ratio(self.clicks, self.impressions),
-            orders_per_mille: 1000.0 * ratio(self.orders, self.impressions),
-            click_to_order: ratio(self.orders, self.clicks),
-            repurchase_share: ratio(self.repurchases, self.orders),
-            iron_fan_share: ratio(self.iron_fan_impressions, self.impressions),
-            fan_share: ratio(self.fan_impressions, self.impressions),
-            public_share: ratio(self.public_impressions, self.impressions),
-            gmv_yuan: self.gmv_fen as f64 / 100.0,
-            fan_gmv_share: ratio(self.fan_gmv_fen, self.gmv_fen),
-            gmv_per_mille_yuan: 1000.0 * ratio(self.gmv_fen, self.impressions) / 100.0,
-        }
-    }
-}
-
-/// Rates derived from a [`Tally`]; every rate is 0 when its denominator is.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
-pub struct Rates {
-    /// Watch-throughs per impression.
-    pub watch_through_rate: f64,
-    /// Likes per impression.
-    pub like_rate: f64,
-    /// Comments per impression.
-    pub comment_rate: f64,
-    /// Shares per impression.
-    pub share_rate: f64,
-    /// Follows per impression.
-    pub follow_rate: f64,
-    /// Product clicks per impression.
-    pub click_rate: f64,
-    /// Conversion: orders per 1,000 impressions.
-    pub orders_per_mille: f64,
-    /// Orders per click.
-    pub click_to_order: f64,
-    /// Share of orders that were repurchases.
-    pub repurchase_share: f64,
-    /// Share of impressions on iron fans.
-    pub iron_fan_share: f64,
-    /// Share of impressions on other fans.
-    pub fan_share: f64,
-    /// Share of impressions on non-fans.
-    pub public_share: f64,
-    /// GMV in yuan.
-    pub gmv_yuan: f64,
-    /// Share of GMV bought by fans.
-    pub fan_gmv_share: f64,
-    /// GMV per 1,000 impressions, in yuan.
-    pub gmv_per_mille_yuan: f64,
-}
-
-/// How a post's push ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum PushEnd {
-    /// It failed the gate after the stage with this index.
-    Gate {
-        /// The stage whose gate failed.
-        stage: u8,
-    },
-    /// It went through every stage.
-    Completed,
-    /// The public audience ran out before the next public stage.
-    Exhausted,
-}
+pub(crate) use crate::tally::ratio;
+pub use crate::tally::{PushEnd, Rates, Tally, Tier, TierTallies};
 
 /// One post's push.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -177,11 +32,16 @@ pub struct PostReport {
     pub end: PushEnd,
     /// Impressions per stage entered.
     pub stage_impressions: Vec<u64>,
+    /// Offers per stage entered (impressions plus offers the viewers' feeds
+    /// did not show).
+    pub stage_offers: Vec<u64>,
     /// Whether the post entered a public stage.
     pub reached_public: bool,
     /// Counts over the whole push. `impressions` is also the post's unique
     /// reach: no user sees a post twice.
     pub tally: Tally,
+    /// The same counts per audience tier of the viewers.
+    pub by_tier: TierTallies,
 }
 
 /// One creator over the run.

@@ -30,8 +30,9 @@ pub(crate) mod tag {
     pub const FAN_ORDER: u64 = 0x464f_5244;
     pub const ATTENTION: u64 = 0x4154_544e;
     pub const SINCE: u64 = 0x5349_4e43;
-    pub const ADMIT: u64 = 0x4144_4d54;
     pub const PERK: u64 = 0x5045_524b;
+    pub const SIMILAR: u64 = 0x5349_4d4c;
+    pub const FEED: u64 = 0x4645_4544;
 }
 
 /// SplitMix64's finalizer: a bijective, well-avalanching 64-bit mix.
@@ -67,8 +68,7 @@ pub(crate) fn stream(seed: u64, tag: u64, a: u64, b: u64) -> Xoshiro256PlusPlus 
 ///
 /// A four-round Feistel network on the smallest even-bit power of two that
 /// holds `len`, restricted to `0..len` by cycle walking. `at(i)` gives the
-/// `i`-th element of the shuffled order and `position_of(x)` inverts it,
-/// both in O(1) expected time (at most four Feistel evaluations on average)
+/// `i`-th element of the shuffled order in O(1) expected time (at most four Feistel evaluations on average)
 /// and with no memory: this is how a post draws its public pools without
 /// replacement from millions of users without a per-post "seen" set.
 #[derive(Debug, Clone, Copy)]
@@ -103,16 +103,6 @@ impl Permutation {
         (l << self.half_bits) | r
     }
 
-    #[inline]
-    fn decrypt(&self, y: u64) -> u64 {
-        let (mut l, mut r) = (y >> self.half_bits, y & self.mask);
-        for k in self.keys.iter().rev() {
-            let f = mix(l ^ k) & self.mask;
-            (l, r) = (r ^ f, l);
-        }
-        (l << self.half_bits) | r
-    }
-
     /// The element at position `i` (`i < len`).
     #[inline]
     pub(crate) fn at(&self, i: u64) -> u64 {
@@ -123,17 +113,6 @@ impl Permutation {
         }
         x
     }
-
-    /// The position of element `x` (`x < len`): `at(position_of(x)) == x`.
-    #[inline]
-    pub(crate) fn position_of(&self, x: u64) -> u64 {
-        debug_assert!(x < self.len);
-        let mut i = self.decrypt(x);
-        while i >= self.len {
-            i = self.decrypt(i);
-        }
-        i
-    }
 }
 
 #[cfg(test)]
@@ -141,7 +120,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn permutation_is_a_bijection_with_an_inverse() {
+    fn permutation_is_a_bijection() {
         for len in [1u64, 2, 3, 5, 17, 1000, 4097] {
             let p = Permutation::new(len, 99 + len);
             let mut seen = vec![false; len as usize];
@@ -150,7 +129,6 @@ mod tests {
                 assert!(x < len);
                 assert!(!seen[x as usize], "len {len}: {x} twice");
                 seen[x as usize] = true;
-                assert_eq!(p.position_of(x), i);
             }
         }
     }

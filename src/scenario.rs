@@ -15,11 +15,11 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result, check};
-use crate::policy::{IronFanFirst, MAX_STAGES, PublicPoolLadder};
+use crate::feed::{Feed, FeedSpec};
+use crate::policy::{IronFanFirst, PublicPoolLadder};
 use crate::response::ResponseSpec;
 
-/// The most interest categories a user can hold.
-pub const MAX_INTERESTS: usize = 3;
+pub use crate::world::{Archetype, MAX_INTERESTS};
 
 /// A whole scenario: population, creators, response model and policies.
 ///
@@ -65,9 +65,12 @@ pub struct Scenario {
     /// The iron-fan-first push.
     #[serde(default)]
     pub iron_fan_first: IronFanFirst,
-    /// Users' finite attention (off by default).
+    /// Users' sessions: finite (the default) or unlimited attention.
     #[serde(default)]
     pub attention: AttentionParams,
+    /// The feed that ranks each viewer's offers when attention is finite.
+    #[serde(default)]
+    pub viewer_feed: FeedSpec,
     /// The fan lifecycle over days (off by default).
     #[serde(default)]
     pub dynamics: DynamicsParams,
@@ -77,10 +80,12 @@ pub struct Scenario {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum AttentionMode {
-    /// An active user accepts every offer.
-    #[default]
+    /// An active user watches every offer (the [`Unlimited`](crate::feed::Unlimited)
+    /// feed): the closed-form mode.
     Unlimited,
-    /// An active user accepts at most its slot allowance of offers.
+    /// An active user watches at most the session's room in each round,
+    /// chosen by the scenario's `[viewer_feed]`.
+    #[default]
     Finite,
 }
 
@@ -107,7 +112,7 @@ pub struct AttentionParams {
 impl Default for AttentionParams {
     fn default() -> Self {
         AttentionParams {
-            mode: AttentionMode::Unlimited,
+            mode: AttentionMode::Finite,
             daily_median: 42.0,
             daily_mean: 66.5,
         }
@@ -287,27 +292,6 @@ fn default_propensity_sd() -> f64 {
     1.0
 }
 
-/// The archetype of a creator cohort (DOMAIN.md, "Creator archetypes").
-/// It labels the cohort in reports; behaviour comes from the cohort's
-/// parameters.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Archetype {
-    /// A big account with weakly attached, off-topic fans.
-    Kol,
-    /// A key opinion employee: small, trusted, vertical, sells own products.
-    Koe,
-    /// A 20k–300k-fan vertical account.
-    Waist,
-    /// A brand or enterprise account.
-    Brand,
-    /// A new, small account.
-    Newcomer,
-    /// Anything else.
-    #[default]
-    Other,
-}
-
 /// A cohort of similar creators.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -349,7 +333,10 @@ pub struct CohortParams {
     pub member_perk_rate: f64,
 }
 
-/// Inclusive follower-count range.
+/// A cohort's follower counts: within `[min, max]`, drawn log-uniformly, or
+/// log-normally when `median` and `p90` are given (KuaiRand users' fan
+/// counts: median 48, p90 660, which puts p99 near 5,600 against the
+/// data's 4,373; DOMAIN.md).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FollowerRange {
@@ -357,6 +344,34 @@ pub struct FollowerRange {
     pub min: u32,
     /// Largest follower count (at most the number of users).
     pub max: u32,
+    /// Median of a log-normal follower count (with `p90`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub median: Option<f64>,
+    /// 90th percentile of a log-normal follower count (with `median`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub p90: Option<f64>,
+}
+
+impl FollowerRange {
+    /// Exactly `n` followers.
+    pub fn fixed(n: u32) -> Self {
+        FollowerRange {
+            min: n,
+            max: n,
+            median: None,
+            p90: None,
+        }
+    }
+
+    /// Log-uniform within `[min, max]`.
+    pub fn log_uniform(min: u32, max: u32) -> Self {
+        FollowerRange {
+            min,
+            max,
+            median: None,
+            p90: None,
+        }
+    }
 }
 
 /// Post quality: a creator's mean is `mean + N(0, creator_sd)`, each post
@@ -433,6 +448,50 @@ impl Scenario {
         p
     }
 
+    /// The scenario on `users` users with the same per-user proportions:
+    /// creator counts, and the follower counts of log-uniform cohorts, scale
+    /// with the population (at least one creator per cohort); log-normal
+    /// follower counts (an absolute distribution, KuaiRand's) stay, capped
+    /// at the population; public pools larger than a quarter of the
+    /// population are dropped (the first is kept). Posts per user per day
+    /// and the pushes' stage sizes stay as they are, so offers per active
+    /// user stay close to the original's. The result is not validated.
+    ///
+    /// ```
+    /// use feedsim::Scenario;
+    /// let s = Scenario::default_scenario().scaled(20_000);
+    /// assert_eq!(s.users.count, 20_000);
+    /// s.validate()?;
+    /// # Ok::<(), feedsim::Error>(())
+    /// ```
+    pub fn scaled(&self, users: u32) -> Scenario {
+        let mut s = self.clone();
+        let f = f64::from(users) / f64::from(self.users.count);
+        s.users.count = users;
+        let scale = |x: u32| (f64::from(x) * f).round() as u32;
+        for c in &mut s.cohorts {
+            c.creators = scale(c.creators).max(1);
+            if c.followers.median.is_none() {
+                c.followers.min = scale(c.followers.min);
+                c.followers.max = scale(c.followers.max).max(c.followers.min);
+            }
+            c.followers.max = c.followers.max.min(users);
+            c.followers.min = c.followers.min.min(c.followers.max);
+        }
+        let keep = |pools: &mut Vec<crate::policy::Pool>| {
+            let first = pools.first().copied();
+            pools.retain(|p| u64::from(p.size) * 4 <= u64::from(users));
+            if pools.is_empty() {
+                pools.extend(first);
+            }
+        };
+        keep(&mut s.public_pool_ladder.pools);
+        if let Some(p) = s.iron_fan_first.public_pools.as_mut() {
+            keep(p);
+        }
+        s
+    }
+
     /// Total follow edges the scenario can generate at most.
     fn max_edges(&self) -> u64 {
         self.cohorts
@@ -507,6 +566,33 @@ impl Scenario {
                     c.followers.min,
                     format!("exceeds followers.max = {}", c.followers.max),
                 ));
+            }
+            match (c.followers.median, c.followers.p90) {
+                (None, None) => {}
+                (Some(m), Some(p)) => {
+                    check::within(&field("followers.median"), m, 1.0, f64::from(u.count))?;
+                    if !(p.is_finite() && p > m) {
+                        return Err(Error::invalid(
+                            field("followers.p90"),
+                            p,
+                            format!("must be finite and above followers.median = {m}"),
+                        ));
+                    }
+                }
+                (Some(_), None) => {
+                    return Err(Error::invalid(
+                        field("followers.p90"),
+                        "missing",
+                        "is needed with followers.median",
+                    ));
+                }
+                (None, Some(_)) => {
+                    return Err(Error::invalid(
+                        field("followers.median"),
+                        "missing",
+                        "is needed with followers.p90",
+                    ));
+                }
             }
             if c.followers.max > u.count {
                 return Err(Error::invalid(
@@ -602,17 +688,7 @@ impl Scenario {
         }
         self.response.validate()?;
         self.public_pool_ladder.validate()?;
-        if self.iron_fan_first.public_pools.is_none() && self.public_pool_ladder.pools.len() + 3 > MAX_STAGES {
-            return Err(Error::invalid(
-                "public_pool_ladder.pools",
-                self.public_pool_ladder.pools.len(),
-                format!(
-                    "iron_fan_first reuses these pools after its fan stages, so at most {} pools \
-                     (or give iron_fan_first.public_pools)",
-                    MAX_STAGES - 3
-                ),
-            ));
-        }
+        self.viewer_feed.validate()?;
         self.iron_fan_first().validate()
     }
 }
@@ -623,7 +699,6 @@ pub const DEFAULT_SCENARIO: &str = include_str!("../scenarios/default.toml");
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::policy::PushPolicy;
     use crate::response::LogisticModel;
 
     #[test]
@@ -636,9 +711,13 @@ mod tests {
         assert_eq!(s.iron_fan_first, IronFanFirst::default());
         assert_eq!(s.feed, FeedParams::default());
         assert_eq!(s.attention, AttentionParams::default());
+        assert_eq!(s.viewer_feed, FeedSpec::default());
         assert_eq!(s.dynamics, DynamicsParams::default());
         assert!(s.users.count >= 200_000);
-        assert_eq!(s.iron_fan_first().stages().len(), 2 + s.public_pool_ladder.pools.len());
+        assert_eq!(
+            s.iron_fan_first().public_pools.as_ref(),
+            Some(&s.public_pool_ladder.pools)
+        );
     }
 
     #[test]

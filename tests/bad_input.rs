@@ -16,9 +16,12 @@
 
 use std::sync::OnceLock;
 
+use feedsim::audience::{InterestTargetedPublic, OtherFans};
 use feedsim::content::Post;
-use feedsim::metrics::Tally;
-use feedsim::policy::{Audience, Decision, FanStage, Gate, IronFanFirst, Pool, PublicPoolLadder, PushPolicy, Stage};
+use feedsim::feed::{FeedSpec, SingleColumn, XMixer};
+use feedsim::policy::{
+    Gate, IronFanFirst, Order, Pool, PublicPoolLadder, PushContext, PushEnd, PushPolicy, Size, Stage, Step,
+};
 use feedsim::response::{ConstantModel, LogisticModel, ResponseSpec};
 use feedsim::scenario::{CohortParams, MAX_PRICE_YUAN, ProductParams};
 use feedsim::{Error, Result, Scenario, Simulation, World};
@@ -69,9 +72,9 @@ posts_per_day = 0.5
 /// `BASE` after edits.
 const IRON_FAN_FIRST: &str = r#"
 [iron_fan_first]
-max_public_boost = 3.0
 iron_fans = { gate = { threshold = 2.5, watch_through = 1.5, like = 10.0, min_impressions = 20 } }
-other_fans = { gate = { threshold = 1.4, watch_through = 1.5, like = 10.0, over = "so_far" } }
+fan_waves = { first = 200, growth = 2.0, max_waves = 8, gate = { threshold = 1.4, watch_through = 1.5, like = 10.0 } }
+public_weight = { reference_ratio = 0.1, ratio_exponent = 0.5, max_feedback_boost = 2.0, min = 0.25, max = 4.0 }
 "#;
 
 /// A full constant-model `[response]` table.
@@ -191,7 +194,7 @@ fn unknown_key_in_cohort() {
 
 #[test]
 fn unknown_key_in_cohort_subtables() {
-    refuse_toml(&edit("max = 200 }", "max = 200, median = 50 }"), &["median"]);
+    refuse_toml(&edit("max = 200 }", "max = 200, mode = 50 }"), &["mode"]);
     refuse_toml(&edit("creator_sd = 0.3 }", "creator_sd = 0.3, skew = 1.0 }"), &["skew"]);
     refuse_toml(
         &edit("share_of_posts = 0.5 }", "share_of_posts = 0.5, stock = 3 }"),
@@ -216,8 +219,8 @@ fn unknown_key_in_iron_fan_first_and_its_gate() {
     refuse_toml(
         &append(&edit_in(
             IRON_FAN_FIRST,
-            "max_public_boost = 3.0\n",
-            "max_public_boost = 3.0\nmin_boost = 1.0\n",
+            "max = 4.0 }\n",
+            "max = 4.0, min_boost = 1.0 }\n",
         )),
         &["min_boost"],
     );
@@ -276,8 +279,20 @@ fn unknown_response_model_and_enum_values() {
         &["influencer"],
     );
     refuse_toml(
-        &append(&edit_in(IRON_FAN_FIRST, "over = \"so_far\"", "over = \"forever\"")),
+        &append(&edit_in(
+            IRON_FAN_FIRST,
+            "min_impressions = 20 }",
+            "min_impressions = 20, over = \"forever\" }",
+        )),
         &["forever"],
+    );
+    refuse_toml(
+        &append(&edit_in(
+            IRON_FAN_FIRST,
+            "max_waves = 8,",
+            "max_waves = 8, order = \"loudest\",",
+        )),
+        &["loudest"],
     );
 }
 
@@ -534,6 +549,36 @@ fn zero_creators() {
 #[test]
 fn followers_min_above_max() {
     refuse(|s| s.cohorts[0].followers.min = 201, "cohorts[0].followers.min", "201");
+}
+
+#[test]
+fn log_normal_followers_need_both_quantiles_in_order() {
+    refuse(
+        |s| s.cohorts[0].followers.median = Some(48.0),
+        "cohorts[0].followers.p90",
+        "missing",
+    );
+    refuse(
+        |s| s.cohorts[0].followers.p90 = Some(660.0),
+        "cohorts[0].followers.median",
+        "missing",
+    );
+    refuse(
+        |s| {
+            s.cohorts[0].followers.median = Some(48.0);
+            s.cohorts[0].followers.p90 = Some(40.0);
+        },
+        "cohorts[0].followers.p90",
+        "40",
+    );
+    refuse(
+        |s| {
+            s.cohorts[0].followers.median = Some(f64::NAN);
+            s.cohorts[0].followers.p90 = Some(40.0);
+        },
+        "cohorts[0].followers.median",
+        "NaN",
+    );
 }
 
 #[test]
@@ -960,41 +1005,12 @@ fn ladder_with_too_many_pools() {
                     size: 10,
                     gate: Gate::default()
                 };
-                17
+                33
             ]
         },
         "public_pool_ladder.pools",
-        "17",
+        "33",
     );
-}
-
-/// The iron-fan-first policy reuses the ladder's pools after its two fan
-/// stages, so a ladder it reuses may have at most 14 pools; the error names
-/// the ladder, the key the file actually has.
-#[test]
-fn ladder_too_long_for_iron_fan_first() {
-    let pools = |n| {
-        vec![
-            Pool {
-                size: 10,
-                gate: Gate::default()
-            };
-            n
-        ]
-    };
-    // Iron-fan-first has up to three fan stages before the reused pools.
-    refuse(
-        |s| s.public_pool_ladder.pools = pools(14),
-        "public_pool_ladder.pools",
-        "14",
-    );
-    let mut s = base();
-    s.public_pool_ladder.pools = pools(13);
-    s.validate().unwrap();
-    // With its own pools, iron-fan-first does not reuse the ladder.
-    s.public_pool_ladder.pools = pools(16);
-    s.iron_fan_first.public_pools = Some(pools(3));
-    s.validate().unwrap();
 }
 
 #[test]
@@ -1005,9 +1021,19 @@ fn fan_stage_of_size_zero() {
         "0",
     );
     refuse(
-        |s| s.iron_fan_first.other_fans.size = Some(0),
-        "iron_fan_first.other_fans.size",
+        |s| s.iron_fan_first.fan_waves.first = 0,
+        "iron_fan_first.fan_waves.first",
         "0",
+    );
+    refuse(
+        |s| s.iron_fan_first.fan_waves.max_waves = 33,
+        "iron_fan_first.fan_waves.max_waves",
+        "33",
+    );
+    refuse(
+        |s| s.iron_fan_first.fan_waves.growth = 0.5,
+        "iron_fan_first.fan_waves.growth",
+        "0.5",
     );
 }
 
@@ -1019,43 +1045,126 @@ fn fan_gate_threshold_negative() {
         "-2.5",
     );
     refuse(
-        |s| s.iron_fan_first.other_fans.gate.watch_through = f64::NAN,
-        "iron_fan_first.other_fans.gate.watch_through",
+        |s| s.iron_fan_first.fan_waves.gate.watch_through = f64::NAN,
+        "iron_fan_first.fan_waves.gate.watch_through",
         "NaN",
     );
     refuse_text(
         &append(&edit_in(IRON_FAN_FIRST, "threshold = 1.4", "threshold = -1.4")),
-        "iron_fan_first.other_fans.gate.threshold",
+        "iron_fan_first.fan_waves.gate.threshold",
         "-1.4",
     );
 }
 
 #[test]
-fn max_public_boost_below_one() {
+fn public_weight_out_of_range() {
     refuse(
-        |s| s.iron_fan_first.max_public_boost = 0.5,
-        "iron_fan_first.max_public_boost",
+        |s| s.iron_fan_first.public_weight.max_feedback_boost = 0.5,
+        "iron_fan_first.public_weight.max_feedback_boost",
         "0.5",
     );
     refuse(
-        |s| s.iron_fan_first.max_public_boost = f64::NAN,
-        "iron_fan_first.max_public_boost",
+        |s| s.iron_fan_first.public_weight.ratio_exponent = f64::NAN,
+        "iron_fan_first.public_weight.ratio_exponent",
         "NaN",
     );
     refuse(
-        |s| s.iron_fan_first.max_public_boost = f64::INFINITY,
-        "iron_fan_first.max_public_boost",
+        |s| s.iron_fan_first.public_weight.reference_ratio = 0.0,
+        "iron_fan_first.public_weight.reference_ratio",
+        "0",
+    );
+    refuse(
+        |s| s.iron_fan_first.public_weight.min = 0.0,
+        "iron_fan_first.public_weight.min",
+        "0",
+    );
+    refuse(
+        |s| s.iron_fan_first.public_weight.max = f64::INFINITY,
+        "iron_fan_first.public_weight.max",
         "inf",
     );
     refuse_text(
         &append(&edit_in(
             IRON_FAN_FIRST,
-            "max_public_boost = 3.0",
-            "max_public_boost = 0.99",
+            "min = 0.25, max = 4.0",
+            "min = 0.25, max = 0.2",
         )),
-        "iron_fan_first.max_public_boost",
-        "0.99",
+        "iron_fan_first.public_weight.max",
+        "0.2",
     );
+}
+
+#[test]
+fn viewer_feed_weights_and_quotas() {
+    let single = |f: fn(&mut SingleColumn)| {
+        move |s: &mut Scenario| {
+            let mut feed = SingleColumn::default();
+            f(&mut feed);
+            s.viewer_feed = FeedSpec::SingleColumn(feed);
+        }
+    };
+    refuse(
+        single(|f| f.source_weights.public = f64::NAN),
+        "viewer_feed.source_weights.public",
+        "NaN",
+    );
+    refuse(
+        single(|f| f.source_weights.iron_fan = -1.0),
+        "viewer_feed.source_weights.iron_fan",
+        "-1",
+    );
+    refuse(
+        single(|f| {
+            f.quotas.iron_fan = 0.6;
+            f.quotas.other_fan = 0.5;
+        }),
+        "viewer_feed.quotas",
+        "1.1",
+    );
+    refuse(single(|f| f.quotas.public = 1.5), "viewer_feed.quotas.public", "1.5");
+    refuse(
+        single(|f| f.author_diversity.decay = 2.0),
+        "viewer_feed.author_diversity.decay",
+        "2",
+    );
+    refuse(
+        |s| {
+            s.viewer_feed = FeedSpec::XMixer(XMixer {
+                in_network_share: -0.1,
+                ..XMixer::default()
+            })
+        },
+        "viewer_feed.in_network_share",
+        "-0.1",
+    );
+    refuse(
+        |s| {
+            s.viewer_feed = FeedSpec::XMixer(XMixer {
+                out_of_network_scale: f64::NAN,
+                ..XMixer::default()
+            })
+        },
+        "viewer_feed.out_of_network_scale",
+        "NaN",
+    );
+    refuse(
+        |s| {
+            s.viewer_feed = FeedSpec::XMixer(XMixer {
+                max_per_source: 0,
+                ..XMixer::default()
+            })
+        },
+        "viewer_feed.max_per_source",
+        "0",
+    );
+    refuse_text(
+        &append(
+            "[viewer_feed]\nkind = \"single_column\"\nquotas = { group_member = 0.5, iron_fan = 0.5, other_fan = 0.5, public = 0.0 }\n",
+        ),
+        "viewer_feed.quotas",
+        "1.5",
+    );
+    refuse_toml(&append("[viewer_feed]\nkind = \"double_column\"\n"), &["double_column"]);
 }
 
 #[test]
@@ -1099,11 +1208,11 @@ fn iron_fan_first_public_pools_bad() {
                     size: 10,
                     gate: Gate::default()
                 };
-                15
+                33
             ])
         },
         "iron_fan_first.public_pools",
-        "15",
+        "33",
     );
 }
 
@@ -1193,34 +1302,27 @@ fn with_posts_refuses_an_invalid_scenario() {
     );
 }
 
-/// A policy with whatever stages and decision a test needs.
-struct Custom {
-    stages: Vec<Stage>,
-    multiplier: f64,
+/// A policy that runs the same stage, forever or `stages` times.
+struct Repeat {
+    size: Size,
+    stages: usize,
 }
 
-impl PushPolicy for Custom {
+impl PushPolicy for Repeat {
     fn name(&self) -> &str {
-        "custom"
+        "repeat"
     }
 
-    fn stages(&self) -> Vec<Stage> {
-        self.stages.clone()
-    }
-
-    fn decide(&self, _: &[Stage], _: usize, _: &Tally, _: &Tally) -> Decision {
-        Decision::Advance {
-            next_size_multiplier: self.multiplier,
+    fn next_stage<'p>(&'p self, ctx: &PushContext) -> Step<'p> {
+        if ctx.history.len() >= self.stages {
+            return Step::End(PushEnd::Completed);
         }
-    }
-}
-
-fn public_stage(size: Option<u32>) -> Stage {
-    Stage {
-        audience: Audience::Public,
-        size,
-        gate: None,
-        boost_next: None,
+        Step::Stage(Stage {
+            audience: &OtherFans,
+            size: self.size,
+            order: Order::Random,
+            label: "repeat",
+        })
     }
 }
 
@@ -1231,73 +1333,65 @@ fn run_refuses_invalid_policies() {
     let model = &s.response;
 
     let empty = PublicPoolLadder { pools: Vec::new() };
-    assert_invalid(sim.run(&empty, model), "policy.stages", "0");
+    assert_invalid(sim.run(&empty, model), "public_pool_ladder.pools", "[]");
 
     let mut ladder = PublicPoolLadder::default();
     ladder.pools[1].size = 0;
-    assert_invalid(sim.run(&ladder, model), "policy.stages[1].size", "0");
+    assert_invalid(sim.run(&ladder, model), "public_pool_ladder.pools[1].size", "0");
 
     let mut ladder = PublicPoolLadder::default();
     ladder.pools[0].gate.threshold = -1.0;
-    assert_invalid(sim.run(&ladder, model), "policy.stages[0].gate.threshold", "-1");
+    assert_invalid(
+        sim.run(&ladder, model),
+        "public_pool_ladder.pools[0].gate.threshold",
+        "-1",
+    );
 
+    let mut iff = IronFanFirst::default();
+    iff.public_weight.max_feedback_boost = 0.5;
+    assert_invalid(
+        sim.run(&iff, model),
+        "iron_fan_first.public_weight.max_feedback_boost",
+        "0.5",
+    );
     let iff = IronFanFirst {
-        group_members: None,
-        max_public_boost: 0.5,
-        ..IronFanFirst::default()
-    };
-    assert_invalid(sim.run(&iff, model), "policy.stages[1].boost_next", "0.5");
-
-    let iff = IronFanFirst {
-        group_members: None,
-        other_fans: FanStage {
-            size: Some(0),
+        public_pools: Some(vec![Pool {
+            size: 0,
             gate: Gate::default(),
-        },
+        }]),
         ..IronFanFirst::default()
     };
-    assert_invalid(sim.run(&iff, model), "policy.stages[1].size", "0");
+    assert_invalid(sim.run(&iff, model), "iron_fan_first.public_pools[0].size", "0");
 
-    let too_long = Custom {
-        stages: vec![public_stage(Some(10)); 17],
-        multiplier: 1.0,
+    // A relative size outside (0, 1], found when the policy asks for it.
+    for share in [0.0, 1.5, f64::NAN, -0.2] {
+        let bad = Repeat {
+            size: Size::Share(share),
+            stages: 1,
+        };
+        let shown = if share.is_nan() {
+            "NaN".to_string()
+        } else {
+            share.to_string()
+        };
+        assert_invalid(sim.run(&bad, model), "policy stage \"repeat\" size", &shown);
+    }
+    // A policy that never ends is stopped at the stage limit.
+    let endless = Repeat {
+        size: Size::Users(1),
+        stages: usize::MAX,
     };
-    assert_invalid(sim.run(&too_long, model), "policy.stages", "17");
+    assert_invalid(sim.run(&endless, model), "policy", "repeat");
 
-    let nan_boost = Custom {
-        stages: vec![
-            Stage {
-                boost_next: Some(f64::NAN),
-                ..public_stage(Some(10))
-            },
-            public_stage(None),
-        ],
-        multiplier: 1.0,
-    };
-    assert_invalid(sim.run(&nan_boost, model), "policy.stages[0].boost_next", "NaN");
-
-    let nan_decision = Custom {
-        stages: vec![public_stage(Some(10)), public_stage(Some(10))],
-        multiplier: f64::NAN,
-    };
-    assert_invalid(
-        sim.run(&nan_decision, model),
-        "policy.decide.next_size_multiplier",
-        "NaN",
-    );
-    let negative_decision = Custom {
-        multiplier: -2.0,
-        ..nan_decision
-    };
-    assert_invalid(
-        sim.run(&negative_decision, model),
-        "policy.decide.next_size_multiplier",
-        "-2",
-    );
-
-    // The same simulation still runs a valid policy.
+    // The same simulation still runs valid policies, shares included.
     let report = sim.run(&PublicPoolLadder::default(), model).unwrap();
     assert_eq!(report.posts.len(), 2);
+    let half = Repeat {
+        size: Size::Share(0.5),
+        stages: 2,
+    };
+    assert_eq!(sim.run(&half, model).unwrap().posts.len(), 2);
+    let _ = InterestTargetedPublic;
 }
 
 #[test]

@@ -5,7 +5,7 @@ mod common;
 use std::collections::HashMap;
 
 use feedsim::metrics::Report;
-use feedsim::policy::{FanStage, Gate, IronFanFirst, PushPolicy};
+use feedsim::policy::{FanStage, FanWaves, Gate, IronFanFirst, Order, PublicWeight, PushPolicy};
 use feedsim::response::{ConstantModel, Probabilities, ResponseSpec};
 use feedsim::scenario::AttentionMode;
 use feedsim::{Scenario, Simulation, World};
@@ -78,8 +78,15 @@ fn all_fans_see_everything(mut s: Scenario) -> Scenario {
     s.iron_fan_first = IronFanFirst {
         group_members: None,
         iron_fans: FanStage { size: None, gate: open },
-        other_fans: FanStage { size: None, gate: open },
-        max_public_boost: 1.0,
+        // One wave as large as any fan base: every other fan at once.
+        fan_waves: FanWaves {
+            first: u32::MAX,
+            growth: 1.0,
+            max_waves: 1,
+            order: Order::Engagement,
+            gate: open,
+        },
+        public_weight: PublicWeight::default(),
         public_pools: None,
     };
     for c in &mut s.cohorts {

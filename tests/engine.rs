@@ -4,7 +4,9 @@
 mod common;
 
 use feedsim::metrics::Report;
-use feedsim::policy::{FanStage, Gate, GateScope, IronFanFirst, Pool, PublicPoolLadder, PushPolicy};
+use feedsim::policy::{
+    FanStage, FanWaves, Gate, IronFanFirst, Order, Pool, PublicPoolLadder, PublicWeight, PushPolicy,
+};
 use feedsim::{Scenario, Simulation, World};
 
 fn run_in_pool(threads: usize, scenario: &Scenario, policy: &dyn PushPolicy) -> Report {
@@ -140,14 +142,14 @@ fn iron_fan_first_first_two_stages_match_the_closed_form() {
             size: None,
             gate: watch_gate(threshold),
         },
-        other_fans: FanStage {
-            size: None,
-            gate: Gate {
-                over: GateScope::SoFar,
-                ..watch_gate(0.5)
-            },
+        fan_waves: FanWaves {
+            first: 80,
+            growth: 1.0,
+            max_waves: 1,
+            order: Order::Engagement,
+            gate: watch_gate(0.5),
         },
-        max_public_boost: 1.0,
+        public_weight: PublicWeight::default(),
         public_pools: Some(vec![Pool {
             size: 50,
             gate: watch_gate(0.3),

@@ -4,8 +4,8 @@
 
 mod research;
 
-use feedsim::content::generate_posts;
 use feedsim::experiment::Experiment;
+use feedsim::generate::generate_posts;
 use feedsim::policy::PushPolicy;
 use feedsim::postlog::{PostLog, write_post_log};
 use feedsim::{Scenario, Simulation, World};

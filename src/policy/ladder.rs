@@ -2,8 +2,12 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Audience, Gate, PushPolicy, Stage};
+use super::{Gate, Order, PushContext, PushEnd, PushPolicy, Size, Stage, Step};
+use crate::audience::InterestTargetedPublic;
 use crate::error::{Error, Result};
+
+/// The most pools a ladder may have.
+pub const MAX_POOLS: usize = 32;
 
 /// One public traffic pool and the gate that decides whether the post goes
 /// on to the next pool.
@@ -18,27 +22,24 @@ pub struct Pool {
 }
 
 /// The legacy public-pool push (DOMAIN.md, \[000\]): a post goes to a small
-/// batch of public users, then to ever larger public pools while the
-/// engagement of the pool just shown passes its gate. Follower count plays
-/// no part; fans see the post only if the public draw happens to pick them.
+/// batch of public users ([`InterestTargetedPublic`]), then to ever larger
+/// public pools while the engagement of the pool just shown passes its
+/// gate. Follower count plays no part; fans see the post only if the public
+/// draw happens to pick them.
 ///
 /// Default pools follow the ladder practitioners describe (DOMAIN.md, "public
 /// figures"): 300 (of "200–500"), 4,000 ("3k–5k"), 15,000 ("10k–20k"),
 /// 120,000 ("100k–150k") and 500,000 ("300k–700k"); the larger pools are
-/// left out because the default world has 3 million users. Every gate is
-/// [`Gate::default`] with thresholds rising 1.0, 1.3, 1.6, 1.9 (and 2.2
+/// left out because the default world is smaller than a platform. Every gate
+/// is [`Gate::default`] with thresholds rising 1.0, 1.3, 1.6, 1.9 (and 2.2
 /// after the last pool, never evaluated), so each pool is harder to leave
-/// than the last. The thresholds are ours: under the default response model
-/// an ordinary post scores about 0.67 in a public pool and one a standard
-/// deviation better about 1.2, so roughly a quarter of posts leave the first
-/// pool and a few percent reach the largest.
+/// than the last. The thresholds are ours (the calibration issue re-derives
+/// them).
 ///
 /// ```
-/// use feedsim::policy::{PublicPoolLadder, PushPolicy, Audience};
+/// use feedsim::policy::PublicPoolLadder;
 /// let ladder = PublicPoolLadder::default();
-/// let stages = ladder.stages();
-/// assert!(stages.iter().all(|s| s.audience == Audience::Public));
-/// assert_eq!(stages[0].size, Some(300));
+/// assert_eq!(ladder.pools[0].size, 300);
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -69,6 +70,9 @@ pub(crate) fn validate_pools(pools: &[Pool], field: &str) -> Result<()> {
     if pools.is_empty() {
         return Err(Error::invalid(field, "[]", "needs at least one pool"));
     }
+    if pools.len() > MAX_POOLS {
+        return Err(Error::invalid(field, pools.len(), format!("at most {MAX_POOLS} pools")));
+    }
     for (i, p) in pools.iter().enumerate() {
         if p.size == 0 {
             return Err(Error::invalid(format!("{field}[{i}].size"), 0, "must be at least 1"));
@@ -78,27 +82,39 @@ pub(crate) fn validate_pools(pools: &[Pool], field: &str) -> Result<()> {
     Ok(())
 }
 
-pub(crate) fn pool_stages(pools: &[Pool]) -> impl Iterator<Item = Stage> + '_ {
-    pools.iter().map(|p| Stage {
-        audience: Audience::Public,
-        size: Some(p.size),
-        gate: Some(p.gate),
-        boost_next: None,
+/// The public part of a push: after `done` pools have been shown (the last
+/// of them is `ctx.last()`), the next pool, its size multiplied by `weight`
+/// and rounded (at least 1), or the end: the last pool's gate failed, the
+/// public ran out, or every pool has been shown.
+pub(crate) fn next_pool<'p>(pools: &[Pool], done: usize, ctx: &PushContext, weight: f64) -> Step<'p> {
+    if done > 0
+        && let Some(last) = ctx.last()
+    {
+        if done >= pools.len() {
+            return Step::End(PushEnd::Completed);
+        }
+        if !pools[done - 1].gate.judge(&last.shown, ctx.so_far).advances() {
+            return Step::End(PushEnd::Gate {
+                stage: (ctx.history.len() - 1) as u8,
+            });
+        }
+        if last.exhausted {
+            return Step::End(PushEnd::Exhausted);
+        }
+    }
+    let size = (f64::from(pools[done].size) * weight).round().max(1.0);
+    Step::Stage(Stage {
+        audience: &InterestTargetedPublic,
+        size: Size::Users(size.min(u64::MAX as f64) as u64),
+        order: Order::Random,
+        label: "public pool",
     })
 }
 
 impl PublicPoolLadder {
     /// Checks the pools; errors name `public_pool_ladder.pools[i]...`.
     pub fn validate(&self) -> Result<()> {
-        validate_pools(&self.pools, "public_pool_ladder.pools")?;
-        if self.pools.len() > super::MAX_STAGES {
-            return Err(Error::invalid(
-                "public_pool_ladder.pools",
-                self.pools.len(),
-                format!("at most {} pools", super::MAX_STAGES),
-            ));
-        }
-        Ok(())
+        validate_pools(&self.pools, "public_pool_ladder.pools")
     }
 }
 
@@ -107,7 +123,11 @@ impl PushPolicy for PublicPoolLadder {
         "public-pool ladder"
     }
 
-    fn stages(&self) -> Vec<Stage> {
-        pool_stages(&self.pools).collect()
+    fn validate(&self) -> Result<()> {
+        PublicPoolLadder::validate(self)
+    }
+
+    fn next_stage<'p>(&'p self, ctx: &PushContext) -> Step<'p> {
+        next_pool(&self.pools, ctx.history.len(), ctx, 1.0)
     }
 }

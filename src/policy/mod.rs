@@ -1,88 +1,67 @@
 //! Push policies: how a new post is pushed to audiences, stage by stage.
 //!
-//! A [`PushPolicy`] gives an ordered list of [`Stage`]s. Each stage names an
-//! [`Audience`] and a size; after the stage has been shown, its [`Gate`]
-//! decides whether the post enters the next stage. The engine runs one stage
-//! per slot per post (see [`crate::sim`]).
+//! A [`PushPolicy`] decides **per post**. The engine asks it for the post's
+//! first stage when the post is published and for the next one each time a
+//! stage has been shown, handing it a read-only [`PushContext`]: the post,
+//! its creator's state at that moment ([`CreatorState`]: followers, iron
+//! fans, group and e-commerce members, iron-fan ratio, how its finished
+//! posts did), the day and slot, and the feedback of every stage so far,
+//! in total and per audience [`Tier`]. The policy answers with a [`Step`]:
+//! a [`Stage`] (an [`Audience`], a [`Size`], an [`Order`] and a label for
+//! reports) or the end of the push.
 //!
-//! # The gate rule, exactly
+//! # When a stage counts as shown
 //!
-//! After stage `k` has been shown, the engine computes
+//! A stage's offers are made, ranked by each viewer's feed and watched (or
+//! not shown) in one round (see [`crate::engine`]); offers the feed does
+//! not show are lost, not carried over. So when the policy is asked for the
+//! next step, the last stage is complete: every offer was either watched or
+//! lost, and its [`StageRecord`] holds the final counts. A gate never judges
+//! a half-shown stage.
+//!
+//! # Gates
+//!
+//! [`Gate`] is the reusable building block:
 //!
 //! ```text
 //! score = Σ_m weight_m · count_m / impressions
 //! ```
 //!
 //! over the metrics `m` ∈ {watch-through, like, comment, share, follow},
-//! where `count_m` and `impressions` are taken over **this stage only**
-//! (`over = "stage"`) or over **everything the post has been shown so far**
-//! (`over = "so_far"`). The post advances to stage `k + 1` iff
-//! `score >= threshold`. Two edge cases:
+//! counted over the stage just shown (`over = "stage"`) or over everything
+//! the post has been shown so far (`over = "so_far"`). [`Gate::judge`]
+//! returns [`Verdict::Pass`] (with `score / threshold`, which a policy may use
+//! to enlarge what follows) iff `score >= threshold`, and
+//! [`Verdict::TooFew`] when the scope holds fewer than
+//! `max(min_impressions, 1)` impressions: the platform cannot judge the post,
+//! and the shipped policies let it move on (a creator with no fans still
+//! reaches the public).
 //!
-//! - **Too little evidence.** If the scope holds fewer than
-//!   `max(min_impressions, 1)` impressions (a creator with no iron fans, a
-//!   pool that found nobody active), the gate passes without boost: the
-//!   platform cannot judge the post, so it moves on to the next audience.
-//! - **Boost.** If the stage has `boost_next = Some(max)` and the gate
-//!   passes, the next stage's size is multiplied by
-//!   `clamp(score / threshold, 1, max)`: strong feedback enlarges the next
-//!   pool. This is how [`IronFanFirst`] lets the fans "raise the weight" of
-//!   the post's public traffic (DOMAIN.md, white paper \[002\]).
+//! # Sizes larger than the audience
 //!
-//! The gate after the last stage is never evaluated; the post simply ends.
-//!
-//! # Stage sizes larger than the audience
-//!
-//! A stage offers the post to users of its audience who are active that
-//! day and have not been offered the post before, until it has made `size`
-//! offers or the audience is exhausted. Public stages walk the population in
-//! a shuffled order keyed by the post; a fan stage with a size takes the
-//! fans with the smallest hash of (seed, post, user), a fan stage without
-//! one takes all of them. A stage larger than what remains shows the post to
-//! everyone who remains and the gate is evaluated on what was shown. No
-//! user is offered a post twice, whatever the order of the stages.
+//! A stage offers the post to eligible users of its audience (active that
+//! day, not offered the post before) until it has made its size in offers or
+//! the audience has no more; [`StageRecord::exhausted`] says which. No user
+//! is offered a post twice, whatever the stages and their order.
 
 mod iron_fan_first;
 mod ladder;
 
-pub use iron_fan_first::{FanStage, IronFanFirst};
+pub use iron_fan_first::{FanStage, FanWaves, IronFanFirst, PublicWeight};
 pub use ladder::{Pool, PublicPoolLadder};
 
 use serde::{Deserialize, Serialize};
 
+use crate::audience::Audience;
+pub use crate::audience::Order;
+use crate::content::Post;
 use crate::error::{Error, Result, check};
-use crate::metrics::Tally;
+pub use crate::tally::PushEnd;
+use crate::tally::{Tally, Tier, TierTallies, ratio};
 
-/// The most stages a policy may have.
-pub const MAX_STAGES: usize = 16;
-
-/// Who a stage shows the post to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Audience {
-    /// Members of the creator's fan group (dynamics only; empty otherwise).
-    GroupMembers,
-    /// The creator's iron fans.
-    IronFans,
-    /// The creator's fans who are not iron fans.
-    OtherFans,
-    /// Public-domain users drawn from the whole population (interest-targeted
-    /// as the scenario's `feed.interest_targeting` says), excluding users who
-    /// were already offered the post.
-    Public,
-}
-
-impl Audience {
-    /// Priority when a user's attention cannot take every offer: lower wins.
-    pub fn priority(self) -> u8 {
-        match self {
-            Audience::GroupMembers => 0,
-            Audience::IronFans => 1,
-            Audience::OtherFans => 2,
-            Audience::Public => 3,
-        }
-    }
-}
+/// The most stages the engine runs for one post; a policy that asks for
+/// more is refused with an error naming it.
+pub const MAX_STAGES: usize = 64;
 
 /// Whether a gate looks at the last stage only or at everything shown so far.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -99,13 +78,13 @@ pub enum GateScope {
 /// See the [module docs](self) for the exact rule.
 ///
 /// ```
-/// use feedsim::policy::Gate;
+/// use feedsim::policy::{Gate, Verdict};
 /// use feedsim::metrics::Tally;
 /// // "60% completion or 10% like rate", blended: either alone scores 1.
 /// let gate = Gate { watch_through: 1.0 / 0.6, like: 10.0, threshold: 1.0, ..Gate::default() };
 /// let shown = Tally { impressions: 300, watches: 150, likes: 12, ..Tally::default() };
 /// assert!((gate.score(&shown) - (0.5 / 0.6 + 0.4)).abs() < 1e-12);
-/// assert!(gate.score(&shown) >= gate.threshold);
+/// assert!(matches!(gate.judge(&shown, &shown), Verdict::Pass { .. }));
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -130,7 +109,8 @@ pub struct Gate {
     /// Which impressions the rates are computed over.
     #[serde(default)]
     pub over: GateScope,
-    /// Below this many impressions in scope the gate passes unboosted.
+    /// Below this many impressions in scope the gate cannot judge
+    /// ([`Verdict::TooFew`]).
     #[serde(default)]
     pub min_impressions: u32,
 }
@@ -153,6 +133,33 @@ impl Default for Gate {
     }
 }
 
+/// What a gate concluded.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Verdict {
+    /// Too few impressions in scope to judge.
+    TooFew,
+    /// The score fell short of the threshold.
+    Fail {
+        /// The score.
+        score: f64,
+    },
+    /// The score reached the threshold.
+    Pass {
+        /// The score.
+        score: f64,
+        /// `score / threshold` (infinite for a zero threshold and a
+        /// positive score; 1 when both are zero).
+        strength: f64,
+    },
+}
+
+impl Verdict {
+    /// Whether the post may go on: a pass, or too few impressions to judge.
+    pub fn advances(&self) -> bool {
+        !matches!(self, Verdict::Fail { .. })
+    }
+}
+
 impl Gate {
     /// The gate's score over a tally: the weighted sum of per-impression
     /// rates (0 when the tally is empty). O(1).
@@ -169,6 +176,30 @@ impl Gate {
             / n
     }
 
+    /// Judges a post from the tally of the stage just shown and of
+    /// everything shown so far (the gate's `over` picks one). O(1).
+    pub fn judge(&self, stage: &Tally, so_far: &Tally) -> Verdict {
+        let scope = match self.over {
+            GateScope::Stage => stage,
+            GateScope::SoFar => so_far,
+        };
+        if scope.impressions < u64::from(self.min_impressions.max(1)) {
+            return Verdict::TooFew;
+        }
+        let score = self.score(scope);
+        if score < self.threshold {
+            return Verdict::Fail { score };
+        }
+        let strength = if self.threshold > 0.0 {
+            score / self.threshold
+        } else if score > 0.0 {
+            f64::INFINITY
+        } else {
+            1.0
+        };
+        Verdict::Pass { score, strength }
+    }
+
     /// Checks the gate; errors name fields under `field`.
     pub fn validate(&self, field: &str) -> Result<()> {
         check::non_negative(&format!("{field}.threshold"), self.threshold)?;
@@ -180,127 +211,198 @@ impl Gate {
     }
 }
 
-/// One step of a push.
+/// How many offers a stage makes.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct Stage {
-    /// Who is shown the post.
-    pub audience: Audience,
-    /// How many offers to make; `None` for the whole audience.
-    pub size: Option<u32>,
-    /// The gate evaluated after this stage; `None` always advances.
-    pub gate: Option<Gate>,
-    /// If set, a passed gate multiplies the next stage's size by
-    /// `clamp(score / threshold, 1, boost_next)`.
-    pub boost_next: Option<f64>,
+#[serde(rename_all = "snake_case")]
+pub enum Size {
+    /// This many users (a policy derives it from the feedback if it likes).
+    Users(u64),
+    /// This share of the audience's size ([`Audience::len`]), in `(0, 1]`,
+    /// rounded up.
+    Share(f64),
+    /// Every eligible user of the audience.
+    All,
 }
 
-impl Stage {
-    /// Applies this stage's gate: the default rule of every policy.
-    pub fn decide(&self, stage: &Tally, so_far: &Tally) -> Decision {
-        let Some(gate) = &self.gate else {
-            return Decision::Advance {
-                next_size_multiplier: 1.0,
-            };
-        };
-        let scope = match gate.over {
-            GateScope::Stage => stage,
-            GateScope::SoFar => so_far,
-        };
-        if scope.impressions < u64::from(gate.min_impressions.max(1)) {
-            return Decision::Advance {
-                next_size_multiplier: 1.0,
-            };
+impl Size {
+    /// The number of offers wanted from an audience of `audience_len` users.
+    pub fn resolve(self, audience_len: u64) -> u64 {
+        match self {
+            Size::Users(n) => n,
+            Size::Share(s) => (s * audience_len as f64).ceil().min(u64::MAX as f64) as u64,
+            Size::All => u64::MAX,
         }
-        let score = gate.score(scope);
-        if score < gate.threshold {
-            return Decision::Stop;
+    }
+
+    /// Checks the size; errors name `field`.
+    pub fn validate(&self, field: &str) -> Result<()> {
+        if let Size::Share(s) = *self
+            && !(s > 0.0 && s <= 1.0)
+        {
+            return Err(Error::invalid(field, s, "a share of the audience must be in (0, 1]"));
         }
-        let next_size_multiplier = match self.boost_next {
-            Some(max) if gate.threshold > 0.0 => (score / gate.threshold).clamp(1.0, max),
-            _ => 1.0,
-        };
-        Decision::Advance { next_size_multiplier }
+        Ok(())
     }
 }
 
-/// What happens after a stage.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Decision {
-    /// The post stops spreading.
-    Stop,
-    /// The post enters the next stage, whose size is multiplied by this
-    /// factor (1.0 for no boost).
-    Advance {
-        /// Factor on the next stage's size.
-        next_size_multiplier: f64,
-    },
+/// One step of a push: who is offered the post, how many, in what order.
+#[derive(Clone, Copy)]
+pub struct Stage<'p> {
+    /// Who can be offered the post.
+    pub audience: &'p dyn Audience,
+    /// How many offers to make.
+    pub size: Size,
+    /// Which eligible users come first when there are more than the size.
+    pub order: Order,
+    /// A short name for reports ("iron fans", "fan wave", "public pool").
+    pub label: &'static str,
 }
 
-/// A push policy. Implement it to try your own; the engine calls
-/// [`stages`](PushPolicy::stages) once per run and
-/// [`decide`](PushPolicy::decide) after every stage of every post.
+impl std::fmt::Debug for Stage<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Stage")
+            .field("audience", &self.audience.name())
+            .field("size", &self.size)
+            .field("order", &self.order)
+            .field("label", &self.label)
+            .finish()
+    }
+}
+
+/// What a policy decides for a post.
+#[derive(Debug, Clone, Copy)]
+pub enum Step<'p> {
+    /// Offer the post to this stage in the next round.
+    Stage(Stage<'p>),
+    /// The push is over.
+    End(PushEnd),
+}
+
+/// One shown stage of a post, as the policy sees it afterwards.
+#[derive(Clone, Copy)]
+pub struct StageRecord<'p> {
+    /// The stage as the policy asked for it.
+    pub stage: Stage<'p>,
+    /// Offers wanted (the resolved size).
+    pub wanted: u64,
+    /// Offers made (at most `wanted`).
+    pub offered: u64,
+    /// Whether the audience ran out of eligible users before `wanted`.
+    pub exhausted: bool,
+    /// Counts over the stage's impressions (and `offers_not_shown`).
+    pub shown: Tally,
+    /// The same counts per audience tier of the viewers.
+    pub by_tier: TierTallies,
+}
+
+/// A creator's state when a policy is asked about one of its posts.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize)]
+pub struct CreatorState {
+    /// Creator id.
+    pub id: u32,
+    /// Cohort index.
+    pub cohort: u16,
+    /// Followers now.
+    pub followers: u32,
+    /// Iron fans now.
+    pub iron_fans: u32,
+    /// Fan-group members (as of the start of the day).
+    pub group_members: u32,
+    /// E-commerce members now.
+    pub ecommerce_members: u64,
+    /// Users who have ordered from the creator in the run.
+    pub past_buyers: u64,
+    /// `iron_fans / followers` (0 without followers).
+    pub iron_fan_ratio: f64,
+    /// The creator's posts whose push has ended so far in the run.
+    pub finished_posts: u64,
+    /// Impressions of those posts, summed.
+    pub finished_impressions: u64,
+    /// Watch-throughs of those posts, summed.
+    pub finished_watches: u64,
+}
+
+impl CreatorState {
+    /// Mean impressions per finished post (0 before the first).
+    pub fn impressions_per_finished_post(&self) -> f64 {
+        ratio(self.finished_impressions, self.finished_posts)
+    }
+}
+
+/// Everything a policy may read when it decides a post's next step.
+#[derive(Clone, Copy)]
+pub struct PushContext<'a> {
+    /// The post.
+    pub post: &'a Post,
+    /// Its creator, now.
+    pub creator: &'a CreatorState,
+    /// The current day (0 is the first).
+    pub day: u32,
+    /// The current slot (`day × slots_per_day + slot of the day`).
+    pub slot: u32,
+    /// The stages shown so far, oldest first (empty when the post is new).
+    pub history: &'a [StageRecord<'a>],
+    /// Counts over everything shown so far.
+    pub so_far: &'a Tally,
+    /// The same per audience tier.
+    pub so_far_by_tier: &'a TierTallies,
+}
+
+impl PushContext<'_> {
+    /// The stage just shown, if any.
+    pub fn last(&self) -> Option<&StageRecord<'_>> {
+        self.history.last()
+    }
+
+    /// Stages shown so far with this label.
+    pub fn stages_labelled(&self, label: &str) -> usize {
+        self.history.iter().filter(|r| r.stage.label == label).count()
+    }
+
+    /// Counts over the impressions on the creator's followers so far (group
+    /// members, iron fans and other fans): "the fans' feedback".
+    pub fn fans_so_far(&self) -> Tally {
+        let t = self.so_far_by_tier;
+        t.get(Tier::GroupMember)
+            .sum(*t.get(Tier::IronFan))
+            .sum(*t.get(Tier::OtherFan))
+    }
+}
+
+/// A push policy. Implement it to try your own: one method decides each
+/// post's next stage from its [`PushContext`].
 ///
 /// ```
-/// use feedsim::policy::{Audience, Decision, PushPolicy, Stage};
-/// /// Fans only: show every post to all fans, never to the public.
+/// use feedsim::audience::{IronFans, OtherFans};
+/// use feedsim::policy::{Order, PushContext, PushEnd, PushPolicy, Size, Stage, Step};
+/// /// Fans only: every iron fan, then every other fan, never the public.
 /// struct FansOnly;
 /// impl PushPolicy for FansOnly {
 ///     fn name(&self) -> &str { "fans only" }
-///     fn stages(&self) -> Vec<Stage> {
-///         [Audience::IronFans, Audience::OtherFans]
-///             .map(|audience| Stage { audience, size: None, gate: None, boost_next: None })
-///             .to_vec()
+///     fn next_stage<'p>(&'p self, ctx: &PushContext) -> Step<'p> {
+///         let stage = |audience, label| Step::Stage(Stage { audience, size: Size::All, order: Order::Random, label });
+///         match ctx.history.len() {
+///             0 => stage(&IronFans, "iron fans"),
+///             1 => stage(&OtherFans, "other fans"),
+///             _ => Step::End(PushEnd::Completed),
+///         }
 ///     }
 /// }
-/// assert_eq!(FansOnly.stages().len(), 2);
+/// # let _ = FansOnly;
 /// ```
 pub trait PushPolicy: Send + Sync {
     /// A short name for reports.
     fn name(&self) -> &str;
 
-    /// The stages every post goes through, in order (at most
-    /// [`MAX_STAGES`]).
-    fn stages(&self) -> Vec<Stage>;
+    /// Checks the policy's parameters; the engine calls it before a run.
+    fn validate(&self) -> Result<()> {
+        Ok(())
+    }
 
-    /// Whether a post advances after `stages[index]`, given the tally of that
-    /// stage and of everything shown so far. The default applies the stage's
-    /// gate ([`Stage::decide`]).
-    fn decide(&self, stages: &[Stage], index: usize, stage: &Tally, so_far: &Tally) -> Decision {
-        stages[index].decide(stage, so_far)
-    }
-}
-
-/// Checks a policy's stages before a run; errors name `policy.stages[i]`.
-pub(crate) fn validate_stages(stages: &[Stage]) -> Result<()> {
-    if stages.is_empty() || stages.len() > MAX_STAGES {
-        return Err(Error::invalid(
-            "policy.stages",
-            stages.len(),
-            format!("a policy needs 1 to {MAX_STAGES} stages"),
-        ));
-    }
-    for (i, s) in stages.iter().enumerate() {
-        if s.size == Some(0) {
-            return Err(Error::invalid(
-                format!("policy.stages[{i}].size"),
-                0,
-                "must be at least 1",
-            ));
-        }
-        if let Some(g) = &s.gate {
-            g.validate(&format!("policy.stages[{i}].gate"))?;
-        }
-        if let Some(b) = s.boost_next
-            && !(b.is_finite() && b >= 1.0)
-        {
-            return Err(Error::invalid(
-                format!("policy.stages[{i}].boost_next"),
-                b,
-                "must be a finite number >= 1",
-            ));
-        }
-    }
-    Ok(())
+    /// The post's next step. Called when the post is published (empty
+    /// history) and after each of its stages has been shown. Must be a pure
+    /// function of the context (the engine may call it from any thread).
+    fn next_stage<'p>(&'p self, ctx: &PushContext) -> Step<'p>;
 }
 
 #[cfg(test)]
@@ -317,74 +419,48 @@ mod tests {
 
     #[test]
     fn gate_uses_the_scope_it_names() {
-        let gate = Gate {
+        let mut gate = Gate {
             threshold: 0.5,
             watch_through: 1.0,
             like: 0.0,
             ..Gate::default()
         };
-        let mut stage = Stage {
-            audience: Audience::Public,
-            size: Some(10),
-            gate: Some(gate),
-            boost_next: None,
-        };
         let good = tally(10, 8);
         let bad = tally(100, 10);
-        assert_eq!(
-            stage.decide(&good, &bad),
-            Decision::Advance {
-                next_size_multiplier: 1.0
-            }
-        );
-        stage.gate.as_mut().unwrap().over = GateScope::SoFar;
-        assert_eq!(stage.decide(&good, &bad), Decision::Stop);
+        assert!(gate.judge(&good, &bad).advances());
+        gate.over = GateScope::SoFar;
+        assert_eq!(gate.judge(&good, &bad), Verdict::Fail { score: 0.1 });
     }
 
     #[test]
-    fn empty_scope_passes_unboosted_and_boost_is_clamped() {
-        let stage = Stage {
-            audience: Audience::IronFans,
-            size: None,
-            gate: Some(Gate {
-                threshold: 0.25,
-                watch_through: 1.0,
-                like: 0.0,
-                min_impressions: 5,
-                ..Gate::default()
-            }),
-            boost_next: Some(3.0),
+    fn too_few_impressions_cannot_be_judged_and_strength_is_score_over_threshold() {
+        let gate = Gate {
+            threshold: 0.25,
+            watch_through: 1.0,
+            like: 0.0,
+            min_impressions: 5,
+            ..Gate::default()
         };
-        let one = Decision::Advance {
-            next_size_multiplier: 1.0,
-        };
-        assert_eq!(stage.decide(&tally(0, 0), &tally(0, 0)), one);
-        assert_eq!(stage.decide(&tally(4, 0), &tally(4, 0)), one);
-        assert_eq!(stage.decide(&tally(5, 0), &tally(5, 0)), Decision::Stop);
-        // score 0.5 = 2x threshold
+        assert_eq!(gate.judge(&tally(0, 0), &tally(0, 0)), Verdict::TooFew);
+        assert_eq!(gate.judge(&tally(4, 0), &tally(4, 0)), Verdict::TooFew);
+        assert_eq!(gate.judge(&tally(5, 0), &tally(5, 0)), Verdict::Fail { score: 0.0 });
         assert_eq!(
-            stage.decide(&tally(10, 5), &tally(10, 5)),
-            Decision::Advance {
-                next_size_multiplier: 2.0
-            }
-        );
-        // score 1.0 = 4x threshold, clamped to 3
-        assert_eq!(
-            stage.decide(&tally(10, 10), &tally(10, 10)),
-            Decision::Advance {
-                next_size_multiplier: 3.0
+            gate.judge(&tally(10, 5), &tally(10, 5)),
+            Verdict::Pass {
+                score: 0.5,
+                strength: 2.0
             }
         );
     }
 
     #[test]
-    fn stage_validation_names_the_stage() {
-        let mut stages = PublicPoolLadder::default().stages();
-        stages[2].size = Some(0);
-        assert_eq!(
-            validate_stages(&stages).unwrap_err().field(),
-            Some("policy.stages[2].size")
-        );
-        assert_eq!(validate_stages(&[]).unwrap_err().field(), Some("policy.stages"));
+    fn sizes_resolve_against_the_audience_and_shares_are_checked() {
+        assert_eq!(Size::Users(7).resolve(3), 7);
+        assert_eq!(Size::Share(0.1).resolve(95), 10);
+        assert_eq!(Size::All.resolve(5), u64::MAX);
+        assert!(Size::Share(0.0).validate("s").is_err());
+        assert!(Size::Share(1.5).validate("s").is_err());
+        assert!(Size::Share(f64::NAN).validate("s").is_err());
+        assert!(Size::Share(1.0).validate("s").is_ok());
     }
 }

@@ -74,9 +74,41 @@ impl FollowGraph {
         &self.fans[self.iron_end[c as usize] as usize..self.offsets[c as usize + 1] as usize]
     }
 
-    /// The edge index range of creator `c`'s iron fans and other fans.
+    /// The edge indices of creator `c`'s row: iron fans first, then the
+    /// other fans. O(1).
+    pub fn fan_edges(&self, c: u32) -> std::ops::Range<u32> {
+        self.offsets[c as usize]..self.offsets[c as usize + 1]
+    }
+
+    /// The fan on edge `e`. O(1).
     #[inline]
-    pub(crate) fn sections(&self, c: u32) -> (std::ops::Range<u32>, std::ops::Range<u32>) {
+    pub fn edge_user(&self, e: u32) -> u32 {
+        self.fans[e as usize]
+    }
+
+    /// The verticality of edge `e`: the fan's interest in the creator's
+    /// category, in `[0, 1]`. O(1).
+    #[inline]
+    pub fn edge_verticality(&self, e: u32) -> f32 {
+        self.verticality[e as usize]
+    }
+
+    /// The engagement score of edge `e` (see the fan lifecycle). O(1).
+    #[inline]
+    pub fn edge_score(&self, e: u32) -> u32 {
+        self.score[e as usize]
+    }
+
+    /// Whether the fan on edge `e` is in the creator's fan group. O(1).
+    #[inline]
+    pub fn edge_in_group(&self, e: u32) -> bool {
+        self.group[e as usize]
+    }
+
+    /// The edge index ranges of creator `c`'s iron fans and of its other
+    /// fans. O(1).
+    #[inline]
+    pub fn sections(&self, c: u32) -> (std::ops::Range<u32>, std::ops::Range<u32>) {
         let (start, iron, end) = (
             self.offsets[c as usize],
             self.iron_end[c as usize],

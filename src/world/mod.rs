@@ -6,15 +6,37 @@
 //! immutable during a run, so one world serves any number of runs under
 //! different policies.
 
-mod generate;
 mod graph;
 
 pub use graph::FollowGraph;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::response::Relation;
-use crate::scenario::{Archetype, MAX_INTERESTS};
+
+/// The most interest categories a user can hold.
+pub const MAX_INTERESTS: usize = 3;
+
+/// The archetype of a creator cohort (DOMAIN.md, "Creator archetypes").
+/// It labels the cohort in reports; behaviour comes from the cohort's
+/// parameters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Archetype {
+    /// A big account with weakly attached, off-topic fans.
+    Kol,
+    /// A key opinion employee: small, trusted, vertical, sells own products.
+    Koe,
+    /// A 20k–300k-fan vertical account.
+    Waist,
+    /// A brand or enterprise account.
+    Brand,
+    /// A new, small account.
+    Newcomer,
+    /// Anything else.
+    #[default]
+    Other,
+}
 
 /// Marks an unused interest slot.
 pub(crate) const NO_CATEGORY: u8 = u8::MAX;
@@ -138,6 +160,9 @@ pub struct World {
     /// The same as bitsets over users, one per category (`words` words each):
     /// a bit test stays in cache where the interest arrays would not.
     pub(crate) category_bits: Vec<u64>,
+    /// Creators of each category: CSR, `creator_offsets[k]..[k+1]`.
+    pub(crate) creator_offsets: Vec<u32>,
+    pub(crate) category_creators: Vec<u32>,
 }
 
 impl World {
@@ -175,6 +200,12 @@ impl World {
     pub fn users_interested_in(&self, category: u8) -> &[u32] {
         let k = category as usize;
         &self.category_users[self.category_offsets[k] as usize..self.category_offsets[k + 1] as usize]
+    }
+
+    /// Creators whose category is `category`, ascending ids. O(1).
+    pub fn creators_in(&self, category: u8) -> &[u32] {
+        let k = category as usize;
+        &self.category_creators[self.creator_offsets[k] as usize..self.creator_offsets[k + 1] as usize]
     }
 
     /// Whether user `u` is interested in `category`, from the category's

@@ -8,21 +8,14 @@ use feedsim::metrics::Report;
 /// A small version of the default world: same cohorts and policies, fewer
 /// users and creators, so a run takes well under a second.
 pub fn small_scenario() -> Scenario {
-    let mut s = Scenario::default_scenario();
+    let mut s = Scenario::default_scenario().scaled(30_000);
     s.name = "small".into();
-    s.users.count = 30_000;
-    for c in &mut s.cohorts {
-        c.creators = c.creators.div_ceil(10);
-        c.followers.max = c.followers.max.min(12_000);
-        c.followers.min = c.followers.min.min(c.followers.max / 2);
-    }
-    s.public_pool_ladder.pools.truncate(3);
     s.validate().expect("small scenario is valid");
     s
 }
 
-/// A scenario text with one cohort and a constant response model, for the
-/// closed-form checks. `{...}` parts are filled in by the caller.
+/// A scenario with one cohort, a constant response model and unlimited
+/// attention (every offer is watched), for the closed-form checks.
 pub fn constant_scenario(
     users: u32,
     followers: u32,
@@ -54,6 +47,8 @@ pub fn constant_scenario(
         stranger = {{ watch = 0.3, like = 0.0, comment = 0.0, share = 0.0, follow = 0.0, click = 0.0, order = 0.0 }}
         fan      = {{ watch = 0.5, like = 0.0, comment = 0.0, share = 0.0, follow = 0.0, click = 0.0, order = 0.0 }}
         iron_fan = {{ watch = 0.7, like = 0.0, comment = 0.0, share = 0.0, follow = 0.0, click = 0.0, order = 0.0 }}
+        [attention]
+        mode = "unlimited"
         "#
     );
     Scenario::from_toml_str(&text).expect("closed-form scenario is valid")
@@ -62,14 +57,9 @@ pub fn constant_scenario(
 /// The small world over several days with finite attention and the fan
 /// lifecycle on, as in `scenarios/growth.toml`.
 pub fn small_growth_scenario(days: u32) -> Scenario {
-    let mut s = Scenario::from_toml_str(include_str!("../../scenarios/growth.toml")).expect("growth.toml is valid");
-    let small = small_scenario();
-    s.users = small.users;
-    for (c, sc) in s.cohorts.iter_mut().zip(small.cohorts) {
-        c.creators = sc.creators;
-        c.followers = sc.followers;
-    }
-    s.public_pool_ladder = small.public_pool_ladder;
+    let mut s = Scenario::from_toml_str(include_str!("../../scenarios/growth.toml"))
+        .expect("growth.toml is valid")
+        .scaled(30_000);
     s.feed.days = days;
     s.name = "small growth".into();
     s.validate().expect("small growth scenario is valid");

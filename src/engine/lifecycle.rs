@@ -1,13 +1,13 @@
 //! The fan lifecycle at the end of each day (dynamics on): promotions and
 //! demotions, decay, unfollows, fan groups, membership perks and new follows,
 //! applied in creator order and, within a creator, in fan order; then the
-//! follow graph is rebuilt. See [`crate::sim`] for where this sits in a run.
+//! follow graph is rebuilt. See [`crate::engine`] for where this sits in a run.
 
 use rayon::prelude::*;
 
+use super::state::{BuyerMap, Customers, buyer_key, insert_sorted};
 use crate::rng::{tag, unit};
 use crate::scenario::{ChurnParams, CohortParams, DynamicsParams, FanGroupParams};
-use crate::sim::{BuyerMap, buyer_key};
 use crate::world::{FollowGraph, World};
 
 /// A cohort's lifecycle rules.
@@ -73,7 +73,7 @@ pub(crate) fn end_of_day(
     day: u32,
     pending_follows: &mut Vec<u64>,
     buyers: &mut BuyerMap,
-    members: &mut [u64],
+    customers: &mut Customers,
     counts: &mut [CohortCounts],
 ) {
     // The day's follows, by creator then user; a user follows once.
@@ -193,7 +193,7 @@ pub(crate) fn end_of_day(
             let b = buyers.entry(buyer_key(c as u32, user)).or_default();
             if !b.member {
                 b.member = true;
-                members[c] += 1;
+                insert_sorted(&mut customers.members[c], user);
             }
         }
         let base = next.fans.len() as u32;
@@ -224,7 +224,7 @@ mod tests {
         s.users.count = 100;
         s.cohorts.truncate(1);
         s.cohorts[0].creators = 1;
-        s.cohorts[0].followers = crate::scenario::FollowerRange { min: 8, max: 8 };
+        s.cohorts[0].followers = crate::scenario::FollowerRange::fixed(8);
         s.cohorts[0].iron_fan_ratio = 0.5;
         s.dynamics.enabled = true;
         let d = s.dynamics.clone();
@@ -247,7 +247,13 @@ mod tests {
         let users: Vec<u32> = g.fans.clone();
         let rules = [CohortRules::from(&s.cohorts[0])];
         let mut counts = [CohortCounts::default()];
-        let (mut buyers, mut members) = (BuyerMap::default(), vec![0u64]);
+        let (mut buyers, mut customers) = (
+            BuyerMap::default(),
+            Customers {
+                buyers: vec![Vec::new()],
+                members: vec![Vec::new()],
+            },
+        );
         end_of_day(
             &world,
             &mut g,
@@ -257,7 +263,7 @@ mod tests {
             0,
             &mut Vec::new(),
             &mut buyers,
-            &mut members,
+            &mut customers,
             &mut counts,
         );
         let iron: Vec<u32> = g.iron_fans_of(0).to_vec();

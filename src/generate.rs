@@ -1,16 +1,18 @@
-//! World generation from a scenario.
+//! Generation from a scenario: the world (users, creators, follow graph)
+//! and the posts creators publish.
 //!
 //! Every random choice is drawn from a stream keyed by what it is for (a
 //! chunk of users, a creator), so the world is the same at any thread count.
 
 use rand::RngExt;
-use rand_distr::{Beta, Distribution, Normal};
+use rand_distr::{Beta, Distribution, Normal, Poisson};
 use rayon::prelude::*;
 
-use super::{Cohort, Creators, FollowGraph, NO_CATEGORY, Users, World};
+use crate::content::Post;
 use crate::error::{Error, Result};
 use crate::rng::{Permutation, key, stream, tag, unit};
-use crate::scenario::{MAX_INTERESTS, Scenario};
+use crate::scenario::Scenario;
+use crate::world::{Cohort, Creators, FollowGraph, MAX_INTERESTS, NO_CATEGORY, Users, World};
 
 /// Users are generated in fixed chunks of this many, one stream per chunk.
 const USER_CHUNK: usize = 8192;
@@ -67,6 +69,10 @@ impl World {
             })
             .collect();
 
+        let (creator_offsets, category_creators) = csr_by_key(
+            creators.category.iter().map(|&k| u32::from(k)),
+            scenario.feed.categories as usize,
+        );
         let mut graph = FollowGraph {
             offsets: Vec::with_capacity(rows.len() + 1),
             iron_end: Vec::with_capacity(rows.len()),
@@ -126,6 +132,8 @@ impl World {
             category_bits: category_bits(&category_offsets, &category_users, n as usize),
             category_offsets,
             category_users,
+            creator_offsets,
+            category_creators,
         })
     }
 }
@@ -232,6 +240,25 @@ fn index_categories(users: &Users, categories: u32) -> (Vec<u32>, Vec<u32>) {
     (offsets, list)
 }
 
+/// Ids `0..n` grouped by a key below `keys`, as CSR (offsets, ids ascending
+/// within a key).
+fn csr_by_key(key_of: impl Iterator<Item = u32> + Clone, keys: usize) -> (Vec<u32>, Vec<u32>) {
+    let mut offsets = vec![0u32; keys + 1];
+    for k in key_of.clone() {
+        offsets[k as usize + 1] += 1;
+    }
+    for k in 0..keys {
+        offsets[k + 1] += offsets[k];
+    }
+    let mut fill = offsets.clone();
+    let mut ids = vec![0u32; offsets[keys] as usize];
+    for (i, k) in key_of.enumerate() {
+        ids[fill[k as usize] as usize] = i as u32;
+        fill[k as usize] += 1;
+    }
+    (offsets, ids)
+}
+
 fn category_bits(offsets: &[u32], users: &[u32], n: usize) -> Vec<u64> {
     let words = n.div_ceil(64);
     let mut bits = vec![0u64; words * (offsets.len() - 1)];
@@ -275,12 +302,22 @@ fn generate_creators(s: &Scenario) -> Result<(Creators, Vec<Cohort>, Vec<u32>)> 
             )
         })?;
         let (lo, hi) = (f64::from(c.followers.min) + 1.0, f64::from(c.followers.max) + 1.0);
+        let log_normal = match (c.followers.median, c.followers.p90) {
+            (Some(m), Some(p)) => Some(
+                rand_distr::LogNormal::new(m.ln(), (p / m).ln() / 1.281_551_565_545)
+                    .map_err(|e| Error::invalid(format!("cohorts[{ci}].followers.p90"), p, e.to_string()))?,
+            ),
+            _ => None,
+        };
         for _ in 0..c.creators {
             let id = cr.category.len() as u64;
             let mut rng = stream(s.seed, tag::CREATORS, id, 0);
             cr.category.push(rng.random_range(0..s.feed.categories) as u8);
             cr.cohort.push(ci as u16);
-            let f = (lo.ln() + rng.random::<f64>() * (hi.ln() - lo.ln())).exp() - 1.0;
+            let f = match &log_normal {
+                Some(d) => d.sample(&mut rng),
+                None => (lo.ln() + rng.random::<f64>() * (hi.ln() - lo.ln())).exp() - 1.0,
+            };
             followers.push((f.round() as u32).clamp(c.followers.min, c.followers.max));
             cr.quality_mean.push((c.quality.mean + spread.sample(&mut rng)) as f32);
             cr.quality_sd.push(c.quality.sd as f32);
@@ -338,4 +375,63 @@ fn draw_fans(
     iron.sort_unstable();
     other.sort_unstable();
     (iron, other)
+}
+
+/// Generates the posts of a scenario's `days` from the creators' posting
+/// rates: per creator and day a Poisson number of posts, each in a uniform
+/// slot of the day, with quality `N(creator mean, sd)` and the creator's
+/// product with probability `share_of_posts`. Parallel over creators;
+/// the result is sorted by (slot, creator) and ids are assigned in that order.
+pub fn generate_posts(world: &World, scenario: &Scenario) -> Result<Vec<Post>> {
+    let spd = scenario.feed.slots_per_day;
+    let days = scenario.feed.days;
+    let cr = world.creators();
+    let mut posts: Vec<Post> = (0..cr.len() as u32)
+        .into_par_iter()
+        .map(|c| -> Result<Vec<Post>> {
+            let ci = c as usize;
+            let rate = f64::from(cr.posts_per_day[ci]);
+            let quality = Normal::new(f64::from(cr.quality_mean[ci]), f64::from(cr.quality_sd[ci]))
+                .map_err(|e| Error::invalid("cohorts.quality.sd", cr.quality_sd[ci], e.to_string()))?;
+            let mut out = Vec::new();
+            if rate <= 0.0 {
+                return Ok(out);
+            }
+            let count = Poisson::new(rate).map_err(|e| Error::invalid("cohorts.posts_per_day", rate, e.to_string()))?;
+            for day in 0..days {
+                let mut rng = stream(world.seed(), tag::POSTS, c.into(), day.into());
+                let n = count.sample(&mut rng) as u32;
+                for _ in 0..n {
+                    let slot = day * spd + rng.random_range(0..spd);
+                    let q = quality.sample(&mut rng) as f32;
+                    let has_product = rng.random::<f32>() < cr.product_share[ci];
+                    out.push(Post {
+                        id: 0,
+                        creator: c,
+                        slot,
+                        quality: q,
+                        category: cr.category[ci],
+                        price_fen: if has_product { cr.price_fen[ci] } else { 0 },
+                    });
+                }
+            }
+            Ok(out)
+        })
+        .collect::<Result<Vec<_>>>()?
+        .into_iter()
+        .flatten()
+        .collect();
+    // Stable: equal (slot, creator) keep the creator's own order.
+    posts.sort_by_key(|p| (p.slot, p.creator));
+    if posts.len() >= u32::MAX as usize {
+        return Err(Error::invalid(
+            "cohorts.posts_per_day",
+            posts.len(),
+            "more posts than u32 ids",
+        ));
+    }
+    for (i, p) in posts.iter_mut().enumerate() {
+        p.id = i as u32;
+    }
+    Ok(posts)
 }

@@ -1,0 +1,95 @@
+//! The creator's fan tiers: fan-group members, iron fans, the other fans.
+
+use super::{Audience, AudienceView, Cursor, Order, ordered_pick};
+
+/// Members of the post creator's fan group (DOMAIN.md \[001\]: they are
+/// notified of every new post). Empty unless the fan lifecycle runs and the
+/// cohort has a `fan_group` rule. Cost: O(followers) per selection.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct GroupMembers;
+
+/// The post creator's iron fans (DOMAIN.md \[000\]: fans who interact with
+/// the account frequently and actively). Cost: O(iron fans) per selection.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct IronFans;
+
+/// The post creator's fans who are not iron fans. Cost: O(those fans) per
+/// selection.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct OtherFans;
+
+impl Audience for GroupMembers {
+    fn name(&self) -> &str {
+        "group members"
+    }
+    fn is_public(&self) -> bool {
+        false
+    }
+    fn len(&self, v: &AudienceView) -> u64 {
+        v.graph.group_members(v.post.creator).into()
+    }
+    fn select(
+        &self,
+        v: &AudienceView,
+        order: Order,
+        want: u64,
+        eligible: &dyn Fn(u32) -> bool,
+        _: &mut Cursor,
+        out: &mut Vec<u32>,
+    ) {
+        let g = v.graph;
+        let edges = g.fan_edges(v.post.creator).filter(|&e| g.edge_in_group(e));
+        ordered_pick(v, order, want, edges.map(|e| (g.edge_user(e), Some(e))), eligible, out);
+    }
+}
+
+impl Audience for IronFans {
+    fn name(&self) -> &str {
+        "iron fans"
+    }
+    fn is_public(&self) -> bool {
+        false
+    }
+    fn len(&self, v: &AudienceView) -> u64 {
+        v.graph.iron_fans(v.post.creator).into()
+    }
+    fn select(
+        &self,
+        v: &AudienceView,
+        order: Order,
+        want: u64,
+        eligible: &dyn Fn(u32) -> bool,
+        _: &mut Cursor,
+        out: &mut Vec<u32>,
+    ) {
+        let g = v.graph;
+        let (iron, _) = g.sections(v.post.creator);
+        ordered_pick(v, order, want, iron.map(|e| (g.edge_user(e), Some(e))), eligible, out);
+    }
+}
+
+impl Audience for OtherFans {
+    fn name(&self) -> &str {
+        "other fans"
+    }
+    fn is_public(&self) -> bool {
+        false
+    }
+    fn len(&self, v: &AudienceView) -> u64 {
+        let (_, other) = v.graph.sections(v.post.creator);
+        u64::from(other.end - other.start)
+    }
+    fn select(
+        &self,
+        v: &AudienceView,
+        order: Order,
+        want: u64,
+        eligible: &dyn Fn(u32) -> bool,
+        _: &mut Cursor,
+        out: &mut Vec<u32>,
+    ) {
+        let g = v.graph;
+        let (_, other) = g.sections(v.post.creator);
+        ordered_pick(v, order, want, other.map(|e| (g.edge_user(e), Some(e))), eligible, out);
+    }
+}

@@ -1,0 +1,174 @@
+//! Audiences: who a push stage can offer a post to, and in what order.
+//!
+//! An [`Audience`] is a selector over the world as it stands in the round:
+//! the creator's fan tiers ([`GroupMembers`], [`IronFans`], [`OtherFans`]),
+//! the creator's customers ([`PastBuyers`], [`EcommerceMembers`]), the fans
+//! of similar creators ([`FansOfSimilarCreators`], the "audience pack" of
+//! paid traffic, DOMAIN.md), and the public ([`InterestTargetedPublic`],
+//! [`UniformPublic`]). A library user writes a new one by implementing the
+//! trait in their own crate; the engine never matches on audience types.
+//!
+//! # The rule every audience keeps: no user is offered a post twice
+//!
+//! The engine owns it. It passes [`Audience::select`] an `eligible` test
+//! that is false for users who are inactive today or were already offered
+//! the post (by any stage, of any audience); an audience only has to offer
+//! each user at most once within one call. A stateful audience (a walk over
+//! the population) keeps its position in the [`Cursor`] the engine holds
+//! for it per post, so a later stage of the same audience continues where
+//! the last one stopped.
+
+mod commerce;
+mod fans;
+mod public;
+mod similar;
+
+pub use commerce::{EcommerceMembers, PastBuyers};
+pub use fans::{GroupMembers, IronFans, OtherFans};
+pub use public::{InterestTargetedPublic, UniformPublic};
+pub use similar::FansOfSimilarCreators;
+
+use serde::{Deserialize, Serialize};
+
+use crate::content::Post;
+use crate::rng::{key, tag};
+use crate::world::{FollowGraph, World};
+
+/// What an audience may read when it selects users for a post: the world,
+/// the follow graph as it stands in this round (fans come and go with the
+/// lifecycle), the post, and the creator's customers so far.
+#[derive(Clone, Copy)]
+pub struct AudienceView<'a> {
+    /// The population.
+    pub world: &'a World,
+    /// The follow graph now.
+    pub graph: &'a FollowGraph,
+    /// The post being pushed.
+    pub post: &'a Post,
+    /// The run seed (for keyed orders).
+    pub seed: u64,
+    /// The scenario's `feed.interest_targeting` (see
+    /// [`InterestTargetedPublic`]).
+    pub interest_targeting: f64,
+    /// Users who have ordered from the post's creator in the run, ascending.
+    pub buyers: &'a [u32],
+    /// The creator's e-commerce members, ascending.
+    pub members: &'a [u32],
+}
+
+/// How a stage picks among more eligible users than it may offer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Order {
+    /// A keyed random order (a hash of seed, post and user).
+    #[default]
+    Random,
+    /// Fans with the highest engagement score with the creator first (the
+    /// score the fan lifecycle keeps; see the engine docs); non-fans last.
+    Engagement,
+    /// Users with the highest interest in the post's category first.
+    Interest,
+}
+
+/// Per-post state of an audience that walks the population; the engine
+/// keeps one per post and audience name, zeroed at first use.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Cursor(pub [u64; 3]);
+
+/// A set of users a stage can offer a post to. See the [module docs](self)
+/// for the one rule it must keep.
+///
+/// ```
+/// use feedsim::audience::{Audience, AudienceView, Cursor, Order, ordered_pick};
+/// /// The creator's fans whose verticality is at least one half.
+/// struct VerticalFans;
+/// impl Audience for VerticalFans {
+///     fn name(&self) -> &str { "vertical fans" }
+///     fn is_public(&self) -> bool { false }
+///     fn len(&self, v: &AudienceView) -> u64 { v.graph.followers(v.post.creator).into() }
+///     fn select(&self, v: &AudienceView, order: Order, want: u64,
+///               eligible: &dyn Fn(u32) -> bool, _: &mut Cursor, out: &mut Vec<u32>) {
+///         let row = v.graph.fan_edges(v.post.creator);
+///         let fans = row.filter(|&e| v.graph.edge_verticality(e) >= 0.5)
+///                       .map(|e| (v.graph.edge_user(e), Some(e)));
+///         ordered_pick(v, order, want, fans, eligible, out);
+///     }
+/// }
+/// ```
+pub trait Audience: Send + Sync {
+    /// A short name for reports; also the key of the audience's cursor.
+    fn name(&self) -> &str;
+
+    /// Whether the audience reaches beyond the creator's followers (a post
+    /// that enters such a stage counts as having reached the public).
+    fn is_public(&self) -> bool;
+
+    /// How many users the audience holds for this post, before inactive or
+    /// already-offered users are excluded: the base of a stage sized as a
+    /// share of its audience. Should be O(1) or close.
+    fn len(&self, view: &AudienceView) -> u64;
+
+    /// Appends to `out` up to `want` distinct users for whom `eligible` is
+    /// true, in `order` where the audience has a choice (a walk over the
+    /// population has its own order and may ignore it). Fewer than `want`
+    /// means the audience has no more eligible users.
+    fn select(
+        &self,
+        view: &AudienceView,
+        order: Order,
+        want: u64,
+        eligible: &dyn Fn(u32) -> bool,
+        cursor: &mut Cursor,
+        out: &mut Vec<u32>,
+    );
+}
+
+/// The sort key of user `u` (with follow edge `edge`, if a fan of the post's
+/// creator) under `order`: smaller comes first; ties are broken by a keyed
+/// hash, so the order is a pure function of (seed, post, user).
+#[inline]
+pub fn order_key(view: &AudienceView, order: Order, u: u32, edge: Option<u32>) -> u64 {
+    let h = key(view.seed, tag::FAN_ORDER, view.post.id.into(), u.into());
+    let high: u64 = match order {
+        Order::Random => return h,
+        Order::Engagement => edge.map_or(u64::from(u32::MAX), |e| {
+            u64::from(u32::MAX - view.graph.score[e as usize].min(u32::MAX - 1))
+        }),
+        Order::Interest => {
+            let i = edge.map_or_else(
+                || view.world.users().interest(u, view.post.category),
+                |e| view.graph.verticality(e),
+            );
+            u64::from(u32::MAX) - (f64::from(i.clamp(0.0, 1.0)) * f64::from(u32::MAX - 1)) as u64
+        }
+    };
+    (high << 32) | (h >> 32)
+}
+
+/// Picks up to `want` eligible users from a finite list of `(user, edge)`
+/// candidates, smallest [`order_key`] first, and appends them to `out` in
+/// that order. The list must not repeat a user. O(n) plus O(k log k) for
+/// the `k` picked.
+pub fn ordered_pick(
+    view: &AudienceView,
+    order: Order,
+    want: u64,
+    candidates: impl Iterator<Item = (u32, Option<u32>)>,
+    eligible: &dyn Fn(u32) -> bool,
+    out: &mut Vec<u32>,
+) {
+    if want == 0 {
+        return;
+    }
+    let mut keyed: Vec<(u64, u32)> = candidates
+        .filter(|&(u, _)| eligible(u))
+        .map(|(u, e)| (order_key(view, order, u, e), u))
+        .collect();
+    let want = want.min(keyed.len() as u64) as usize;
+    if want < keyed.len() {
+        keyed.select_nth_unstable(want);
+        keyed.truncate(want);
+    }
+    keyed.sort_unstable();
+    out.extend(keyed.into_iter().map(|(_, u)| u));
+}

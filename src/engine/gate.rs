@@ -1,0 +1,132 @@
+//! Phases 1 and 6: a post enters, and after each shown stage its policy
+//! decides the next step.
+
+use rayon::prelude::*;
+
+use super::state::{LivePost, RunState};
+use super::{Simulation, context};
+use crate::error::{Error, Result};
+use crate::metrics::PostReport;
+use crate::policy::{CreatorState, MAX_STAGES, PushPolicy, StageRecord, Step};
+use crate::tally::{PushEnd, TierTallies, ratio};
+
+impl LivePost<'_> {
+    /// Records the stage just shown (every offer watched or lost) in the
+    /// post's history.
+    pub(crate) fn close_stage(&mut self) {
+        let Some(stage) = self.stage.take() else {
+            return;
+        };
+        let shown = self.round.total();
+        self.so_far.add(&shown);
+        self.so_far_by_tier.add(&self.round);
+        self.entered_public |= stage.audience.is_public();
+        self.history.push(StageRecord {
+            stage,
+            wanted: self.wanted,
+            offered: self.offers.len() as u64,
+            exhausted: self.exhausted,
+            shown,
+            by_tier: self.round,
+        });
+        self.offers.clear();
+        self.round = TierTallies::default();
+    }
+}
+
+impl Simulation<'_> {
+    /// Every creator's state as policies see it, after this round's effects.
+    pub(super) fn refresh_creators(&self, st: &mut RunState) {
+        let graph = &*st.graph;
+        let cohorts = &self.world.creators().cohort;
+        let (customers, group, finished) = (&st.customers, &st.group_members, &st.finished);
+        st.creators = (0..self.world.creators().len())
+            .into_par_iter()
+            .with_min_len(4096)
+            .map(|c| {
+                let id = c as u32;
+                let (followers, iron_fans) = (graph.followers(id), graph.iron_fans(id));
+                CreatorState {
+                    id,
+                    cohort: cohorts[c],
+                    followers,
+                    iron_fans,
+                    group_members: group[c],
+                    ecommerce_members: customers.members[c].len() as u64,
+                    past_buyers: customers.buyers[c].len() as u64,
+                    iron_fan_ratio: ratio(iron_fans.into(), followers.into()),
+                    finished_posts: finished[c].posts,
+                    finished_impressions: finished[c].impressions,
+                    finished_watches: finished[c].watches,
+                }
+            })
+            .collect();
+    }
+
+    /// Asks the policy for the next step of every live post that has not
+    /// ended (in parallel: the policy only reads).
+    pub(super) fn decide<'p>(
+        &self,
+        policy: &'p dyn PushPolicy,
+        live: &mut [LivePost<'p>],
+        st: &RunState,
+        slot: u32,
+    ) -> Result<()> {
+        live.par_iter_mut().try_for_each(|lp| {
+            if lp.end.is_some() {
+                return Ok(());
+            }
+            let post = &self.posts[lp.post as usize];
+            let step = policy.next_stage(&context(post, lp, st, slot, self.slots_per_day));
+            match step {
+                Step::End(end) => lp.end = Some(end),
+                Step::Stage(stage) => {
+                    if lp.history.len() >= MAX_STAGES {
+                        return Err(Error::invalid(
+                            "policy",
+                            policy.name(),
+                            format!("asked for more than {MAX_STAGES} stages for post {}", post.id),
+                        ));
+                    }
+                    stage.size.validate(&format!("policy stage \"{}\" size", stage.label))?;
+                    lp.stage = Some(stage);
+                }
+            }
+            Ok(())
+        })
+    }
+
+    /// Reports the posts whose push has ended, in post order, and drops them.
+    pub(super) fn finish(&self, live: &mut Vec<LivePost>, finished: &mut Vec<PostReport>, st: &mut RunState) {
+        for lp in live.iter() {
+            if let Some(end) = lp.end {
+                let report = self.post_report(lp, end);
+                let f = &mut st.finished[report.creator as usize];
+                f.posts += 1;
+                f.impressions += report.tally.impressions;
+                f.watches += report.tally.watches;
+                finished.push(report);
+            }
+        }
+        live.retain(|lp| lp.end.is_none());
+    }
+
+    pub(super) fn post_report(&self, lp: &LivePost, end: PushEnd) -> PostReport {
+        let post = &self.posts[lp.post as usize];
+        PostReport {
+            id: post.id,
+            creator: post.creator,
+            cohort: self.world.creators().cohort(post.creator),
+            slot: post.slot,
+            quality: post.quality,
+            price_yuan: post.price_yuan(),
+            stages_entered: lp.history.len() as u8,
+            end,
+            stage_impressions: lp.history.iter().map(|r| r.shown.impressions).collect(),
+            stage_offers: lp.history.iter().map(|r| r.offered).collect(),
+            reached_public: lp.entered_public,
+            tally: lp.so_far,
+            by_tier: lp.so_far_by_tier,
+        }
+    }
+}

@@ -1,0 +1,406 @@
+//! The bulk-synchronous engine (internal plumbing; researchers use
+//! [`Simulation`] and the traits it runs: [`PushPolicy`],
+//! [`Audience`](crate::audience::Audience), [`Feed`], [`ResponseModel`]).
+//!
+//! Time runs in slots (`feed.slots_per_day` per day). Each slot is one
+//! round of six phases, one module each:
+//!
+//! 1. **Enter** (`gate.rs`). Posts published in this slot become live
+//!    (unless their creator has stopped posting) and their policy is asked
+//!    for the first stage, from a [`PushContext`] with an empty history.
+//! 2. **Offer** (`offer.rs`). Every live post, in parallel and read-only,
+//!    asks its stage's audience for up to the stage's size of users who are
+//!    active today and have not been offered the post before (the engine
+//!    keeps each post's offered users, so this holds for every audience).
+//! 3. **Choose** (`choose.rs`). Offers are counted per viewer; a viewer
+//!    offered more than the round's room in their session has the offers
+//!    ranked by the scenario's [`Feed`], which picks what is watched; the
+//!    rest are *not shown* and lost (see [`crate::feed`]). Viewers are
+//!    ranked in parallel, each from its own candidates only.
+//! 4. **Respond** (`respond.rs`). The responses to shown offers are drawn in
+//!    parallel, each from its own `Xoshiro256PlusPlus` stream keyed
+//!    `(seed, post, user)`, and summed per post and tier into integer
+//!    tallies.
+//! 5. **Apply** (`apply.rs`). Effects write, in post order and within a post
+//!    in offer order, the only writes of the round: each viewer's count of
+//!    impressions today (fatigue) grows; with dynamics on, fans' engagement
+//!    scores grow by the points of what they did, follows are queued, buyers
+//!    become e-commerce members and receive a repurchase coupon; buyers are
+//!    always recorded (past buyers, repurchases).
+//! 6. **Gate** (`gate.rs`). Each live post's stage is now complete (every
+//!    offer watched or lost), so it is recorded in the post's history and the
+//!    policy, in parallel and read-only, decides the next stage or the end,
+//!    from a creator state taken after the apply phase. Ended posts are
+//!    reported in post order.
+//!
+//! At the end of each day (`apply.rs`, `lifecycle.rs`), with dynamics on, in
+//! creator order and within a creator in fan order: iron fans whose score is
+//! below `iron_fan_below` are demoted and fans at or above `iron_fan_above`
+//! promoted (hysteresis), then scores decay by `daily_decay`; fans whose
+//! score has stayed below `unfollow_below` for `unfollow_after_days` days
+//! unfollow; fans meeting the creator's fan-group threshold join the group;
+//! iron fans may be given e-commerce membership as a perk; the day's follows
+//! become fan edges (verticality = the follower's interest in the
+//! category); and creators whose impressions over their churn window fell
+//! short stop posting. The follow graph is rebuilt once, so every change to
+//! the graph takes effect at the day's end (a rebuild costs O(edges));
+//! scores, purchases, memberships and coupons change every slot. Then the
+//! day's per-cohort figures are recorded.
+//!
+//! After the last posting day the engine keeps running slots until every
+//! post's push has ended.
+//!
+//! # Determinism
+//!
+//! The parallel phases (offer, choose, respond, the policy's decisions)
+//! only read the run state; the apply phase writes it, in post order, at one
+//! point of the round (as bevy's deferred commands do). Every draw comes
+//! from a keyed stream, never a shared generator; every reduction is an
+//! integer sum or runs in post order; users reached are marked with atomic
+//! OR, which commutes; sorts are on unique keys. The report is therefore
+//! bit-identical at any thread count.
+
+mod apply;
+mod choose;
+mod gate;
+pub(crate) mod lifecycle;
+mod offer;
+mod report;
+mod respond;
+mod state;
+
+use std::borrow::Cow;
+use std::sync::Arc;
+use std::sync::atomic::AtomicU32;
+
+use crate::content::Post;
+use crate::error::{Error, Result};
+use crate::feed::{Feed, Unlimited};
+use crate::generate::generate_posts;
+use crate::metrics::{AttentionReport, PostReport, Report, Tally};
+use crate::policy::{PushContext, PushPolicy};
+use crate::response::{Relation, ResponseModel};
+use crate::scenario::{AttentionMode, DynamicsParams, Scenario};
+use crate::tally::Tier;
+use crate::world::World;
+use lifecycle::{CohortCounts, CohortRules};
+use state::{AtomicBitset, BuyerMap, Customers, Finished, LivePost, RunState};
+
+/// Responses are drawn in chunks of this many impressions.
+const RESPONSE_CHUNK: usize = 4096;
+
+/// A run of posts through a push policy and a viewer feed on one world.
+///
+/// ```
+/// use feedsim::{Scenario, Simulation, World};
+/// use feedsim::policy::PublicPoolLadder;
+/// let mut s = Scenario::default_scenario().scaled(20_000);
+/// let world = World::generate(&s)?;
+/// let sim = Simulation::new(&s, &world)?;
+/// let report = sim.run(&PublicPoolLadder::default(), &s.response)?;
+/// assert_eq!(report.posts.len(), sim.posts().len());
+/// # Ok::<(), feedsim::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct Simulation<'w> {
+    world: &'w World,
+    posts: Vec<Post>,
+    scenario_name: String,
+    seed: u64,
+    slots_per_day: u32,
+    days: u32,
+    interest_targeting: f64,
+    feed: Arc<dyn Feed>,
+    dynamics: DynamicsParams,
+    rules: Vec<CohortRules>,
+}
+
+impl std::fmt::Debug for Simulation<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Simulation")
+            .field("scenario", &self.scenario_name)
+            .field("seed", &self.seed)
+            .field("posts", &self.posts.len())
+            .field("feed", &self.feed.name())
+            .finish()
+    }
+}
+
+/// One impression, as [`Simulation::trace`] records it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct ImpressionRecord {
+    /// The slot in which it happened.
+    pub slot: u32,
+    /// The post.
+    pub post: u32,
+    /// The viewer.
+    pub user: u32,
+    /// The index of the post's stage that made the offer.
+    pub stage: u8,
+    /// The viewer's relation to the creator.
+    pub relation: Relation,
+    /// The viewer's audience tier.
+    pub tier: Tier,
+    /// Impressions the viewer had watched earlier that day (fatigue).
+    pub seen_today: u16,
+    /// Watched through.
+    pub watched: bool,
+    /// Liked.
+    pub liked: bool,
+    /// Commented.
+    pub commented: bool,
+    /// Shared.
+    pub shared: bool,
+    /// Followed the creator.
+    pub followed: bool,
+    /// Clicked the product.
+    pub clicked: bool,
+    /// Ordered.
+    pub ordered: bool,
+    /// The order was a repurchase.
+    pub repurchased: bool,
+}
+
+impl<'w> Simulation<'w> {
+    /// A simulation of the scenario's generated posts on `world`.
+    pub fn new(scenario: &Scenario, world: &'w World) -> Result<Self> {
+        let posts = generate_posts(world, scenario)?;
+        Self::with_posts(scenario, world, posts)
+    }
+
+    /// A simulation of the given posts (a replayed post log, say) on `world`.
+    /// Post ids are reassigned in (slot, creator) order. Refuses a post whose
+    /// creator does not exist, whose category is out of range, whose quality
+    /// is not finite, or whose slot is past the scenario's days.
+    pub fn with_posts(scenario: &Scenario, world: &'w World, mut posts: Vec<Post>) -> Result<Self> {
+        scenario.validate()?;
+        if world.cohorts().len() != scenario.cohorts.len() {
+            return Err(Error::invalid(
+                "cohorts",
+                scenario.cohorts.len(),
+                format!("the world was generated with {} cohorts", world.cohorts().len()),
+            ));
+        }
+        let horizon = scenario.feed.days * scenario.feed.slots_per_day;
+        for (i, p) in posts.iter().enumerate() {
+            if p.creator as usize >= world.creators().len() {
+                return Err(Error::invalid(
+                    format!("posts[{i}].creator"),
+                    p.creator,
+                    format!("the world has {} creators", world.creators().len()),
+                ));
+            }
+            if u32::from(p.category) >= world.categories() {
+                return Err(Error::invalid(
+                    format!("posts[{i}].category"),
+                    p.category,
+                    format!("the world has {} categories", world.categories()),
+                ));
+            }
+            if !p.quality.is_finite() {
+                return Err(Error::invalid(
+                    format!("posts[{i}].quality"),
+                    p.quality,
+                    "must be finite",
+                ));
+            }
+            if p.slot >= horizon {
+                return Err(Error::invalid(
+                    format!("posts[{i}].slot"),
+                    p.slot,
+                    format!("the scenario has {horizon} slots (feed.days × feed.slots_per_day)"),
+                ));
+            }
+        }
+        posts.sort_by_key(|p| (p.slot, p.creator));
+        for (i, p) in posts.iter_mut().enumerate() {
+            p.id = i as u32;
+        }
+        let feed: Arc<dyn Feed> = match scenario.attention.mode {
+            AttentionMode::Unlimited => Arc::new(Unlimited::default()),
+            AttentionMode::Finite => Arc::new(scenario.viewer_feed.clone()),
+        };
+        Ok(Simulation {
+            world,
+            posts,
+            scenario_name: scenario.name.clone(),
+            seed: scenario.seed,
+            slots_per_day: scenario.feed.slots_per_day,
+            days: scenario.feed.days,
+            interest_targeting: scenario.feed.interest_targeting,
+            feed,
+            dynamics: scenario.dynamics.clone(),
+            rules: scenario.cohorts.iter().map(CohortRules::from).collect(),
+        })
+    }
+
+    /// Uses `seed` for the run's draws (activity, responses, ranking ties)
+    /// instead of the scenario's; the world and posts stay as they are.
+    pub fn with_seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
+        self
+    }
+
+    /// Uses `feed` for every viewer instead of the scenario's (a feed of your
+    /// own, say); [`Unlimited`] gives unlimited attention.
+    pub fn with_feed(mut self, feed: Arc<dyn Feed>) -> Self {
+        self.feed = feed;
+        self
+    }
+
+    /// The posts this simulation pushes, by id.
+    pub fn posts(&self) -> &[Post] {
+        &self.posts
+    }
+
+    /// The viewer feed in use.
+    pub fn feed(&self) -> &dyn Feed {
+        &*self.feed
+    }
+
+    /// Runs every post through `policy`, drawing responses from `model`.
+    ///
+    /// Cost: O(impressions × log followers) work, parallel over posts, over
+    /// viewers and over each post's impressions; memory O(users / 8 ×
+    /// cohorts) for reach plus each live post's offered users; with dynamics
+    /// on, a copy of the follow graph and a rebuild of it at the end of each
+    /// day.
+    pub fn run(&self, policy: &dyn PushPolicy, model: &dyn ResponseModel) -> Result<Report> {
+        self.execute(policy, model, None)
+    }
+
+    /// Like [`run`](Self::run), and also returns every impression with its
+    /// outcome, in slot order and, within a slot, in post order. Meant for
+    /// checks and small worlds: it holds one record per impression.
+    pub fn trace(&self, policy: &dyn PushPolicy, model: &dyn ResponseModel) -> Result<(Report, Vec<ImpressionRecord>)> {
+        let mut log = Vec::new();
+        let report = self.execute(policy, model, Some(&mut log))?;
+        Ok((report, log))
+    }
+
+    fn new_state(&self) -> RunState<'w> {
+        let world = self.world;
+        let n_users = world.users().len();
+        let n_cohorts = world.cohorts().len();
+        let n_creators = world.creators().len();
+        let finite = !self.feed.shows_everything();
+        RunState {
+            graph: Cow::Borrowed(world.graph()),
+            buyers: BuyerMap::default(),
+            customers: Customers {
+                buyers: vec![Vec::new(); n_creators],
+                members: vec![Vec::new(); n_creators],
+            },
+            group_members: vec![0; n_creators],
+            finished: vec![Finished::default(); n_creators],
+            creators: Vec::new(),
+            seen_today: vec![0; n_users],
+            offers_per_user: if finite {
+                (0..n_users).map(|_| AtomicU32::new(0)).collect()
+            } else {
+                Vec::new()
+            },
+            active: Vec::new(),
+            reach: AtomicBitset::new(n_users),
+            cohort_reach: (0..n_cohorts).map(|_| AtomicBitset::new(n_users)).collect(),
+            day_reach: (0..n_cohorts).map(|_| AtomicBitset::new(n_users)).collect(),
+            stranger_reach: (0..n_cohorts).map(|_| AtomicBitset::new(n_users)).collect(),
+            pending_follows: Vec::new(),
+            creator_history: vec![Vec::new(); n_creators],
+            creator_today: vec![0; n_creators],
+            stopped_after: vec![None; n_creators],
+            day_tally: vec![Tally::default(); n_cohorts],
+            counts: vec![CohortCounts::default(); n_cohorts],
+            attention: AttentionReport {
+                mode: if finite {
+                    AttentionMode::Finite
+                } else {
+                    AttentionMode::Unlimited
+                },
+                supply: finite.then_some(0),
+                offered: 0,
+                served: 0,
+                declined: 0,
+            },
+            daily: Vec::new(),
+        }
+    }
+
+    fn execute<'p>(
+        &self,
+        policy: &'p dyn PushPolicy,
+        model: &dyn ResponseModel,
+        mut log: Option<&mut Vec<ImpressionRecord>>,
+    ) -> Result<Report> {
+        policy.validate()?;
+        model.validate()?;
+        self.feed.validate()?;
+        let spd = self.slots_per_day;
+        let mut st = self.new_state();
+        let mut live: Vec<LivePost<'p>> = Vec::new();
+        let mut finished: Vec<PostReport> = Vec::with_capacity(self.posts.len());
+        let mut next = 0usize;
+        let mut slot = 0u32;
+        let horizon = self.days * spd;
+
+        while !(next == self.posts.len() && live.is_empty() && slot >= horizon) {
+            let day = slot / spd;
+            if slot.is_multiple_of(spd) {
+                self.start_day(&mut st, day);
+            }
+            // 1. Enter.
+            let entering = live.len();
+            while next < self.posts.len() && self.posts[next].slot == slot {
+                if st.stopped_after[self.posts[next].creator as usize].is_none() {
+                    live.push(LivePost::new(next as u32));
+                }
+                next += 1;
+            }
+            self.refresh_creators(&mut st);
+            self.decide(policy, &mut live[entering..], &st, slot)?;
+            self.finish(&mut live, &mut finished, &mut st);
+            // 2. Offer.
+            self.offer(&mut live, &st);
+            // 3. Choose.
+            self.choose(&mut live, &mut st, model, slot);
+            // 4. Respond.
+            self.respond(&mut live, &st, model, day);
+            // 5. Apply, in post order.
+            for lp in &live {
+                if let Some(log) = log.as_deref_mut() {
+                    self.record(log, lp, slot, &st.seen_today);
+                }
+                self.apply(&mut st, lp, day);
+            }
+            // 6. Gate.
+            for lp in &mut live {
+                lp.close_stage();
+            }
+            self.refresh_creators(&mut st);
+            self.decide(policy, &mut live, &st, slot)?;
+            self.finish(&mut live, &mut finished, &mut st);
+            slot += 1;
+            if slot.is_multiple_of(spd) {
+                self.end_day(&mut st, day);
+            }
+        }
+        if !slot.is_multiple_of(spd) {
+            self.end_day(&mut st, slot / spd);
+        }
+        finished.sort_by_key(|p| p.id);
+        Ok(self.report(policy.name(), model.name().to_string(), slot, finished, st))
+    }
+}
+
+/// The context the policy sees for a live post.
+pub(crate) fn context<'a>(post: &'a Post, lp: &'a LivePost, st: &'a RunState, slot: u32, spd: u32) -> PushContext<'a> {
+    PushContext {
+        post,
+        creator: &st.creators[post.creator as usize],
+        day: slot / spd,
+        slot,
+        history: &lp.history,
+        so_far: &lp.so_far,
+        so_far_by_tier: &lp.so_far_by_tier,
+    }
+}

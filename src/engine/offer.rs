@@ -1,0 +1,114 @@
+//! Phase 2: every live post's stage offers it to users of its audience.
+
+use rayon::prelude::*;
+
+use super::Simulation;
+use super::state::{LivePost, NO_EDGE, Offer, RunState};
+use crate::audience::AudienceView;
+use crate::rng::{tag, unit};
+use crate::tally::Tier;
+
+impl<'w> Simulation<'w> {
+    /// Which users open the app on `day`: bit `u` is set with probability
+    /// `activity[u]`, from the draw keyed `(seed, day, u)`.
+    pub(super) fn active_users(&self, day: u32) -> Vec<u64> {
+        let users = self.world.users();
+        let n = users.len();
+        (0..n.div_ceil(64))
+            .into_par_iter()
+            .map(|w| {
+                let mut word = 0u64;
+                for b in 0..64 {
+                    let u = w * 64 + b;
+                    if u < n && unit(self.seed, tag::ACTIVITY, day.into(), u as u64) < f64::from(users.activity[u]) {
+                        word |= 1 << b;
+                    }
+                }
+                word
+            })
+            .collect()
+    }
+
+    /// Fills every live post's offers for its current stage (in parallel:
+    /// each post reads the shared state and writes only its own offers).
+    pub(super) fn offer(&self, live: &mut [LivePost], st: &RunState) {
+        live.par_iter_mut().for_each(|lp| self.offer_post(lp, st));
+    }
+
+    fn offer_post<'p>(&self, lp: &mut LivePost<'p>, st: &RunState) {
+        lp.offers.clear();
+        let Some(stage) = lp.stage else {
+            return;
+        };
+        let post = &self.posts[lp.post as usize];
+        let c = post.creator as usize;
+        let graph = &*st.graph;
+        let view = AudienceView {
+            world: self.world,
+            graph,
+            post,
+            seed: self.seed,
+            interest_targeting: self.interest_targeting,
+            buyers: &st.customers.buyers[c],
+            members: &st.customers.members[c],
+        };
+        let want = match stage.size {
+            crate::policy::Size::Share(_) => stage.size.resolve(stage.audience.len(&view)),
+            size => size.resolve(0),
+        };
+        let mut users = Vec::new();
+        let offered = std::mem::take(&mut lp.offered);
+        {
+            let offered = &offered;
+            let eligible =
+                |u: u32| (u as usize) < st.seen_today.len() && st.is_active(u) && offered.binary_search(&u).is_err();
+            let cursor = lp.cursor(stage.audience.name());
+            stage
+                .audience
+                .select(&view, stage.order, want, &eligible, cursor, &mut users);
+            // The rule is the engine's to keep, whatever an audience returns:
+            // at most `want`, each eligible, none twice.
+            users.retain(|&u| eligible(u));
+        }
+        users.truncate(want.min(usize::MAX as u64) as usize);
+        let mut fresh = users.clone();
+        fresh.sort_unstable();
+        fresh.dedup();
+        if fresh.len() != users.len() {
+            let mut seen = std::collections::HashSet::with_capacity(users.len());
+            users.retain(|&u| seen.insert(u));
+        }
+        lp.wanted = want;
+        lp.exhausted = (users.len() as u64) < want;
+        lp.offers.extend(users.iter().map(|&u| {
+            let (relation, edge) = graph.relation(post.creator, u);
+            let group = edge.is_some_and(|e| graph.edge_in_group(e));
+            Offer {
+                user: u,
+                edge: edge.unwrap_or(NO_EDGE),
+                relation,
+                tier: Tier::of(relation, group),
+                outcome: 0,
+                shown: true,
+            }
+        }));
+        lp.offered = offered;
+        if !fresh.is_empty() {
+            let mut merged = Vec::with_capacity(lp.offered.len() + fresh.len());
+            let (mut i, mut j) = (0, 0);
+            let old = &lp.offered;
+            while i < old.len() && j < fresh.len() {
+                if old[i] < fresh[j] {
+                    merged.push(old[i]);
+                    i += 1;
+                } else {
+                    merged.push(fresh[j]);
+                    j += 1;
+                }
+            }
+            merged.extend_from_slice(&old[i..]);
+            merged.extend_from_slice(&fresh[j..]);
+            lp.offered = merged;
+        }
+    }
+}

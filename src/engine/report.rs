@@ -1,0 +1,117 @@
+//! Building the run's report from its finished posts and final state.
+
+use super::Simulation;
+use super::state::RunState;
+use crate::metrics::{
+    CohortReport, CreatorReport, Funnel, PlatformReport, PostReport, Report, Tally, gini, ratio, top_share,
+};
+use crate::world::FollowGraph;
+
+impl Simulation<'_> {
+    pub(super) fn report(
+        &self,
+        policy: &str,
+        model: String,
+        slots: u32,
+        posts: Vec<PostReport>,
+        st: RunState,
+    ) -> Report {
+        let world = self.world;
+        let start = world.graph();
+        let end: &FollowGraph = &st.graph;
+        let mut creators: Vec<CreatorReport> = (0..world.creators().len() as u32)
+            .map(|c| CreatorReport {
+                id: c,
+                cohort: world.creators().cohort(c),
+                category: world.creators().category(c),
+                followers: start.followers(c),
+                iron_fans: start.iron_fans(c),
+                followers_end: end.followers(c),
+                iron_fans_end: end.iron_fans(c),
+                stopped_after_day: st.stopped_after[c as usize],
+                posts: 0,
+                tally: Tally::default(),
+            })
+            .collect();
+        let mut public_posts = vec![0u64; world.cohorts().len()];
+        for p in &posts {
+            let cr = &mut creators[p.creator as usize];
+            cr.posts += 1;
+            cr.tally.add(&p.tally);
+            if p.reached_public {
+                public_posts[p.cohort as usize] += 1;
+            }
+        }
+        let cohorts: Vec<CohortReport> = world
+            .cohorts()
+            .iter()
+            .enumerate()
+            .map(|(i, co)| {
+                let members = &creators[co.first_creator as usize..(co.first_creator + co.creators) as usize];
+                let sum = |f: fn(&CreatorReport) -> u64| members.iter().map(f).sum::<u64>();
+                let followers = sum(|c| c.followers.into());
+                let iron_fans = sum(|c| c.iron_fans.into());
+                let followers_end = sum(|c| c.followers_end.into());
+                let iron_fans_end = sum(|c| c.iron_fans_end.into());
+                let tally = members.iter().fold(Tally::default(), |a, c| a.sum(c.tally));
+                let unique_reach = st.cohort_reach[i].count();
+                let funnel = Funnel {
+                    new_viewers: st.stranger_reach[i].count(),
+                    follows: tally.follows,
+                    iron_fan_promotions: st.counts[i].promotions,
+                    buyers: st.counts[i].buyers,
+                    repeat_buyers: st.counts[i].repeat_buyers,
+                    ..Funnel::default()
+                };
+                CohortReport {
+                    name: co.name.clone(),
+                    creators: co.creators,
+                    followers,
+                    iron_fans,
+                    iron_fan_ratio: ratio(iron_fans, followers),
+                    posts: sum(|c| c.posts.into()),
+                    posts_reaching_public: public_posts[i],
+                    unique_reach,
+                    reach_per_follower: ratio(unique_reach, followers),
+                    tally,
+                    rates: tally.rates(),
+                    followers_end,
+                    iron_fans_end,
+                    iron_fan_ratio_end: ratio(iron_fans_end, followers_end),
+                    active_creators_end: members.iter().filter(|c| c.stopped_after_day.is_none()).count() as u32,
+                    unfollows: st.counts[i].unfollows,
+                    iron_fan_demotions: st.counts[i].demotions,
+                    funnel: funnel.with_rates(),
+                }
+            })
+            .collect();
+        let tally = creators.iter().fold(Tally::default(), |a, c| a.sum(c.tally));
+        let impressions: Vec<u64> = creators.iter().map(|c| c.tally.impressions).collect();
+        let gmv: Vec<u64> = creators.iter().map(|c| c.tally.gmv_fen).collect();
+        let platform = PlatformReport {
+            users: world.users().len() as u32,
+            creators: creators.len() as u32,
+            posts: posts.len() as u64,
+            unique_reach: st.reach.count(),
+            tally,
+            rates: tally.rates(),
+            impressions_gini: gini(&impressions),
+            gmv_gini: gini(&gmv),
+            impressions_top1_share: top_share(&impressions, 0.01),
+            gmv_top1_share: top_share(&gmv, 0.01),
+        };
+        Report {
+            scenario: self.scenario_name.clone(),
+            policy: policy.to_string(),
+            model,
+            seed: self.seed,
+            slots,
+            platform,
+            attention: st.attention,
+            daily: st.daily,
+            cohorts,
+            creators,
+            posts,
+        }
+    }
+}

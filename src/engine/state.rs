@@ -1,0 +1,261 @@
+//! The run's mutable state: live posts and their offers, what the engine
+//! remembers of buyers and members, reach bitsets, per-day counters.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+
+use super::lifecycle::CohortCounts;
+use crate::audience::Cursor;
+use crate::metrics::{AttentionReport, DailyCohortReport};
+use crate::policy::{CreatorState, Stage, StageRecord};
+use crate::response::Relation;
+use crate::tally::{PushEnd, Tally, Tier, TierTallies};
+use crate::world::FollowGraph;
+
+/// Marks an offer to a user who does not follow the creator.
+pub(crate) const NO_EDGE: u32 = u32::MAX;
+
+/// A user offered a post in the current stage.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Offer {
+    pub(crate) user: u32,
+    pub(crate) edge: u32,
+    pub(crate) relation: Relation,
+    pub(crate) tier: Tier,
+    /// Response events, as `outcome::*` bits, once drawn.
+    pub(crate) outcome: u8,
+    /// Whether the viewer's feed showed it (set in the choose phase).
+    pub(crate) shown: bool,
+}
+
+/// Bits of [`Offer::outcome`].
+pub(crate) mod outcome {
+    pub const WATCH: u8 = 1;
+    pub const LIKE: u8 = 2;
+    pub const COMMENT: u8 = 4;
+    pub const SHARE: u8 = 8;
+    pub const FOLLOW: u8 = 16;
+    pub const CLICK: u8 = 32;
+    pub const ORDER: u8 = 64;
+    pub const REPURCHASE: u8 = 128;
+}
+
+/// A post whose push is under way.
+pub(crate) struct LivePost<'p> {
+    pub(crate) post: u32,
+    /// The stage offered this round; `None` once the push has ended.
+    pub(crate) stage: Option<Stage<'p>>,
+    pub(crate) end: Option<PushEnd>,
+    pub(crate) history: Vec<StageRecord<'p>>,
+    /// Every user offered the post so far, ascending.
+    pub(crate) offered: Vec<u32>,
+    /// Cursors of the walking audiences, by audience name.
+    pub(crate) cursors: Vec<(&'p str, Cursor)>,
+    pub(crate) so_far: Tally,
+    pub(crate) so_far_by_tier: TierTallies,
+    pub(crate) offers: Vec<Offer>,
+    pub(crate) wanted: u64,
+    pub(crate) exhausted: bool,
+    /// This round's counts, per tier.
+    pub(crate) round: TierTallies,
+    pub(crate) entered_public: bool,
+}
+
+impl<'p> LivePost<'p> {
+    pub(crate) fn new(post: u32) -> Self {
+        LivePost {
+            post,
+            stage: None,
+            end: None,
+            history: Vec::new(),
+            offered: Vec::new(),
+            cursors: Vec::new(),
+            so_far: Tally::default(),
+            so_far_by_tier: TierTallies::default(),
+            offers: Vec::new(),
+            wanted: 0,
+            exhausted: false,
+            round: TierTallies::default(),
+            entered_public: false,
+        }
+    }
+
+    /// The cursor of the audience called `name`, zeroed at first use.
+    pub(crate) fn cursor(&mut self, name: &'p str) -> &mut Cursor {
+        let i = match self.cursors.iter().position(|(n, _)| *n == name) {
+            Some(i) => i,
+            None => {
+                self.cursors.push((name, Cursor::default()));
+                self.cursors.len() - 1
+            }
+        };
+        &mut self.cursors[i].1
+    }
+}
+
+/// A set of user ids, written concurrently with atomic OR (which commutes,
+/// so the result does not depend on thread timing).
+pub(crate) struct AtomicBitset(Vec<AtomicU64>);
+
+impl AtomicBitset {
+    pub(crate) fn new(n: usize) -> Self {
+        AtomicBitset((0..n.div_ceil(64)).map(|_| AtomicU64::new(0)).collect())
+    }
+    #[inline]
+    pub(crate) fn insert(&self, u: u32) {
+        self.0[u as usize / 64].fetch_or(1 << (u % 64), Ordering::Relaxed);
+    }
+    pub(crate) fn count(&self) -> u64 {
+        self.0
+            .iter()
+            .map(|w| u64::from(w.load(Ordering::Relaxed).count_ones()))
+            .sum()
+    }
+    pub(crate) fn clear(&mut self) {
+        self.0.iter_mut().for_each(|w| *w.get_mut() = 0);
+    }
+}
+
+/// Hashes a `u64` key with one `mix`.
+#[derive(Default)]
+pub(crate) struct MixHasher(u64);
+impl Hasher for MixHasher {
+    fn finish(&self) -> u64 {
+        crate::rng::mix(self.0)
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 << 8) ^ u64::from(b);
+        }
+    }
+    fn write_u64(&mut self, v: u64) {
+        self.0 = v;
+    }
+}
+
+/// What the engine remembers about a (creator, user) pair that has bought
+/// or holds a membership.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct BuyerState {
+    pub(crate) orders: u32,
+    pub(crate) member: bool,
+    /// The coupon is valid on days before this one.
+    pub(crate) coupon_until: u32,
+}
+
+impl BuyerState {
+    /// Records an order on `day`: a coupon valid on the next `coupon_days`
+    /// days (`day + 1 ..= day + coupon_days`).
+    pub(crate) fn issue_coupon(&mut self, day: u32, coupon_days: u32) {
+        self.coupon_until = day + coupon_days + 1;
+    }
+
+    /// Whether the coupon is valid on `day`.
+    pub(crate) fn coupon_valid(&self, day: u32, coupon_days: u32) -> bool {
+        day < self.coupon_until && day + coupon_days >= self.coupon_until
+    }
+}
+
+pub(crate) type BuyerMap = HashMap<u64, BuyerState, BuildHasherDefault<MixHasher>>;
+
+#[inline]
+pub(crate) fn buyer_key(creator: u32, user: u32) -> u64 {
+    (u64::from(creator) << 32) | u64::from(user)
+}
+
+/// Each creator's past buyers and e-commerce members, ascending user ids
+/// (what the [`PastBuyers`](crate::audience::PastBuyers) and
+/// [`EcommerceMembers`](crate::audience::EcommerceMembers) audiences read).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Customers {
+    pub(crate) buyers: Vec<Vec<u32>>,
+    pub(crate) members: Vec<Vec<u32>>,
+}
+
+/// Inserts `u` into the ascending list; false if it was there.
+pub(crate) fn insert_sorted(list: &mut Vec<u32>, u: u32) -> bool {
+    match list.binary_search(&u) {
+        Ok(_) => false,
+        Err(i) => {
+            list.insert(i, u);
+            true
+        }
+    }
+}
+
+/// Impressions allowed in slot `s` of `slots` for a daily session `budget`.
+#[inline]
+pub(crate) fn slot_allowance(budget: u16, s: u32, slots: u32) -> u32 {
+    let b = u64::from(budget);
+    let (s, n) = (u64::from(s), u64::from(slots));
+    ((s + 1) * b / n - s * b / n) as u32
+}
+
+/// A creator's finished posts so far.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Finished {
+    pub(crate) posts: u64,
+    pub(crate) impressions: u64,
+    pub(crate) watches: u64,
+}
+
+/// The mutable state of one run.
+pub(crate) struct RunState<'w> {
+    pub(crate) graph: Cow<'w, FollowGraph>,
+    pub(crate) buyers: BuyerMap,
+    pub(crate) customers: Customers,
+    /// Fan-group members per creator, counted at the start of each day.
+    pub(crate) group_members: Vec<u32>,
+    pub(crate) finished: Vec<Finished>,
+    pub(crate) creators: Vec<CreatorState>,
+    pub(crate) seen_today: Vec<u16>,
+    pub(crate) offers_per_user: Vec<AtomicU32>,
+    pub(crate) active: Vec<u64>,
+    pub(crate) reach: AtomicBitset,
+    pub(crate) cohort_reach: Vec<AtomicBitset>,
+    pub(crate) day_reach: Vec<AtomicBitset>,
+    pub(crate) stranger_reach: Vec<AtomicBitset>,
+    pub(crate) pending_follows: Vec<u64>,
+    pub(crate) creator_history: Vec<Vec<u64>>,
+    pub(crate) creator_today: Vec<u64>,
+    pub(crate) stopped_after: Vec<Option<u32>>,
+    pub(crate) day_tally: Vec<Tally>,
+    pub(crate) counts: Vec<CohortCounts>,
+    pub(crate) attention: AttentionReport,
+    pub(crate) daily: Vec<DailyCohortReport>,
+}
+
+impl RunState<'_> {
+    #[inline]
+    pub(crate) fn is_active(&self, u: u32) -> bool {
+        self.active[u as usize / 64] >> (u % 64) & 1 == 1
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{BuyerState, slot_allowance};
+
+    #[test]
+    fn coupons_are_valid_for_their_window_only() {
+        let mut b = BuyerState::default();
+        assert!(!b.coupon_valid(0, 7));
+        b.issue_coupon(3, 7);
+        assert!(!b.coupon_valid(3, 7), "not on the purchase day itself");
+        assert!((4..=10).all(|d| b.coupon_valid(d, 7)));
+        assert!(!b.coupon_valid(11, 7), "expired after 7 days");
+        assert!(!b.coupon_valid(40, 7));
+    }
+
+    #[test]
+    fn slot_allowances_sum_to_the_daily_budget() {
+        for budget in [0u16, 1, 7, 42, 66, 1000] {
+            for slots in [1u32, 5, 24] {
+                let total: u32 = (0..slots).map(|s| slot_allowance(budget, s, slots)).sum();
+                assert_eq!(total, u32::from(budget), "budget {budget}, {slots} slots");
+            }
+        }
+    }
+}

@@ -1,0 +1,294 @@
+//! Feeds: what a viewer actually watches.
+//!
+//! Each round, the engine gathers every offer made to a viewer (from every
+//! post's push stage) and hands them to the scenario's [`Feed`] as
+//! [`Candidate`]s, with the room the viewer's session has left in that
+//! round. The feed chooses which are watched and in what order; the rest are
+//! **not shown and lost** (not carried over to a later round): the offer
+//! counts in `offers_not_shown`, the viewer stays un-offered for good (no
+//! user is offered a post twice), and the stage that made it is judged on
+//! what was shown.
+//!
+//! Sessions: each user's daily session length (impressions) is drawn once
+//! from the scenario's `[attention]` (log-normal; KuaiRec: median 42, mean
+//! 66.5 plays per user per day) and spread evenly over the day's slots, so
+//! slot `s` of `S` has room for `⌊(s+1)·B/S⌋ − ⌊s·B/S⌋` impressions; room
+//! a slot leaves unused is not carried over. Only viewers offered more than
+//! their room are ranked; the others watch everything they are offered.
+//!
+//! Shipped feeds: [`SingleColumn`] (Douyin's ranked autoplay column:
+//! predicted engagement × source weight, quotas, an author-diversity
+//! discount), [`XMixer`] (X's open-sourced home mixer: in-network and
+//! out-of-network candidates mixed about half and half) and [`Unlimited`]
+//! (every offer is watched: the closed-form mode, which
+//! `[attention] mode = "unlimited"` selects).
+
+mod mixer;
+mod single_column;
+mod unlimited;
+
+pub use mixer::XMixer;
+pub use single_column::SingleColumn;
+pub use unlimited::Unlimited;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Result, check};
+use crate::tally::Tier;
+
+/// One offer as a viewer's feed sees it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Candidate {
+    /// The post.
+    pub post: u32,
+    /// Its creator (the "author" of the diversity discount).
+    pub creator: u32,
+    /// The viewer's tier towards the creator; fan tiers are in-network.
+    pub tier: Tier,
+    /// The response model's watch-through probability for this viewer and
+    /// post: the feed's prediction of engagement.
+    pub predicted: f64,
+    /// A keyed hash of (seed, slot, viewer, post) that breaks ties.
+    pub tiebreak: u64,
+}
+
+/// A viewer's feed. Implementations are immutable values shared by all
+/// threads and must be pure functions of their arguments.
+///
+/// ```
+/// use feedsim::feed::{Candidate, Feed};
+/// /// Shows the freshest posts first (highest post id), whatever they are.
+/// struct Chronological;
+/// impl Feed for Chronological {
+///     fn name(&self) -> &str { "chronological" }
+///     fn choose(&self, c: &[Candidate], room: usize, chosen: &mut Vec<usize>) {
+///         let mut order: Vec<usize> = (0..c.len()).collect();
+///         order.sort_by_key(|&i| std::cmp::Reverse(c[i].post));
+///         chosen.extend(order.into_iter().take(room));
+///     }
+/// }
+/// ```
+pub trait Feed: Send + Sync {
+    /// A short name for reports.
+    fn name(&self) -> &str;
+
+    /// Checks the feed's parameters; the engine calls it before a run.
+    fn validate(&self) -> Result<()> {
+        Ok(())
+    }
+
+    /// Whether every offer is watched, whatever the session (the engine then
+    /// skips grouping offers by viewer).
+    fn shows_everything(&self) -> bool {
+        false
+    }
+
+    /// Appends to `chosen` the indices of at most `room` distinct
+    /// `candidates` to show, in the order watched. Called only when the
+    /// viewer has more candidates than room.
+    fn choose(&self, candidates: &[Candidate], room: usize, chosen: &mut Vec<usize>);
+}
+
+/// One number per audience tier.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TierValues {
+    /// Fan-group members.
+    pub group_member: f64,
+    /// Iron fans.
+    pub iron_fan: f64,
+    /// Other fans.
+    pub other_fan: f64,
+    /// The public.
+    pub public: f64,
+}
+
+impl TierValues {
+    /// The same value for every tier.
+    pub const fn all(v: f64) -> Self {
+        TierValues {
+            group_member: v,
+            iron_fan: v,
+            other_fan: v,
+            public: v,
+        }
+    }
+
+    /// The value of one tier.
+    pub fn get(&self, t: Tier) -> f64 {
+        match t {
+            Tier::GroupMember => self.group_member,
+            Tier::IronFan => self.iron_fan,
+            Tier::OtherFan => self.other_fan,
+            Tier::Public => self.public,
+        }
+    }
+
+    fn each(&self) -> [(&'static str, f64); 4] {
+        [
+            ("group_member", self.group_member),
+            ("iron_fan", self.iron_fan),
+            ("other_fan", self.other_fan),
+            ("public", self.public),
+        ]
+    }
+}
+
+/// The author-diversity discount of X's home mixer: the `k`-th post of the
+/// same author in a viewer's list (from `k = 0`) has its score multiplied by
+/// `(1 − floor)·decay^k + floor` (X: decay 0.5, floor 0.25, so
+/// `0.75·0.5^k + 0.25`; DOMAIN.md).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthorDiversity {
+    /// Per earlier post of the same author, in `[0, 1]`.
+    pub decay: f64,
+    /// The factor's limit, in `[0, 1]`.
+    pub floor: f64,
+}
+
+impl Default for AuthorDiversity {
+    fn default() -> Self {
+        AuthorDiversity {
+            decay: 0.5,
+            floor: 0.25,
+        }
+    }
+}
+
+impl AuthorDiversity {
+    /// The factor for an author's `k`-th post (from 0).
+    pub fn factor(&self, k: u32) -> f64 {
+        (1.0 - self.floor) * self.decay.powi(k as i32) + self.floor
+    }
+
+    fn validate(&self, field: &str) -> Result<()> {
+        check::probability(&format!("{field}.decay"), self.decay)?;
+        check::probability(&format!("{field}.floor"), self.floor)
+    }
+}
+
+/// Greedy ranking shared by the shipped feeds: appends to `chosen` the
+/// candidate with the highest `score × author factor` (ties: smaller
+/// tiebreak) among those not yet chosen and `allowed` (given the picks so
+/// far), until `chosen` holds `until` picks or none is allowed. The author
+/// factor counts every earlier pick in `chosen`. O(n · until²).
+pub(crate) fn greedy(
+    candidates: &[Candidate],
+    until: usize,
+    score: impl Fn(&Candidate) -> f64,
+    diversity: &AuthorDiversity,
+    allowed: impl Fn(usize, &[usize]) -> bool,
+    chosen: &mut Vec<usize>,
+) {
+    let base: Vec<f64> = candidates.iter().map(&score).collect();
+    while chosen.len() < until {
+        let mut best: Option<(f64, u64, usize)> = None;
+        for (i, c) in candidates.iter().enumerate() {
+            if chosen.contains(&i) || !allowed(i, chosen) {
+                continue;
+            }
+            let k = chosen.iter().filter(|&&j| candidates[j].creator == c.creator).count();
+            let s = base[i] * diversity.factor(k as u32);
+            let better = match best {
+                None => true,
+                Some((bs, bt, _)) => s > bs || (s == bs && c.tiebreak < bt),
+            };
+            if better {
+                best = Some((s, c.tiebreak, i));
+            }
+        }
+        let Some((_, _, i)) = best else { break };
+        chosen.push(i);
+    }
+}
+
+/// The viewer feed a scenario file names in `[viewer_feed]`: `kind =
+/// "single_column"` (the default), `"x_mixer"` or `"unlimited"`, with that
+/// feed's fields beside it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum FeedSpec {
+    /// [`SingleColumn`].
+    SingleColumn(SingleColumn),
+    /// [`XMixer`].
+    XMixer(XMixer),
+    /// [`Unlimited`].
+    Unlimited(Unlimited),
+}
+
+impl Default for FeedSpec {
+    fn default() -> Self {
+        FeedSpec::SingleColumn(SingleColumn::default())
+    }
+}
+
+impl FeedSpec {
+    /// The chosen feed as a trait object.
+    pub fn as_feed(&self) -> &dyn Feed {
+        match self {
+            FeedSpec::SingleColumn(f) => f,
+            FeedSpec::XMixer(f) => f,
+            FeedSpec::Unlimited(f) => f,
+        }
+    }
+}
+
+impl Feed for FeedSpec {
+    fn name(&self) -> &str {
+        self.as_feed().name()
+    }
+    fn validate(&self) -> Result<()> {
+        self.as_feed().validate()
+    }
+    fn shows_everything(&self) -> bool {
+        self.as_feed().shows_everything()
+    }
+    fn choose(&self, candidates: &[Candidate], room: usize, chosen: &mut Vec<usize>) {
+        self.as_feed().choose(candidates, room, chosen)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    pub(crate) fn candidate(post: u32, creator: u32, tier: Tier, predicted: f64) -> Candidate {
+        Candidate {
+            post,
+            creator,
+            tier,
+            predicted,
+            tiebreak: u64::from(post),
+        }
+    }
+
+    #[test]
+    fn author_diversity_is_x_s_formula() {
+        let d = AuthorDiversity::default();
+        assert_eq!(d.factor(0), 1.0);
+        assert_eq!(d.factor(1), 0.75 * 0.5 + 0.25);
+        assert_eq!(d.factor(2), 0.75 * 0.25 + 0.25);
+    }
+
+    #[test]
+    fn greedy_discounts_an_author_s_second_post() {
+        // Author 1 has the two best posts (0.9, 0.8); author 2 has 0.7.
+        // With the discount the second pick is author 2 (0.7 > 0.8 × 0.625).
+        let c = [
+            candidate(0, 1, Tier::Public, 0.9),
+            candidate(1, 1, Tier::Public, 0.8),
+            candidate(2, 2, Tier::Public, 0.7),
+        ];
+        let mut chosen = Vec::new();
+        greedy(
+            &c,
+            2,
+            |c| c.predicted,
+            &AuthorDiversity::default(),
+            |_, _| true,
+            &mut chosen,
+        );
+        assert_eq!(chosen, vec![0, 2]);
+    }
+}

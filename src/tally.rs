@@ -1,0 +1,226 @@
+//! Counts over impressions, and the audience tiers they are split by: plain
+//! data shared by policies (which read feedback), the engine (which counts)
+//! and reports (which show it).
+
+use serde::{Deserialize, Serialize};
+
+use crate::response::Relation;
+
+/// `n / d`, or 0 when `d` is 0: every rate in a report.
+pub(crate) fn ratio(n: u64, d: u64) -> f64 {
+    if d == 0 { 0.0 } else { n as f64 / d as f64 }
+}
+
+/// Event counts over a set of impressions.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Tally {
+    /// Impressions (each is a distinct user–post pair).
+    pub impressions: u64,
+    /// Impressions on iron fans of the post's creator.
+    pub iron_fan_impressions: u64,
+    /// Impressions on the creator's other fans.
+    pub fan_impressions: u64,
+    /// Impressions on users who do not follow the creator.
+    pub public_impressions: u64,
+    /// Watch-throughs.
+    pub watches: u64,
+    /// Likes.
+    pub likes: u64,
+    /// Comments.
+    pub comments: u64,
+    /// Shares.
+    pub shares: u64,
+    /// Follows gained (strangers who followed).
+    pub follows: u64,
+    /// Product clicks.
+    pub clicks: u64,
+    /// Orders.
+    pub orders: u64,
+    /// Orders by viewers who had ordered from the same creator earlier in
+    /// the run (in an earlier slot).
+    pub repurchases: u64,
+    /// Gross merchandise value in fen.
+    pub gmv_fen: u64,
+    /// GMV from orders placed by fans (iron fans included), in fen.
+    pub fan_gmv_fen: u64,
+    /// Offers made to active users that their feed did not show, for lack of
+    /// attention in the round (lost, not carried over; see the engine docs).
+    /// Not impressions: no response was drawn.
+    pub offers_not_shown: u64,
+}
+
+impl Tally {
+    /// Adds `o` into `self`.
+    pub fn add(&mut self, o: &Tally) {
+        self.impressions += o.impressions;
+        self.iron_fan_impressions += o.iron_fan_impressions;
+        self.fan_impressions += o.fan_impressions;
+        self.public_impressions += o.public_impressions;
+        self.watches += o.watches;
+        self.likes += o.likes;
+        self.comments += o.comments;
+        self.shares += o.shares;
+        self.follows += o.follows;
+        self.clicks += o.clicks;
+        self.orders += o.orders;
+        self.repurchases += o.repurchases;
+        self.gmv_fen += o.gmv_fen;
+        self.fan_gmv_fen += o.fan_gmv_fen;
+        self.offers_not_shown += o.offers_not_shown;
+    }
+
+    /// The sum of two tallies.
+    pub fn sum(mut self, o: Tally) -> Tally {
+        self.add(&o);
+        self
+    }
+
+    #[inline]
+    pub(crate) fn count_impression(&mut self, relation: Relation) {
+        self.impressions += 1;
+        match relation {
+            Relation::Stranger => self.public_impressions += 1,
+            Relation::Fan => self.fan_impressions += 1,
+            Relation::IronFan => self.iron_fan_impressions += 1,
+        }
+    }
+
+    /// Rates derived from the counts.
+    pub fn rates(&self) -> Rates {
+        Rates {
+            watch_through_rate: ratio(self.watches, self.impressions),
+            like_rate: ratio(self.likes, self.impressions),
+            comment_rate: ratio(self.comments, self.impressions),
+            share_rate: ratio(self.shares, self.impressions),
+            follow_rate: ratio(self.follows, self.impressions),
+            click_rate: ratio(self.clicks, self.impressions),
+            orders_per_mille: 1000.0 * ratio(self.orders, self.impressions),
+            click_to_order: ratio(self.orders, self.clicks),
+            repurchase_share: ratio(self.repurchases, self.orders),
+            iron_fan_share: ratio(self.iron_fan_impressions, self.impressions),
+            fan_share: ratio(self.fan_impressions, self.impressions),
+            public_share: ratio(self.public_impressions, self.impressions),
+            followed_share: ratio(self.iron_fan_impressions + self.fan_impressions, self.impressions),
+            not_shown_share: ratio(self.offers_not_shown, self.offers_not_shown + self.impressions),
+            gmv_yuan: self.gmv_fen as f64 / 100.0,
+            fan_gmv_share: ratio(self.fan_gmv_fen, self.gmv_fen),
+            gmv_per_mille_yuan: 1000.0 * ratio(self.gmv_fen, self.impressions) / 100.0,
+        }
+    }
+}
+
+/// How a post's push ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PushEnd {
+    /// It failed the gate after the stage with this index.
+    Gate {
+        /// The stage whose gate failed.
+        stage: u8,
+    },
+    /// It went through every stage.
+    Completed,
+    /// The public audience ran out before the next public stage.
+    Exhausted,
+}
+
+/// Rates derived from a [`Tally`]; every rate is 0 when its denominator is.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct Rates {
+    /// Watch-throughs per impression.
+    pub watch_through_rate: f64,
+    /// Likes per impression.
+    pub like_rate: f64,
+    /// Comments per impression.
+    pub comment_rate: f64,
+    /// Shares per impression.
+    pub share_rate: f64,
+    /// Follows per impression.
+    pub follow_rate: f64,
+    /// Product clicks per impression.
+    pub click_rate: f64,
+    /// Conversion: orders per 1,000 impressions.
+    pub orders_per_mille: f64,
+    /// Orders per click.
+    pub click_to_order: f64,
+    /// Share of orders that were repurchases.
+    pub repurchase_share: f64,
+    /// Share of impressions on iron fans.
+    pub iron_fan_share: f64,
+    /// Share of impressions on other fans.
+    pub fan_share: f64,
+    /// Share of impressions on non-fans.
+    pub public_share: f64,
+    /// Share of impressions from accounts the viewer follows (iron fans and
+    /// other fans): `1 − public_share` when there are impressions.
+    pub followed_share: f64,
+    /// Share of offers the viewers' feeds did not show:
+    /// `offers_not_shown / (offers_not_shown + impressions)`.
+    pub not_shown_share: f64,
+    /// GMV in yuan.
+    pub gmv_yuan: f64,
+    /// Share of GMV bought by fans.
+    pub fan_gmv_share: f64,
+    /// GMV per 1,000 impressions, in yuan.
+    pub gmv_per_mille_yuan: f64,
+}
+
+/// The audience tier of a viewer, as reports and policies split feedback:
+/// a fan-group member (iron fan or not), another iron fan, another fan, or
+/// the public (a viewer who does not follow the creator).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Tier {
+    /// In the creator's fan group (DOMAIN.md \[001\]).
+    GroupMember = 0,
+    /// An iron fan outside the fan group.
+    IronFan = 1,
+    /// A fan who is neither an iron fan nor a group member.
+    OtherFan = 2,
+    /// Does not follow the creator.
+    Public = 3,
+}
+
+impl Tier {
+    /// All tiers, in the order of their codes.
+    pub const ALL: [Tier; 4] = [Tier::GroupMember, Tier::IronFan, Tier::OtherFan, Tier::Public];
+
+    /// The tier of a viewer with this relation to the creator.
+    #[inline]
+    pub fn of(relation: Relation, group_member: bool) -> Tier {
+        match (relation, group_member) {
+            (Relation::Stranger, _) => Tier::Public,
+            (_, true) => Tier::GroupMember,
+            (Relation::IronFan, false) => Tier::IronFan,
+            (Relation::Fan, false) => Tier::OtherFan,
+        }
+    }
+
+    /// Whether the viewer follows the creator (in-network, in X's terms).
+    pub fn follows_creator(self) -> bool {
+        self != Tier::Public
+    }
+}
+
+/// One [`Tally`] per [`Tier`], indexed by the tier's code.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TierTallies(pub [Tally; 4]);
+
+impl TierTallies {
+    /// The tally of one tier.
+    pub fn get(&self, tier: Tier) -> &Tally {
+        &self.0[tier as usize]
+    }
+
+    /// Adds `o` into `self`, tier by tier.
+    pub fn add(&mut self, o: &TierTallies) {
+        for (a, b) in self.0.iter_mut().zip(&o.0) {
+            a.add(b);
+        }
+    }
+
+    /// The sum over tiers.
+    pub fn total(&self) -> Tally {
+        self.0.iter().fold(Tally::default(), |a, t| a.sum(*t))
+    }
+}
