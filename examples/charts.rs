@@ -9,8 +9,8 @@
 //! - `funnel.svg`: the platform's conversion funnel, impressions → watches →
 //!   product clicks → orders, under each policy (log scale);
 //! - `sweep.svg`: a sweep curve per policy with its 95% band. From
-//!   `--sweep FILE.json` (written by the `sweep` or `sweep_iron_fan_ratio`
-//!   examples) and `--metric GROUP/METRIC` (default
+//!   `--sweep FILE.json` (written by the `sweep` example)
+//!   and `--metric GROUP/METRIC` (default
 //!   `waist/per_follower.gmv_yuan`), or, without `--sweep`, from a small
 //!   built-in sweep of the waist cohort's iron-fan ratio. For a sweep of
 //!   several axes, the curve runs along the first axis with the others at
@@ -22,7 +22,7 @@
 //!
 //! ```sh
 //! cargo run --release --example charts
-//! cargo run --release --example sweep_iron_fan_ratio -- --out target/ifr
+//! cargo run --release --example sweep -- --users 300000 --axis cohorts.waist.iron_fan_ratio=0.05,0.3,0.6 --out target/ifr
 //! cargo run --release --example charts -- --sweep target/ifr.json --metric waist/reach_per_follower
 //! ```
 //!

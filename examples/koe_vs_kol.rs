@@ -12,27 +12,30 @@
 //!
 //! ```sh
 //! cargo run --release --example koe_vs_kol
-//! cargo run --release --example koe_vs_kol -- --replicates 20 --users 3000000
+//! cargo run --release --example koe_vs_kol -- --replicates 10 --users 1000000
 //! cargo run --release --example koe_vs_kol -- --json koe_vs_kol.json --csv koe_vs_kol.csv
 //! ```
 //!
-//! The world is the default scenario scaled down so that the run finishes in
-//! about two minutes on two cores (the default world takes ~12 s per policy
-//! run): `--users` users (default 1,000,000 instead of 3,000,000), and the
-//! KOL follower range and the number of creators of every cohort scaled by
-//! the same factor (1/3 by default: KOL accounts with 333k–833k followers,
-//! 20 waist accounts, 67 KOE, 333 newcomers), keeping the default's 4 KOL
-//! accounts and the documents' follower ranges for waist (20k–300k) and KOE
-//! (2k–20k) accounts. The documents' KOL has 10M fans; ours has what a
-//! world this size allows, 1–40× a waist account, with the default's low
-//! verticality (20%) and iron-fan ratio (3%). Every other parameter keeps
-//! its default; `--users 3000000` runs the default world itself.
+//! Three policies: the legacy ladder (the baseline of the paired
+//! differences), iron-fan-first without the public weight's ratio term (only
+//! the fans' feedback acts) and iron-fan-first.
+//!
+//! The world is the default scenario scaled to `--users` users (default
+//! 300,000, so that the run takes a few minutes on two cores; 1,000,000 is
+//! the default world itself) with [`Scenario::scaled`](feedsim::Scenario::scaled),
+//! except that the waist (20k–300k followers) and KOE (2k–20k) accounts keep
+//! the documents' follower ranges and the 4 KOL accounts get 30%–80% of the
+//! users as followers. The documents' KOL has 10M fans; ours has what a
+//! world this size allows (at 300,000 users, 90k–240k: about the size of the
+//! largest waist accounts; at the default 1M, 300k–800k). Its verticality
+//! (20%) and iron-fan ratio (3%) are the default's.
 
 use std::time::Instant;
 
-use feedsim::Error;
 use feedsim::experiment::{Estimate, Experiment, ExperimentReport};
 use feedsim::policy::PushPolicy;
+use feedsim::scenario::FollowerRange;
+use feedsim::{Error, Scenario};
 
 #[path = "research/mod.rs"]
 mod research;
@@ -45,24 +48,49 @@ fn contrast(report: &ExperimentReport, metric: &str, a: &str, b: &str, k: usize)
     Estimate::paired_difference(sa, sb, report.confidence)
 }
 
-/// How the contrast `a − b` changes from policy 0 to policy 1:
-/// `(a₁ − b₁) − (a₀ − b₀)` per replicate.
-fn change_of_gap(report: &ExperimentReport, metric: &str, a: &str, b: &str) -> Result<Estimate, Error> {
+/// How the contrast `a − b` changes from policy 0 to policy `k`:
+/// `(a_k − b_k) − (a₀ − b₀)` per replicate.
+fn change_of_gap(report: &ExperimentReport, metric: &str, a: &str, b: &str, k: usize) -> Result<Estimate, Error> {
     let s = |g: &str, k: usize| report.metric(g, metric).expect("cohort metric").samples[k].clone();
     let gap = |k: usize| -> Vec<f64> { s(a, k).iter().zip(s(b, k)).map(|(x, y)| x - y).collect() };
-    Estimate::paired_difference(&gap(1), &gap(0), report.confidence)
+    Estimate::paired_difference(&gap(k), &gap(0), report.confidence)
+}
+
+/// The default world at `users` users, with the documents' follower ranges
+/// for waist and KOE accounts and KOLs as big as the world allows.
+fn scenario(users: u32) -> Result<Scenario, Error> {
+    let default = Scenario::default_scenario();
+    let mut s = default.scaled(users);
+    s.name = "koe_vs_kol".into();
+    for (c, d) in s.cohorts.iter_mut().zip(&default.cohorts) {
+        match c.name.as_str() {
+            "KOL" => {
+                c.creators = d.creators;
+                c.followers = FollowerRange::log_uniform(users / 10 * 3, users / 10 * 8);
+            }
+            "waist" | "KOE" => {
+                c.followers = d.followers;
+                c.followers.max = c.followers.max.min(users);
+                c.followers.min = c.followers.min.min(c.followers.max);
+                c.creators = c.creators.max(10);
+            }
+            _ => {}
+        }
+    }
+    s.validate()?;
+    Ok(s)
 }
 
 fn main() -> Result<(), Error> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let replicates: u32 = research::parsed(&args, "replicates", 10);
-    let users: u32 = research::parsed(&args, "users", 1_000_000);
-    let mut s = research::scaled_default(users)?;
-    s.name = "koe_vs_kol".into();
+    let users: u32 = research::parsed(&args, "users", 300_000);
+    let s = scenario(users)?;
     let (ladder, iron) = (s.public_pool_ladder.clone(), s.iron_fan_first());
-    let experiment = Experiment::new(&s, vec![&ladder as &dyn PushPolicy, &iron])?.replicates(replicates);
+    let no_ratio = iron.without_ratio_weight();
+    let experiment = Experiment::new(&s, vec![&ladder as &dyn PushPolicy, &no_ratio, &iron])?.replicates(replicates);
     let t0 = Instant::now();
-    let bar = research::progress(2 * replicates as usize, "koe_vs_kol");
+    let bar = research::progress(3 * replicates as usize, "koe_vs_kol");
     let report = experiment.run_with(research::on_run(&bar))?;
     bar.finish_and_clear();
     let elapsed = t0.elapsed();
@@ -108,31 +136,38 @@ fn main() -> Result<(), Error> {
         elapsed
     );
 
-    let rows: [(&str, &str, usize); 6] = [
+    let rows: [(&str, &str, usize); 11] = [
         ("GMV per account (yuan)", "per_creator.gmv_yuan", 0),
         ("orders per account", "per_creator.orders", 1),
         ("impressions per account", "per_creator.impressions", 0),
+        ("follows gained per account", "per_creator.follows", 1),
+        ("reach per post (impressions)", "per_post.impressions", 0),
+        ("orders per post", "per_post.orders", 2),
+        ("GMV per post (yuan)", "per_post.gmv_yuan", 0),
         ("reach per follower", "reach_per_follower", 3),
         ("GMV per follower (yuan)", "per_follower.gmv_yuan", 4),
+        ("follows per follower", "per_follower.follows", 5),
         ("share of GMV bought by fans", "rates.fan_gmv_share", 3),
     ];
     println!(
-        "{:<30} {:<8} {:>34} {:>34} {:>34}",
-        "per account",
+        "{:<30} {:<8} {:>30} {:>30} {:>30} {:>30}",
+        "",
         "cohort",
         p[0],
         p[1],
-        format!("{} − {}", p[1], p[0])
+        p[2],
+        format!("{} − {}", p[2], p[0])
     );
     for (label, metric, digits) in rows {
         for cohort in ["KOL", "waist", "KOE"] {
             println!(
-                "{:<30} {:<8} {:>34} {:>34} {:>34}",
+                "{:<30} {:<8} {:>30} {:>30} {:>30} {:>30}",
                 label,
                 cohort,
                 research::ci(&research::get(&report, cohort, metric, 0, false), digits),
                 research::ci(&research::get(&report, cohort, metric, 1, false), digits),
-                research::ci(&research::get(&report, cohort, metric, 1, true), digits),
+                research::ci(&research::get(&report, cohort, metric, 2, false), digits),
+                research::ci(&research::get(&report, cohort, metric, 2, true), digits),
             );
         }
     }
@@ -148,23 +183,25 @@ fn main() -> Result<(), Error> {
                 _ => "no clear winner at this many replicates".to_string(),
             };
             println!(
-                "  {small} − KOL under {policy:<20} {:>36}   ({:+.0}% of a KOL's GMV): {who}",
+                "  {small} − KOL under {policy:<33} {:>36}   ({:+.0}% of a KOL's GMV): {who}",
                 research::ci(&d, 0),
                 100.0 * d.mean / kol.max(f64::MIN_POSITIVE),
             );
         }
-        let g = change_of_gap(&report, "per_creator.gmv_yuan", small, "KOL")?;
-        println!(
-            "  change of that gap from {} to {}: {}  ({})",
-            p[0],
-            p[1],
-            research::ci(&g, 0),
-            match research::verdict(&g) {
-                "above 0" => format!("iron-fan-first favours the {small} account"),
-                "below 0" => "iron-fan-first favours the KOL".to_string(),
-                _ => "no clear change".to_string(),
-            }
-        );
+        for k in 1..p.len() {
+            let g = change_of_gap(&report, "per_creator.gmv_yuan", small, "KOL", k)?;
+            println!(
+                "  change of that gap from {} to {}: {}  ({})",
+                p[0],
+                p[k],
+                research::ci(&g, 0),
+                match research::verdict(&g) {
+                    "above 0" => format!("{} favours the {small} account", p[k]),
+                    "below 0" => format!("{} favours the KOL", p[k]),
+                    _ => "no clear change".to_string(),
+                }
+            );
+        }
     }
     println!(
         "\nReading: intervals that exclude 0 are differences the replicates resolve; more replicates \

@@ -28,8 +28,11 @@
 //! numeric fields of any other run-level object of the
 //! [`Report`] under that object's name. Then derived metrics: for a cohort
 //! `per_creator.*` and `per_follower.*` (impressions, orders, GMV in yuan,
-//! follows gained, divided by the cohort's creators or followers), for the
-//! platform `per_user.*` and `reach_share` (unique reach over users).
+//! follows gained, divided by the cohort's creators or followers) and
+//! `per_post.*` (impressions, which are also the post's unique reach,
+//! public impressions, orders and GMV in yuan, divided by the cohort's
+//! posts), for the platform `per_user.*` and `reach_share` (unique reach
+//! over users).
 //! Arrays (per-stage or per-day series) are not summarized.
 //!
 //! For each metric and policy: the mean over replicates and its
@@ -356,6 +359,16 @@ fn cohort_metrics(c: &CohortReport) -> Result<Metrics> {
         m.push((format!("{unit}.gmv_yuan"), per(gmv, d)));
         m.push((format!("{unit}.follows"), per(c.tally.follows as f64, d)));
     }
+    // Per post: a post is never shown to a user twice, so its impressions
+    // are also its unique reach.
+    let posts = c.posts as f64;
+    m.push(("per_post.impressions".into(), per(c.tally.impressions as f64, posts)));
+    m.push((
+        "per_post.public_impressions".into(),
+        per(c.tally.public_impressions as f64, posts),
+    ));
+    m.push(("per_post.orders".into(), per(c.tally.orders as f64, posts)));
+    m.push(("per_post.gmv_yuan".into(), per(gmv, posts)));
     Ok(m)
 }
 

@@ -11,7 +11,8 @@ use indicatif::{ProgressBar, ProgressStyle};
 #[path = "../common/mod.rs"]
 mod common;
 
-pub use common::thousands;
+#[allow(unused_imports)]
+pub use common::{print_comparison, thousands};
 
 /// The value of `--name value` or `--name=value` among the arguments.
 pub fn flag(args: &[String], name: &str) -> Option<String> {
@@ -113,30 +114,20 @@ pub fn get(report: &ExperimentReport, group: &str, metric: &str, k: usize, diffe
     if difference { m.differences[k] } else { m.policies[k] }
 }
 
-/// The default scenario scaled to `users` users. The default world has 3M
-/// users. The KOL cohort's follower range is scaled by `users / 3M`, but it
-/// keeps its accounts (the default's 4, or at least 4): a handful of big
-/// accounts at any scale. Every other cohort's number of creators is scaled
-/// by `users / 3M` (at least one), and its follower range is kept where the
-/// smaller world allows (capped at a third of the users). Every other
-/// parameter keeps its default.
+/// The default scenario scaled to `users` users with
+/// [`Scenario::scaled`](feedsim::Scenario::scaled) (same per-user
+/// proportions), validated.
 pub fn scaled_default(users: u32) -> Result<feedsim::Scenario, feedsim::Error> {
-    let default = feedsim::Scenario::default_scenario();
-    let mut s = default.clone();
+    let mut s = feedsim::Scenario::default_scenario().scaled(users);
     s.name = format!("default scaled to {} users", thousands(users.into()));
-    s.users.count = users;
-    let f = f64::from(users) / f64::from(default.users.count);
-    for c in &mut s.cohorts {
-        if c.archetype == feedsim::scenario::Archetype::Kol {
-            c.followers.min = (f64::from(c.followers.min) * f) as u32;
-            c.followers.max = (f64::from(c.followers.max) * f) as u32;
-            c.creators = c.creators.max(4);
-        } else {
-            c.creators = ((f64::from(c.creators) * f).round() as u32).max(1);
-            c.followers.max = c.followers.max.min(users / 3);
-            c.followers.min = c.followers.min.min(c.followers.max);
-        }
-    }
     s.validate()?;
     Ok(s)
+}
+
+/// Writes `text` to `path`, naming the file in the error.
+pub fn write(path: &str, text: &str) -> Result<(), feedsim::Error> {
+    std::fs::write(path, text).map_err(|source| feedsim::Error::Io {
+        path: path.to_string(),
+        source,
+    })
 }

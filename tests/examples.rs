@@ -1,0 +1,105 @@
+//! The research examples run end to end on small settings, and what they
+//! print or write holds together. `cargo test` builds the examples before it
+//! runs any test, into `target/<profile>/examples/`.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+fn example(name: &str) -> PathBuf {
+    // The test binary is target/<profile>/deps/examples-<hash>.
+    let exe = std::env::current_exe().unwrap();
+    let profile = exe.parent().and_then(|d| d.parent()).unwrap();
+    let path = profile.join("examples").join(name);
+    assert!(
+        path.exists(),
+        "{} is not built (cargo test builds the examples)",
+        path.display()
+    );
+    path
+}
+
+fn run(name: &str, args: &[&str]) -> String {
+    let out = Command::new(example(name)).args(args).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{name} {args:?} failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn iron_fan_ratio_writes_a_row_per_policy_ratio_and_metric() {
+    let json = std::env::temp_dir().join(format!("feedsim-ifr-{}.json", std::process::id()));
+    let json_arg = json.to_str().unwrap();
+    let args = [
+        "--users",
+        "20000",
+        "--followers",
+        "500",
+        "--creators",
+        "5",
+        "--replicates",
+        "2",
+        "--json",
+        json_arg,
+    ];
+    let stdout = run("iron_fan_ratio", &args);
+    assert!(stdout.contains("impressions_per_post"), "{stdout}");
+    let rows: Vec<serde_json::Value> = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    std::fs::remove_file(&json).ok();
+    // 3 policies × 6 ratios × 4 metrics.
+    assert_eq!(rows.len(), 3 * 6 * 4);
+    let metrics = [
+        "impressions_per_post",
+        "public_impressions_per_post",
+        "orders_per_post",
+        "gmv_per_post_yuan",
+    ];
+    for r in &rows {
+        assert!(metrics.contains(&r["metric"].as_str().unwrap()), "{r}");
+        assert_eq!(r["followers"], 500);
+        let (mean, lo, hi) = (
+            r["mean"].as_f64().unwrap(),
+            r["lo"].as_f64().unwrap(),
+            r["hi"].as_f64().unwrap(),
+        );
+        assert!(lo <= mean && mean <= hi, "{r}");
+        let ratio = r["iron_fan_ratio"].as_f64().unwrap();
+        assert!((0.02..=0.5).contains(&ratio), "{r}");
+    }
+    let policies: std::collections::HashSet<&str> = rows.iter().map(|r| r["policy"].as_str().unwrap()).collect();
+    assert_eq!(policies.len(), 3, "{policies:?}");
+    assert!(policies.contains("iron-fan first (no ratio weight)"));
+}
+
+#[test]
+fn koe_vs_kol_prints_every_contrast_under_every_policy() {
+    let stdout = run("koe_vs_kol", &["--users", "30000", "--replicates", "2"]);
+    for small in ["waist", "KOE"] {
+        for policy in [
+            "public-pool ladder",
+            "iron-fan first (no ratio weight)",
+            "iron-fan first",
+        ] {
+            assert!(
+                stdout.contains(&format!("{small} − KOL under {policy} ")),
+                "{small}/{policy}:\n{stdout}"
+            );
+        }
+    }
+    assert!(stdout.contains("reach per post"), "{stdout}");
+}
+
+#[test]
+fn custom_policy_runs_beside_the_shipped_ones() {
+    let stdout = run("custom_policy", &["--users", "20000"]);
+    let header = stdout
+        .lines()
+        .find(|l| l.contains("10% fan wave"))
+        .expect("a column for the custom policy");
+    assert!(
+        header.contains("public-pool ladder") && header.contains("iron-fan first"),
+        "{header}"
+    );
+}
