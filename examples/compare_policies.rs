@@ -25,11 +25,13 @@ fn main() -> Result<(), feedsim::Error> {
     for p in policies {
         let t = Instant::now();
         let r = sim.run(p, &scenario.response)?;
+        let secs = t.elapsed().as_secs_f64();
         eprintln!(
-            "ran {:<20} {:>12} impressions in {:.2?}",
+            "ran {:<20} {:>12} impressions ({} offers) in {secs:.2} s: {:.2} M impressions/s",
             p.name(),
             common::thousands(r.platform.tally.impressions),
-            t.elapsed()
+            common::thousands(r.attention.offered),
+            r.platform.tally.impressions as f64 / secs / 1e6
         );
         reports.push(r);
     }

@@ -39,10 +39,20 @@ fn run(file: &str, json: Option<&str>) -> Result<(), feedsim::Error> {
     let ladder = scenario.public_pool_ladder.clone();
     let iron = scenario.iron_fan_first();
     let policies: [&dyn PushPolicy; 2] = [&ladder, &iron];
-    let reports = policies
-        .iter()
-        .map(|p| sim.run(*p, &scenario.response))
-        .collect::<Result<Vec<_>, _>>()?;
+    let mut reports = Vec::new();
+    for p in policies {
+        let t = std::time::Instant::now();
+        let r = sim.run(p, &scenario.response)?;
+        let secs = t.elapsed().as_secs_f64();
+        eprintln!(
+            "ran {:<20} {:>12} impressions ({} offers) in {secs:.2} s: {:.2} M impressions/s",
+            p.name(),
+            common::thousands(r.platform.tally.impressions),
+            common::thousands(r.attention.offered),
+            r.platform.tally.impressions as f64 / secs / 1e6
+        );
+        reports.push(r);
+    }
     common::print_comparison(&scenario, &reports);
     if let Some(out) = json {
         // Written whole or not at all: serialize first, then write.

@@ -78,7 +78,7 @@ use crate::world::World;
 const REPLICATE: u64 = 0x5245_504c;
 
 /// The seed of replicate `r` of a scenario whose seed is `scenario_seed`:
-/// the SplitMix64-based key derivation of [`crate::sim`]'s streams applied
+/// the SplitMix64-based key derivation of [`crate::engine`]'s streams applied
 /// to `(scenario_seed, "REPL", r)`. Portable and fixed, so a published
 /// `(seed, r)` pair reproduces its run.
 ///

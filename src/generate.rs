@@ -22,8 +22,10 @@ impl World {
     ///
     /// Users get `interests_per_user` distinct categories chosen uniformly, a
     /// daily activity from a Beta distribution and a normal purchase
-    /// propensity. Each creator gets a uniform category, a log-uniform
-    /// follower count, and fans drawn without replacement: a `verticality`
+    /// propensity. Each creator gets a uniform category, a follower count
+    /// (log-uniform, or log-normal; see
+    /// [`FollowerRange`](crate::scenario::FollowerRange)), and fans drawn
+    /// without replacement: a `verticality`
     /// share from users interested in the category, the rest from users who
     /// are not. Iron fans are taken from the vertical fans first (frequent
     /// interaction follows interest), then from the others.

@@ -1,6 +1,6 @@
 //! # feedsim
 //!
-//! A simulator of a short-video recommendation feed, built to answer one
+//! A simulator of short-video recommendation feeds, built to answer one
 //! question: **when a platform moves from the legacy public-pool push to
 //! iron-fan-first push, who gains reach, who loses it, and what happens to
 //! conversion and GMV?**
@@ -10,47 +10,61 @@
 //!   public pools while their engagement passes a gate; follower count plays
 //!   no part.
 //! - Under **iron-fan-first push** ([`policy::IronFanFirst`]) a post goes to
-//!   the creator's iron fans, then the other fans, and only if the fans
-//!   respond well into the public pools, enlarged by strong fan feedback.
+//!   the creator's iron fans, then to the other fans in gated waves, and only
+//!   if the fans respond well into public pools whose size is weighted by the
+//!   account's private-domain quality (iron-fan ratio and the fans'
+//!   feedback), never by its follower count.
 //!
-//! A run generates a [`World`] (users, creators, follow graph) from a
-//! [`Scenario`], pushes the creators' posts through a policy with a
-//! bulk-synchronous, rayon-parallel engine ([`sim`]), draws each user's
-//! response from a [`response::ResponseModel`], and returns a [`Report`] of
-//! reach and conversion per post, creator, cohort and for the platform.
+//! ## The model: four traits over plain data
 //!
-//! Over several days, with `[attention] mode = "finite"` users have daily
-//! attention budgets and posts compete for them, and with
-//! `[dynamics] enabled = true` fans are made, promoted to iron fans, grouped
-//! and lost through their own behaviour, so the iron-fan ratio becomes an
-//! outcome of the policy; reports then carry per-day cohort series
-//! ([`metrics::DailyCohortReport`]) and the private-domain funnel
-//! ([`metrics::Funnel`]). [`experiment`] runs policies side by side over
-//! replicates with confidence intervals and sweeps parameters; [`postlog`]
-//! replays a posting history; [`output`] writes CSV and JSON tables.
+//! A [`World`] (users, creators, follow graph; structures of arrays with
+//! `u32` ids) is generated from a [`Scenario`]. Then, slot by slot:
+//!
+//! - a [`PushPolicy`] decides each post's next stage from a read-only
+//!   [`policy::PushContext`] (the post, the creator's state now, the
+//!   feedback so far per stage and tier);
+//! - the stage's [`audience::Audience`] selects whom to offer the post to
+//!   (fan tiers, customers, fans of similar creators, the public); nobody is
+//!   offered a post twice;
+//! - each viewer's [`Feed`] ranks the round's offers and the viewer watches
+//!   what the session has room for ([`feed::SingleColumn`], the X-style
+//!   [`feed::XMixer`], or [`feed::Unlimited`]);
+//! - a [`ResponseModel`] gives the probabilities of watch-through, like,
+//!   comment, share, follow, product click and order for each impression.
+//!
+//! Each is a trait a researcher can implement in their own crate; the engine
+//! ([`engine`]) never matches on their types. A run returns a [`Report`] of
+//! reach and conversion per post, creator, cohort and for the platform,
+//! split by audience tier ([`metrics::Tier`]), with the share of impressions
+//! from followed accounts and the offers feeds did not show.
+//!
+//! Over several days, with `[dynamics] enabled = true` fans are made,
+//! promoted to iron fans, grouped and lost through their own behaviour, so
+//! the iron-fan ratio becomes an outcome of the policy; reports then carry
+//! per-day cohort series ([`metrics::DailyCohortReport`]) and the
+//! private-domain funnel ([`metrics::Funnel`]). [`experiment`] runs policies
+//! side by side over replicates with confidence intervals and sweeps
+//! parameters; [`postlog`] replays a posting history; [`output`] writes CSV
+//! and JSON tables.
 //!
 //! ```
 //! use feedsim::{Scenario, Simulation, World};
-//! use feedsim::policy::{IronFanFirst, PublicPoolLadder};
 //!
-//! // A small world: the default scenario scaled down.
-//! let mut scenario = Scenario::from_toml_str(feedsim::scenario::DEFAULT_SCENARIO)?;
-//! scenario.users.count = 50_000;
-//! for c in &mut scenario.cohorts {
-//!     c.creators = c.creators.min(30);
-//!     c.followers.max = c.followers.max.min(20_000);
-//!     c.followers.min = c.followers.min.min(c.followers.max);
-//! }
+//! // The default world at 50,000 users, same per-user proportions.
+//! let scenario = Scenario::default_scenario().scaled(50_000);
 //! let world = World::generate(&scenario)?;
 //! let sim = Simulation::new(&scenario, &world)?;
 //! let legacy = sim.run(&scenario.public_pool_ladder, &scenario.response)?;
 //! let iron = sim.run(&scenario.iron_fan_first(), &scenario.response)?;
 //!
 //! // Under the legacy push iron fans see a post only by chance;
-//! // iron-fan-first shows it to all of them first.
-//! let (old, new) = (legacy.cohort("KOL").unwrap(), iron.cohort("KOL").unwrap());
-//! assert!(new.rates.iron_fan_share > old.rates.iron_fan_share);
-//! println!("KOL GMV: {:.0} yuan before, {:.0} yuan after", old.rates.gmv_yuan, new.rates.gmv_yuan);
+//! // iron-fan-first shows it to them first.
+//! let (old, new) = (legacy.cohort("KOE").unwrap(), iron.cohort("KOE").unwrap());
+//! println!("KOE impressions on iron fans: {} → {}", old.tally.iron_fan_impressions, new.tally.iron_fan_impressions);
+//! assert!(new.tally.iron_fan_impressions > old.tally.iron_fan_impressions);
+//! println!("KOE GMV: {:.0} yuan before, {:.0} yuan after", old.rates.gmv_yuan, new.rates.gmv_yuan);
+//! // Sessions are finite: some offers were not shown.
+//! assert!(legacy.platform.tally.offers_not_shown > 0);
 //! // Reports serialize with serde.
 //! assert!(iron.to_json()?.contains("\"policy\": \"iron-fan first\""));
 //! # Ok::<(), feedsim::Error>(())
@@ -61,8 +75,9 @@
 //! The same scenario and seed give a bit-identical report at any thread
 //! count: every random draw comes from a `Xoshiro256PlusPlus` stream (rand
 //! 0.10) seeded by mixing the run seed with what is drawn (SplitMix64
-//! finalizer; see [`sim`] for the keys), and all sums are integers or taken
-//! in a fixed order.
+//! finalizer), the parallel phases only read, and the one phase that writes
+//! runs in post order (see [`engine`]); all sums are integers or taken in a
+//! fixed order.
 
 #![deny(missing_docs)]
 

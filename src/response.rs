@@ -3,7 +3,7 @@
 //! A [`ResponseModel`] maps the context of an impression (who sees what,
 //! through which relation) to the probabilities of each event. The engine
 //! draws the events in a fixed order from the impression's own random
-//! stream (see [`crate::sim`]):
+//! stream (see [`crate::engine`]):
 //!
 //! 1. **watch-through** with probability `watch`;
 //! 2. only if watched through: **like**, **comment**, **share**, **follow**
@@ -142,6 +142,13 @@ impl Probabilities {
 pub trait ResponseModel: Send + Sync {
     /// The event probabilities for one impression.
     fn probabilities(&self, ctx: &ImpressionContext) -> Probabilities;
+
+    /// The watch-through probability alone: what a viewer's feed ranks by
+    /// (see [`crate::feed`]). Must equal `probabilities(ctx).watch`; the
+    /// default computes exactly that, a model may compute it more cheaply.
+    fn watch_probability(&self, ctx: &ImpressionContext) -> f64 {
+        self.probabilities(ctx).watch
+    }
 
     /// A short name for reports.
     fn name(&self) -> &str {
@@ -329,6 +336,13 @@ impl ResponseModel for LogisticModel {
         "logistic"
     }
 
+    #[inline]
+    fn watch_probability(&self, ctx: &ImpressionContext) -> f64 {
+        let notified = if ctx.group_member { self.group_notification } else { 0.0 };
+        let fatigue = self.fatigue_per_impression * f64::from(ctx.seen_today);
+        sigmoid(self.watch.logit(ctx) + notified - fatigue)
+    }
+
     fn validate(&self) -> Result<()> {
         LogisticModel::validate(self, "response")
     }
@@ -349,10 +363,8 @@ impl ResponseModel for LogisticModel {
             }
             None => (0.0, 0.0),
         };
-        let notified = if ctx.group_member { self.group_notification } else { 0.0 };
-        let fatigue = self.fatigue_per_impression * f64::from(ctx.seen_today);
         Probabilities {
-            watch: sigmoid(self.watch.logit(ctx) + notified - fatigue),
+            watch: self.watch_probability(ctx),
             like: sigmoid(self.like.logit(ctx)),
             comment: sigmoid(self.comment.logit(ctx)),
             share: sigmoid(self.share.logit(ctx)),
@@ -494,6 +506,14 @@ impl ResponseModel for ResponseSpec {
         match self {
             ResponseSpec::Logistic(m) => m.probabilities(ctx),
             ResponseSpec::Constant(m) => m.probabilities(ctx),
+        }
+    }
+
+    #[inline]
+    fn watch_probability(&self, ctx: &ImpressionContext) -> f64 {
+        match self {
+            ResponseSpec::Logistic(m) => m.watch_probability(ctx),
+            ResponseSpec::Constant(m) => m.watch_probability(ctx),
         }
     }
 }

@@ -89,19 +89,21 @@ pub enum AttentionMode {
     Finite,
 }
 
-/// Users' daily attention budgets, in impressions.
+/// Users' daily sessions, in impressions.
 ///
-/// Each user's daily budget is drawn once, log-normal with the given median
-/// and mean (KuaiRec: 42 and 66.5 plays per user per day), rounded up to
-/// at least one. The budget is spread evenly over the day's slots: slot `s` of `S`
-/// allows `⌊(s+1)·B/S⌋ − ⌊s·B/S⌋` impressions, and what a slot leaves unused
-/// is not carried over. Which offers win when a user has more than the
-/// allowance: the stage's priority (group members, then iron fans, then
-/// other fans, then public pools), then a hash of (seed, slot, user, post).
+/// Each user's daily session length is drawn once, log-normal with the given
+/// median and mean (KuaiRec: 42 and 66.5 plays per user per day), rounded,
+/// at least one. It is spread evenly over the day's slots: slot `s` of `S`
+/// has room for `⌊(s+1)·B/S⌋ − ⌊s·B/S⌋` impressions, and room a slot leaves
+/// unused is not carried over. With `mode = "finite"` (the default), a
+/// viewer offered more than the room in a round has the offers ranked by
+/// the scenario's `[viewer_feed]` and watches the top ones; the rest are
+/// not shown and lost (see [`crate::feed`]). With `mode = "unlimited"`
+/// every offer is watched.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct AttentionParams {
-    /// `unlimited` (default) or `finite`.
+    /// `finite` (default) or `unlimited`.
     pub mode: AttentionMode,
     /// Median daily budget, impressions.
     pub daily_median: f64,
@@ -151,7 +153,7 @@ impl Default for EngagementPoints {
     }
 }
 
-/// The fan lifecycle. See [`crate::sim`] for when each rule applies.
+/// The fan lifecycle. See [`crate::engine`] for when each rule applies.
 ///
 /// The defaults are ours (the documents give no numbers): an iron fan is a
 /// fan whose engagement score, decaying by `daily_decay` a day, reaches
@@ -303,7 +305,8 @@ pub struct CohortParams {
     pub archetype: Archetype,
     /// Number of creators.
     pub creators: u32,
-    /// Follower counts, drawn log-uniformly: `exp(U(ln(min+1), ln(max+1))) − 1`.
+    /// Follower counts: log-uniform, `exp(U(ln(min+1), ln(max+1))) − 1`, or
+    /// log-normal when `median` and `p90` are given; see [`FollowerRange`].
     pub followers: FollowerRange,
     /// Share of each creator's followers who are iron fans, in `[0, 1]`.
     pub iron_fan_ratio: f64,

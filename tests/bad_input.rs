@@ -1038,6 +1038,33 @@ fn fan_stage_of_size_zero() {
 }
 
 #[test]
+fn iron_fan_first_that_could_exceed_the_stage_limit() {
+    // Iron fans, 32 waves and 31 pools: 64 stages, the limit; one more pool
+    // could make a push of 65.
+    let pools = |n| {
+        vec![
+            Pool {
+                size: 10,
+                gate: Gate::default()
+            };
+            n
+        ]
+    };
+    let mut s = base();
+    s.iron_fan_first.fan_waves.max_waves = 32;
+    s.iron_fan_first.public_pools = Some(pools(31));
+    s.validate().unwrap();
+    refuse(
+        |s| {
+            s.iron_fan_first.fan_waves.max_waves = 32;
+            s.iron_fan_first.public_pools = Some(pools(32));
+        },
+        "iron_fan_first.fan_waves.max_waves",
+        "32",
+    );
+}
+
+#[test]
 fn fan_gate_threshold_negative() {
     refuse(
         |s| s.iron_fan_first.iron_fans.gate.threshold = -2.5,

@@ -45,6 +45,9 @@ const ROWS: &[Row] = &[
     ("impressions on iron fans", |c| pct(c.rates.iron_fan_share)),
     ("impressions on other fans", |c| pct(c.rates.fan_share)),
     ("impressions on the public", |c| pct(c.rates.public_share)),
+    ("impressions from followed accounts", |c| pct(c.rates.followed_share)),
+    ("offers not shown (no room)", |c| thousands(c.tally.offers_not_shown)),
+    ("share of offers not shown", |c| pct(c.rates.not_shown_share)),
 ];
 
 /// Prints one block per cohort with a column per report (policy).
@@ -64,15 +67,15 @@ pub fn print_comparison(scenario: &Scenario, reports: &[Report]) {
             thousands(first.followers),
             pct(first.iron_fan_ratio)
         );
-        print!("{:<32}", "");
+        print!("{:<36}", "");
         for r in reports {
-            print!("{:>20}", r.policy);
+            print!("{:>34}", r.policy);
         }
         println!();
         for (label, f) in ROWS {
-            print!("{label:<32}");
+            print!("{label:<36}");
             for r in reports {
-                print!("{:>20}", f(&r.cohorts[i]));
+                print!("{:>34}", f(&r.cohorts[i]));
             }
             println!();
         }
@@ -81,10 +84,12 @@ pub fn print_comparison(scenario: &Scenario, reports: &[Report]) {
     for r in reports {
         let p = &r.platform;
         println!(
-            "{:<20} impressions {:>13}  unique reach {:>11}  orders {:>9}  GMV {:>12} yuan  \
-             Gini impressions {:.3}  top-1% creators hold {} of impressions, {} of GMV",
+            "{:<34} offers {:>13}  impressions {:>13}  from followed accounts {}  unique reach {:>11}  orders {:>9}  \
+             GMV {:>12} yuan  Gini impressions {:.3}  top-1% creators hold {} of impressions, {} of GMV",
             r.policy,
+            thousands(r.attention.offered),
             thousands(p.tally.impressions),
+            pct(p.rates.followed_share),
             thousands(p.unique_reach),
             thousands(p.tally.orders),
             thousands((p.tally.gmv_fen + 50) / 100),
@@ -99,8 +104,19 @@ pub fn print_comparison(scenario: &Scenario, reports: &[Report]) {
          posts. Reach per follower is that unique reach over the cohort's followers at the start. Watch-through \
          is completions per impression; conversion is orders per 1,000 impressions; GMV is orders × price. \
          The last three rows split impressions by the viewer's relation to the creator: under the legacy ladder \
-         fans are reached only when the public draw happens to pick them. All users are assumed to watch \
-         whatever they are offered on a day they open the app (unlimited attention); responses follow the \
-         scenario's response model, whose defaults are calibrated to KuaiRand rates (see DOMAIN.md)."
+         fans are reached only when the public draw happens to pick them. A push stage makes offers; each \
+         viewer's feed ({feed}) ranks the offers of a round and the viewer watches what the session has room for \
+         (sessions: KuaiRec's median 42 and mean 66.5 plays a day, spread over the day's slots); offers not shown \
+         are lost, never impressions. Responses follow the scenario's response model (not yet calibrated: its \
+         rates run above KuaiRand's, see the README).",
+        feed = if scenario.attention.mode == feedsim::scenario::AttentionMode::Unlimited {
+            "unlimited: every offer watched".to_string()
+        } else {
+            format!("{:?}", scenario.viewer_feed)
+                .split('(')
+                .next()
+                .unwrap_or("")
+                .to_string()
+        }
     );
 }

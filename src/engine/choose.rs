@@ -63,7 +63,7 @@ impl Simulation<'_> {
                         post: post.id,
                         creator: post.creator,
                         tier: o.tier,
-                        predicted: model.probabilities(&ctx).watch,
+                        predicted: model.watch_probability(&ctx),
                         tiebreak: key(
                             self.seed,
                             tag::FEED,

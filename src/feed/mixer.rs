@@ -23,7 +23,7 @@ pub struct XMixer {
     pub in_network_share: f64,
     /// Most candidates scored per source (at least 1).
     pub max_per_source: u32,
-    /// Multiplies out-of-network scores (finite, >= 0).
+    /// Multiplies out-of-network scores (in `[0, 1e12]`).
     pub out_of_network_scale: f64,
     /// The repeated-author discount.
     pub author_diversity: AuthorDiversity,

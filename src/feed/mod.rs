@@ -5,9 +5,9 @@
 //! [`Candidate`]s, with the room the viewer's session has left in that
 //! round. The feed chooses which are watched and in what order; the rest are
 //! **not shown and lost** (not carried over to a later round): the offer
-//! counts in `offers_not_shown`, the viewer stays un-offered for good (no
-//! user is offered a post twice), and the stage that made it is judged on
-//! what was shown.
+//! counts in `offers_not_shown`, the viewer is never offered that post
+//! again (no user is offered a post twice), and the stage that made it is
+//! judged on what was shown.
 //!
 //! Sessions: each user's daily session length (impressions) is drawn once
 //! from the scenario's `[attention]` (log-normal; KuaiRec: median 42, mean

@@ -21,7 +21,7 @@ use crate::tally::Tier;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct SingleColumn {
-    /// Multiplies the predicted engagement per tier (finite, >= 0).
+    /// Multiplies the predicted engagement per tier (in `[0, 1e12]`).
     pub source_weights: TierValues,
     /// Share of the room reserved per tier, each in `[0, 1]`, summing to at
     /// most 1 (a quota cannot reserve more than the session).

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::ladder::{Pool, default_pools, next_pool, validate_pools};
-use super::{Gate, Order, PushContext, PushEnd, PushPolicy, Size, Stage, Step, Verdict};
+use super::{Gate, MAX_STAGES, Order, PushContext, PushEnd, PushPolicy, Size, Stage, Step, Verdict};
 use crate::audience::{GroupMembers, IronFans, OtherFans};
 use crate::error::{Error, Result, check};
 use crate::tally::Tally;
@@ -22,7 +22,7 @@ pub struct FanStage {
     /// engaged first; absent for all of them.
     #[serde(default)]
     pub size: Option<u32>,
-    /// The gate after this stage, over this stage.
+    /// The gate after this stage.
     pub gate: Gate,
 }
 
@@ -71,7 +71,8 @@ fn engagement() -> Order {
 ///
 /// where `fan_score` is the fan-wave gate's score over every impression of
 /// the post's fan stages (the fans' feedback on this post) and
-/// `fan_threshold` that gate's threshold. Every public pool's size is
+/// `fan_threshold` that gate's threshold; the feedback term is 1 when the
+/// fans gave fewer impressions than that gate's `min_impressions`. Every public pool's size is
 /// multiplied by the weight. The follower count never enters. With
 /// `ratio_exponent = 0` the ratio term is switched off and only the fans'
 /// feedback acts (the entry gate and the feedback term): the
@@ -177,8 +178,11 @@ pub struct IronFanFirst {
     /// How the account's private-domain quality weights its public pools.
     #[serde(default)]
     pub public_weight: PublicWeight,
-    /// Public pools after the fans; absent in a scenario file means the
-    /// scenario's public-pool ladder's pools.
+    /// Public pools after the fans. Absent in a scenario file means the
+    /// scenario's public-pool ladder's pools
+    /// ([`Scenario::iron_fan_first`](crate::Scenario::iron_fan_first) fills
+    /// them in); a value built in Rust with `None` uses the library's
+    /// default pools.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub public_pools: Option<Vec<Pool>>,
 }
@@ -248,6 +252,18 @@ impl IronFanFirst {
         self.public_weight.validate("iron_fan_first.public_weight")?;
         if let Some(pools) = &self.public_pools {
             validate_pools(pools, "iron_fan_first.public_pools")?;
+        }
+        // The longest push: group, iron fans, every wave, every pool.
+        let longest = usize::from(self.group_members.is_some()) + 1 + w.max_waves as usize + self.pools().len();
+        if longest > MAX_STAGES {
+            return Err(Error::invalid(
+                "iron_fan_first.fan_waves.max_waves",
+                w.max_waves,
+                format!(
+                    "with the fan stages and {} public pools a push could take {longest} stages; at most {MAX_STAGES}",
+                    self.pools().len()
+                ),
+            ));
         }
         Ok(())
     }

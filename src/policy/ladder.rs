@@ -28,13 +28,14 @@ pub struct Pool {
 /// draw happens to pick them.
 ///
 /// Default pools follow the ladder practitioners describe (DOMAIN.md, "public
-/// figures"): 300 (of "200–500"), 4,000 ("3k–5k"), 15,000 ("10k–20k"),
-/// 120,000 ("100k–150k") and 500,000 ("300k–700k"); the larger pools are
-/// left out because the default world is smaller than a platform. Every gate
-/// is [`Gate::default`] with thresholds rising 1.0, 1.3, 1.6, 1.9 (and 2.2
-/// after the last pool, never evaluated), so each pool is harder to leave
-/// than the last. The thresholds are ours (the calibration issue re-derives
-/// them).
+/// figures"): 300 (of "200–500"), 4,000 ("3k–5k"), 15,000 ("10k–20k") and
+/// 120,000 ("100k–150k"); the larger pools ("300k–700k" and up) are left out
+/// because the default world has 1M users, of whom about 620,000 are active
+/// on a day: a pool of half the platform in one slot is no longer a pool.
+/// Every gate is [`Gate::default`] with thresholds rising 1.0, 1.3, 1.6
+/// (and 1.9 after the last pool, never evaluated), so each pool is harder to
+/// leave than the last. The thresholds are ours (the calibration issue
+/// re-derives them).
 ///
 /// ```
 /// use feedsim::policy::PublicPoolLadder;
@@ -49,7 +50,7 @@ pub struct PublicPoolLadder {
 }
 
 pub(crate) fn default_pools() -> Vec<Pool> {
-    [(300, 1.0), (4_000, 1.3), (15_000, 1.6), (120_000, 1.9), (500_000, 2.2)]
+    [(300, 1.0), (4_000, 1.3), (15_000, 1.6), (120_000, 1.9)]
         .map(|(size, threshold)| Pool {
             size,
             gate: Gate {
