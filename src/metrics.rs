@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::scenario::AttentionMode;
 pub(crate) use crate::tally::ratio;
-pub use crate::tally::{PushEnd, Rates, Tally, Tier, TierTallies};
+pub use crate::tally::{PerTier, PushEnd, Rates, Tally, Tier, TierTallies};
 
 /// One post's push.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -67,6 +67,8 @@ pub struct CreatorReport {
     pub posts: u32,
     /// Counts over all the creator's posts.
     pub tally: Tally,
+    /// The same counts per audience tier of the viewers.
+    pub by_tier: TierTallies,
 }
 
 /// The private-domain funnel of a cohort over the run (DOMAIN.md \[002\]:
@@ -179,6 +181,11 @@ pub struct CohortReport {
     pub tally: Tally,
     /// Rates over the cohort's posts.
     pub rates: Rates,
+    /// The cohort's counts per audience tier of the viewers.
+    pub by_tier: TierTallies,
+    /// Distinct users reached in each tier (a user who is an iron fan of one
+    /// creator and a stranger to another counts in both).
+    pub unique_reach_by_tier: PerTier<u64>,
     /// Followers at the end of the run.
     pub followers_end: u64,
     /// Iron fans at the end of the run.
@@ -210,6 +217,10 @@ pub struct PlatformReport {
     pub tally: Tally,
     /// Rates over all posts.
     pub rates: Rates,
+    /// The platform's counts per audience tier of the viewers.
+    pub by_tier: TierTallies,
+    /// Distinct users reached in each tier.
+    pub unique_reach_by_tier: PerTier<u64>,
     /// Gini coefficient of impressions across creators (0 equal, 1 one
     /// creator has everything).
     pub impressions_gini: f64,

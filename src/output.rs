@@ -3,10 +3,12 @@
 //!
 //! # Run reports
 //!
-//! A run's [`Report`] becomes five tables ([`Table`]): one row per post,
-//! creator, cohort, or the platform, and one per day and cohort. A row of
-//! the first four is a [`Row`]: identifying columns (`K`, one struct per
-//! table: [`PostKey`], [`CreatorKey`], [`CohortKey`], [`PlatformKey`]), then
+//! A run's [`Report`] becomes six tables ([`Table`]): one row per post,
+//! creator, cohort, or the platform, one per day and cohort, and one per
+//! audience tier of the platform, each cohort and each creator. A row of
+//! every table but the per-day one is a [`Row`]: identifying columns (`K`,
+//! one struct per table: [`PostKey`], [`CreatorKey`], [`CohortKey`],
+//! [`PlatformKey`], [`TierKey`]), then
 //! every field of the row's [`Tally`] (counts), then every field of its
 //! [`Rates`]. A row of the per-day table is a [`Tagged`]
 //! [`DailyCohortReport`]: `policy` and `seed`, then the record's fields. Several reports
@@ -22,7 +24,7 @@
 //!   columns at the top level and the counts and rates nested under `tally`
 //!   and `rates`, as in the report's own JSON.
 //!
-//! [`write_report_files`] writes all five tables in both formats (ten
+//! [`write_report_files`] writes all six tables in both formats (twelve
 //! files) into a directory. Files are written to a temporary name and renamed when
 //! complete, so a failed write never leaves a partial file under the final
 //! name.
@@ -69,7 +71,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::experiment::{Estimate, ExperimentReport, MetricSummary, SweepPoint, SweepReport};
-use crate::metrics::{DailyCohortReport, PushEnd, Rates, Report, Tally};
+use crate::metrics::{DailyCohortReport, PerTier, PushEnd, Rates, Report, Tally, Tier, TierTallies};
 use crate::postlog::csv_error;
 
 /// One row of a run table: identifying columns, then counts, then rates.
@@ -234,8 +236,45 @@ pub struct PlatformKey {
     pub gmv_top1_share: f64,
 }
 
+/// What a row of the tier table describes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Level {
+    /// The whole platform.
+    #[default]
+    Platform,
+    /// One cohort.
+    Cohort,
+    /// One creator.
+    Creator,
+}
+
+/// Identifying columns of the tier table: reach and conversion of the
+/// platform, a cohort or a creator among the viewers of one audience tier.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct TierKey {
+    /// Policy name.
+    pub policy: String,
+    /// Run seed.
+    pub seed: u64,
+    /// Platform, cohort or creator.
+    pub level: Level,
+    /// The cohort's name (the creator's cohort for a creator row); empty for
+    /// the platform.
+    pub cohort: String,
+    /// Creator id; empty unless `level` is `creator`.
+    pub creator: Option<u32>,
+    /// The viewers' tier: `group_member`, `iron_fan`, `other_fan` or `public`.
+    pub tier: Tier,
+    /// Distinct users reached in this tier; empty for a creator (not
+    /// tracked per creator).
+    pub tier_unique_reach: Option<u64>,
+}
+
 /// A row of the post table.
 pub type PostRow = Row<PostKey>;
+/// A row of the tier table.
+pub type TierRow = Row<TierKey>;
 /// A row of the creator table.
 pub type CreatorRow = Row<CreatorKey>;
 /// A row of the cohort table.
@@ -292,6 +331,59 @@ pub fn post_rows(report: &Report, slots_per_day: u32) -> Vec<PostRow> {
             }
         })
         .collect()
+}
+
+/// The tier table of a run: four rows (one per [`Tier`]) for the platform,
+/// for each cohort, and for each creator that posted, in that order.
+/// O(creators).
+pub fn tier_rows(report: &Report) -> Vec<TierRow> {
+    let mut rows = Vec::new();
+    let mut push =
+        |level: Level, cohort: String, creator: Option<u32>, by_tier: &TierTallies, reach: Option<&PerTier<u64>>| {
+            for tier in Tier::ALL {
+                let t = *by_tier.get(tier);
+                rows.push(Row {
+                    key: TierKey {
+                        policy: report.policy.clone(),
+                        seed: report.seed,
+                        level,
+                        cohort: cohort.clone(),
+                        creator,
+                        tier,
+                        tier_unique_reach: reach.map(|r| r.get(tier)),
+                    },
+                    tally: t,
+                    rates: t.rates(),
+                });
+            }
+        };
+    let p = &report.platform;
+    push(
+        Level::Platform,
+        String::new(),
+        None,
+        &p.by_tier,
+        Some(&p.unique_reach_by_tier),
+    );
+    for c in &report.cohorts {
+        push(
+            Level::Cohort,
+            c.name.clone(),
+            None,
+            &c.by_tier,
+            Some(&c.unique_reach_by_tier),
+        );
+    }
+    for c in report.creators.iter().filter(|c| c.posts > 0) {
+        push(
+            Level::Creator,
+            cohort_name(report, c.cohort),
+            Some(c.id),
+            &c.by_tier,
+            None,
+        );
+    }
+    rows
 }
 
 /// The creator table of a run: one row per creator, by id. O(creators).
@@ -605,16 +697,20 @@ pub enum Table {
     /// One row per day and cohort ([`DailyCohortReport`] columns, tagged
     /// with `policy` and `seed`).
     Daily,
+    /// Four rows (one per audience tier) for the platform, each cohort and
+    /// each creator that posted ([`TierKey`] columns).
+    Tiers,
 }
 
 impl Table {
     /// Every table.
-    pub const ALL: [Table; 5] = [
+    pub const ALL: [Table; 6] = [
         Table::Posts,
         Table::Creators,
         Table::Cohorts,
         Table::Platform,
         Table::Daily,
+        Table::Tiers,
     ];
 
     /// The file name without extension: `posts`, `creators`, `cohorts`,
@@ -626,6 +722,7 @@ impl Table {
             Table::Cohorts => "cohorts",
             Table::Platform => "platform",
             Table::Daily => "daily",
+            Table::Tiers => "tiers",
         }
     }
 
@@ -637,6 +734,7 @@ impl Table {
             Table::Cohorts => columns::<CohortKey>(),
             Table::Platform => columns::<PlatformKey>(),
             Table::Daily => tagged_columns::<DailyCohortReport>(),
+            Table::Tiers => columns::<TierKey>(),
         }
     }
 
@@ -666,6 +764,7 @@ impl Table {
             Table::Creators => emit(format, writer, &rows(reports, creator_rows)),
             Table::Cohorts => emit(format, writer, &rows(reports, cohort_rows)),
             Table::Platform => emit(format, writer, &rows(reports, platform_rows)),
+            Table::Tiers => emit(format, writer, &rows(reports, tier_rows)),
             Table::Daily => match format {
                 Format::Csv => write_tagged_csv(writer, &daily_rows(reports)),
                 Format::Json => write_json(writer, &daily_rows(reports)),
@@ -722,7 +821,7 @@ pub fn write_file(path: &Path, write: impl FnOnce(&mut dyn Write) -> Result<()>)
 }
 
 /// Writes every table of `reports` into `dir` (created if needed) as
-/// `posts.csv`, `posts.json`, `creators.csv`, ... `daily.json` (ten files,
+/// `posts.csv`, `posts.json`, `creators.csv`, ... `tiers.json` (twelve files,
 /// [`Table::ALL`] in both formats) and returns the paths written. `slots_per_day` is the scenario's `feed.slots_per_day` (to
 /// split post slots into days).
 pub fn write_report_files(dir: &Path, reports: &[&Report], slots_per_day: u32) -> Result<Vec<PathBuf>> {

@@ -168,7 +168,7 @@ pub struct Rates {
 /// The audience tier of a viewer, as reports and policies split feedback:
 /// a fan-group member (iron fan or not), another iron fan, another fan, or
 /// the public (a viewer who does not follow the creator).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Tier {
     /// In the creator's fan group (DOMAIN.md \[001\]).
@@ -178,6 +178,7 @@ pub enum Tier {
     /// A fan who is neither an iron fan nor a group member.
     OtherFan = 2,
     /// Does not follow the creator.
+    #[default]
     Public = 3,
 }
 
@@ -202,9 +203,60 @@ impl Tier {
     }
 }
 
-/// One [`Tally`] per [`Tier`], indexed by the tier's code.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// One [`Tally`] per [`Tier`], indexed by the tier's code; serialized as
+/// an object with one key per tier (`group_member`, `iron_fan`,
+/// `other_fan`, `public`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct TierTallies(pub [Tally; 4]);
+
+/// One value per tier, by name: how [`TierTallies`] and per-tier reach are
+/// written.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PerTier<T> {
+    /// Fan-group members.
+    pub group_member: T,
+    /// Iron fans outside the group.
+    pub iron_fan: T,
+    /// Other fans.
+    pub other_fan: T,
+    /// The public.
+    pub public: T,
+}
+
+impl<T: Copy> PerTier<T> {
+    /// The value of one tier.
+    pub fn get(&self, tier: Tier) -> T {
+        match tier {
+            Tier::GroupMember => self.group_member,
+            Tier::IronFan => self.iron_fan,
+            Tier::OtherFan => self.other_fan,
+            Tier::Public => self.public,
+        }
+    }
+
+    /// From values indexed by tier code.
+    pub fn from_array([group_member, iron_fan, other_fan, public]: [T; 4]) -> Self {
+        PerTier {
+            group_member,
+            iron_fan,
+            other_fan,
+            public,
+        }
+    }
+}
+
+impl Serialize for TierTallies {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        PerTier::from_array(self.0).serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for TierTallies {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let p = PerTier::<Tally>::deserialize(d)?;
+        Ok(TierTallies([p.group_member, p.iron_fan, p.other_fan, p.public]))
+    }
+}
 
 impl TierTallies {
     /// The tally of one tier.

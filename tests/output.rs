@@ -5,10 +5,11 @@
 mod research;
 
 use feedsim::experiment::{Axis, Experiment, Sweep};
+use feedsim::metrics::{Tally, Tier};
 use feedsim::output::{
-    CohortKey, CreatorKey, PlatformKey, PostKey, RunKey, Table, Tagged, cohort_rows, creator_rows, platform_rows,
-    post_rows, read_csv, read_json, read_tagged_csv, tagged_columns, write_csv, write_experiment_csv, write_json,
-    write_report_files, write_sweep_csv, write_tagged_csv,
+    CohortKey, CreatorKey, Level, PlatformKey, PostKey, RunKey, Table, Tagged, cohort_rows, creator_rows,
+    platform_rows, post_rows, read_csv, read_json, read_tagged_csv, tagged_columns, tier_rows, write_csv,
+    write_experiment_csv, write_json, write_report_files, write_sweep_csv, write_tagged_csv,
 };
 use feedsim::policy::PushPolicy;
 use feedsim::{Report, Scenario, Simulation, World};
@@ -41,6 +42,52 @@ where
 }
 
 #[test]
+fn tiers_split_every_count_and_add_up_to_the_whole() {
+    let (_, reports) = reports();
+    for r in &reports {
+        let whole =
+            |t: &feedsim::metrics::TierTallies| Tier::ALL.iter().fold(Tally::default(), |a, &k| a.sum(*t.get(k)));
+        assert_eq!(whole(&r.platform.by_tier), r.platform.tally);
+        for c in &r.cohorts {
+            assert_eq!(whole(&c.by_tier), c.tally, "{}", c.name);
+            for tier in Tier::ALL {
+                let t = c.by_tier.get(tier);
+                // Distinct users in a tier: at most its impressions, at least one if any.
+                let reach = c.unique_reach_by_tier.get(tier);
+                assert!(
+                    reach <= t.impressions && (reach > 0) == (t.impressions > 0),
+                    "{} {tier:?}",
+                    c.name
+                );
+            }
+            let public = c.by_tier.get(Tier::Public);
+            assert_eq!(public.impressions, c.tally.public_impressions);
+            assert_eq!(public.public_impressions, public.impressions);
+        }
+        for p in &r.posts {
+            assert_eq!(whole(&p.by_tier), p.tally, "post {}", p.id);
+        }
+        // No fan groups without the lifecycle.
+        assert_eq!(r.platform.by_tier.get(Tier::GroupMember).impressions, 0);
+        let rows = tier_rows(r);
+        let creators = r.creators.iter().filter(|c| c.posts > 0).count();
+        assert_eq!(rows.len(), 4 * (1 + r.cohorts.len() + creators));
+        assert!(rows[..4].iter().all(|row| row.key.level == Level::Platform));
+        assert_eq!(rows[4].key.level, Level::Cohort);
+        let fans: u64 = rows
+            .iter()
+            .filter(|row| row.key.level == Level::Creator && row.key.tier != Tier::Public)
+            .map(|row| row.tally.orders)
+            .sum();
+        let fan_orders: u64 = [Tier::GroupMember, Tier::IronFan, Tier::OtherFan]
+            .iter()
+            .map(|&k| r.platform.by_tier.get(k).orders)
+            .sum();
+        assert_eq!(fans, fan_orders);
+    }
+}
+
+#[test]
 fn every_table_reads_back_to_the_same_values() {
     let (s, reports) = reports();
     for r in &reports {
@@ -48,6 +95,7 @@ fn every_table_reads_back_to_the_same_values() {
         csv_round_trip(creator_rows(r));
         csv_round_trip(cohort_rows(r));
         csv_round_trip(platform_rows(r));
+        csv_round_trip(tier_rows(r));
     }
     // The rows carry the report's numbers.
     let r = &reports[1];
@@ -77,7 +125,7 @@ fn report_files_hold_every_policy_and_no_partial_files() {
     let dir = std::env::temp_dir().join(format!("feedsim-output-{}", std::process::id()));
     let refs: Vec<&Report> = reports.iter().collect();
     let paths = write_report_files(&dir, &refs, s.feed.slots_per_day).unwrap();
-    assert_eq!(paths.len(), 10);
+    assert_eq!(paths.len(), 12);
     let names: Vec<String> = std::fs::read_dir(&dir)
         .unwrap()
         .map(|e| e.unwrap().file_name().into_string().unwrap())
@@ -94,6 +142,9 @@ fn report_files_hold_every_policy_and_no_partial_files() {
     assert_eq!(back.len(), reports[0].posts.len() + reports[1].posts.len());
     let file = std::fs::File::open(dir.join("platform.csv")).unwrap();
     assert_eq!(read_csv::<_, PlatformKey>(file, "platform.csv").unwrap().len(), 2);
+    let file = std::fs::File::open(dir.join("tiers.csv")).unwrap();
+    let tiers = read_csv::<_, feedsim::output::TierKey>(file, "tiers.csv").unwrap();
+    assert_eq!(tiers, reports.iter().flat_map(tier_rows).collect::<Vec<_>>());
     // The per-day table reads back to the reports' daily series.
     let file = std::fs::File::open(dir.join("daily.csv")).unwrap();
     let daily: Vec<feedsim::output::Tagged<feedsim::metrics::DailyCohortReport>> =

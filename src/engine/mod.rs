@@ -305,6 +305,7 @@ impl<'w> Simulation<'w> {
             cohort_reach: (0..n_cohorts).map(|_| AtomicBitset::new(n_users)).collect(),
             day_reach: (0..n_cohorts).map(|_| AtomicBitset::new(n_users)).collect(),
             stranger_reach: (0..n_cohorts).map(|_| AtomicBitset::new(n_users)).collect(),
+            tier_reach: (0..4 * (n_cohorts + 1)).map(|_| AtomicBitset::new(n_users)).collect(),
             pending_follows: Vec::new(),
             creator_history: vec![Vec::new(); n_creators],
             creator_today: vec![0; n_creators],

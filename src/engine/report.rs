@@ -3,7 +3,8 @@
 use super::Simulation;
 use super::state::RunState;
 use crate::metrics::{
-    CohortReport, CreatorReport, Funnel, PlatformReport, PostReport, Report, Tally, gini, ratio, top_share,
+    CohortReport, CreatorReport, Funnel, PerTier, PlatformReport, PostReport, Report, Tally, TierTallies, gini, ratio,
+    top_share,
 };
 use crate::world::FollowGraph;
 
@@ -31,6 +32,7 @@ impl Simulation<'_> {
                 stopped_after_day: st.stopped_after[c as usize],
                 posts: 0,
                 tally: Tally::default(),
+                by_tier: TierTallies::default(),
             })
             .collect();
         let mut public_posts = vec![0u64; world.cohorts().len()];
@@ -38,6 +40,7 @@ impl Simulation<'_> {
             let cr = &mut creators[p.creator as usize];
             cr.posts += 1;
             cr.tally.add(&p.tally);
+            cr.by_tier.add(&p.by_tier);
             if p.reached_public {
                 public_posts[p.cohort as usize] += 1;
             }
@@ -54,6 +57,10 @@ impl Simulation<'_> {
                 let followers_end = sum(|c| c.followers_end.into());
                 let iron_fans_end = sum(|c| c.iron_fans_end.into());
                 let tally = members.iter().fold(Tally::default(), |a, c| a.sum(c.tally));
+                let by_tier = members.iter().fold(TierTallies::default(), |mut a, c| {
+                    a.add(&c.by_tier);
+                    a
+                });
                 let unique_reach = st.cohort_reach[i].count();
                 let funnel = Funnel {
                     new_viewers: st.stranger_reach[i].count(),
@@ -75,6 +82,10 @@ impl Simulation<'_> {
                     reach_per_follower: ratio(unique_reach, followers),
                     tally,
                     rates: tally.rates(),
+                    by_tier,
+                    unique_reach_by_tier: PerTier::from_array(std::array::from_fn(|t| {
+                        st.tier_reach[4 * i + t].count()
+                    })),
                     followers_end,
                     iron_fans_end,
                     iron_fan_ratio_end: ratio(iron_fans_end, followers_end),
@@ -95,6 +106,13 @@ impl Simulation<'_> {
             unique_reach: st.reach.count(),
             tally,
             rates: tally.rates(),
+            by_tier: creators.iter().fold(TierTallies::default(), |mut a, c| {
+                a.add(&c.by_tier);
+                a
+            }),
+            unique_reach_by_tier: PerTier::from_array(std::array::from_fn(|t| {
+                st.tier_reach[4 * world.cohorts().len() + t].count()
+            })),
             impressions_gini: gini(&impressions),
             gmv_gini: gini(&gmv),
             impressions_top1_share: top_share(&impressions, 0.01),

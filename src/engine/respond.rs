@@ -54,6 +54,8 @@ impl Simulation<'_> {
             &st.day_reach[cohort_index],
             &st.stranger_reach[cohort_index],
         );
+        let n_cohorts = self.world.cohorts().len();
+        let tier_reach = &st.tier_reach;
         let seed = self.seed;
         let parts: Vec<TierTallies> = lp
             .offers
@@ -75,6 +77,8 @@ impl Simulation<'_> {
                     if o.edge == NO_EDGE {
                         strangers.insert(o.user);
                     }
+                    tier_reach[4 * cohort_index + o.tier as usize].insert(o.user);
+                    tier_reach[4 * n_cohorts + o.tier as usize].insert(o.user);
                     let mut rng = stream(seed, tag::RESPONSE, post.id.into(), o.user.into());
                     let mut draw = |p: f64, bit: u8| -> bool {
                         let hit = rng.random::<f64>() < p;

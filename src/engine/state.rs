@@ -217,6 +217,8 @@ pub(crate) struct RunState<'w> {
     pub(crate) cohort_reach: Vec<AtomicBitset>,
     pub(crate) day_reach: Vec<AtomicBitset>,
     pub(crate) stranger_reach: Vec<AtomicBitset>,
+    /// Per cohort and tier (`4 × cohort + tier`), then the platform's four.
+    pub(crate) tier_reach: Vec<AtomicBitset>,
     pub(crate) pending_follows: Vec<u64>,
     pub(crate) creator_history: Vec<Vec<u64>>,
     pub(crate) creator_today: Vec<u64>,
