@@ -230,6 +230,13 @@ pub struct PlatformReport {
     pub impressions_top1_share: f64,
     /// Share of GMV going to the top 1% of creators by GMV.
     pub gmv_top1_share: f64,
+    /// Gini coefficient of impressions across posts (KuaiRand-Pure's
+    /// exposures across videos: 0.729, a reference, not a target: its
+    /// ~27,000-user sample caps a viral video's exposures).
+    pub post_impressions_gini: f64,
+    /// Share of impressions going to the top 20% of posts (KuaiRand-Pure:
+    /// 76.5%, same caveat).
+    pub post_impressions_top20_share: f64,
 }
 
 /// Everything one run produced.
@@ -285,7 +292,8 @@ pub fn gini(values: &[u64]) -> f64 {
     (2.0 * weighted) / (n * total) - (n + 1.0) / n
 }
 
-/// Share of the total held by the top 1% of values (at least one value).
+/// Share of the total held by the top `fraction` of values (at least one
+/// value).
 pub fn top_share(values: &[u64], fraction: f64) -> f64 {
     let mut v: Vec<u64> = values.to_vec();
     v.sort_unstable_by(|a, b| b.cmp(a));

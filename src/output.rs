@@ -234,6 +234,10 @@ pub struct PlatformKey {
     pub impressions_top1_share: f64,
     /// Share of GMV going to the top 1% of creators.
     pub gmv_top1_share: f64,
+    /// Gini coefficient of impressions across posts.
+    pub post_impressions_gini: f64,
+    /// Share of impressions going to the top 20% of posts.
+    pub post_impressions_top20_share: f64,
 }
 
 /// What a row of the tier table describes.
@@ -458,6 +462,8 @@ pub fn platform_rows(report: &Report) -> Vec<PlatformRow> {
             gmv_gini: p.gmv_gini,
             impressions_top1_share: p.impressions_top1_share,
             gmv_top1_share: p.gmv_top1_share,
+            post_impressions_gini: p.post_impressions_gini,
+            post_impressions_top20_share: p.post_impressions_top20_share,
         },
         tally: p.tally,
         rates: p.rates,

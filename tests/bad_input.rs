@@ -1038,6 +1038,23 @@ fn fan_stage_of_size_zero() {
 }
 
 #[test]
+fn relative_gate_quantile_outside_the_open_unit_interval() {
+    for q in [0.0, 1.0, -0.5, f64::NAN] {
+        let shown = if q.is_nan() { "NaN".to_string() } else { q.to_string() };
+        refuse(
+            |s| s.public_pool_ladder.pools[0].gate.quantile = Some(q),
+            "public_pool_ladder.pools[0].gate.quantile",
+            &shown,
+        );
+        refuse(
+            |s| s.iron_fan_first.fan_waves.gate.quantile = Some(q),
+            "iron_fan_first.fan_waves.gate.quantile",
+            &shown,
+        );
+    }
+}
+
+#[test]
 fn iron_fan_first_that_could_exceed_the_stage_limit() {
     // Iron fans, 32 waves and 31 pools: 64 stages, the limit; one more pool
     // could make a push of 65.

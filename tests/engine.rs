@@ -185,6 +185,54 @@ fn iron_fan_first_first_two_stages_match_the_closed_form() {
 }
 
 #[test]
+fn a_relative_gate_passes_the_share_above_its_quantile() {
+    // No fans, strangers watch through with p = 0.3: a post's first-pool
+    // score is Binomial(1000, 0.3) / 1000. With the gate at the 0.7
+    // quantile of recent posts' scores, a post passes iff its count reaches
+    // the distribution's 0.7 quantile k, so P(X >= k) of posts pass, up to
+    // the sampling error of the pass share and one step of the binomial
+    // (the empirical quantile can land one value either side).
+    let mut s = common::constant_scenario(20_000, 0, 0.0, 1_200, 2.0);
+    let q = 0.7;
+    s.public_pool_ladder = PublicPoolLadder {
+        pools: vec![
+            Pool {
+                size: 1_000,
+                gate: Gate {
+                    quantile: Some(q),
+                    ..watch_gate(0.0)
+                },
+            },
+            Pool {
+                size: 10,
+                gate: watch_gate(0.0),
+            },
+        ],
+    };
+    let report = run_in_pool(1, &s, &s.public_pool_ladder);
+    assert_eq!(
+        report,
+        run_in_pool(4, &s, &s.public_pool_ladder),
+        "relative gates differ across threads"
+    );
+    let n = 1_000u64;
+    let k = (0..=n).find(|&k| 1.0 - binomial_tail(n, 0.3, k + 1) >= q).unwrap();
+    let expected = binomial_tail(n, 0.3, k);
+    let step = binomial_tail(n, 0.3, k) - binomial_tail(n, 0.3, k + 1);
+    // Posts of the first slot have no peers yet (the absolute threshold 0
+    // lets them all pass); count the others.
+    let later: Vec<_> = report.posts.iter().filter(|p| p.slot > 0).collect();
+    assert!(later.len() > 1_800, "{} posts", later.len());
+    let passed = later.iter().filter(|p| p.stages_entered == 2).count() as f64 / later.len() as f64;
+    let se = (expected * (1.0 - expected) / later.len() as f64).sqrt();
+    assert!(
+        (passed - expected).abs() < 4.0 * se + step,
+        "{passed:.3} of posts passed; expected P(X >= {k}) = {expected:.3} (± {:.3})",
+        4.0 * se + step
+    );
+}
+
+#[test]
 fn golden_small_scenario_report_is_pinned() {
     // Any change to results shows here. To accept an intended change, run
     // `UPDATE_GOLDEN=1 cargo test --release --test engine golden` and

@@ -11,8 +11,8 @@ use feedsim::engine::ImpressionRecord;
 use feedsim::feed::{FeedSpec, XMixer};
 use feedsim::metrics::{Tally, Tier, TierTallies};
 use feedsim::policy::{
-    CreatorState, FanStage, FanWaves, Gate, GateScope, IronFanFirst, Order, Pool, PublicPoolLadder, PublicWeight,
-    PushContext, PushPolicy, Size, StageRecord, Step,
+    CreatorState, FanStage, FanWaves, Gate, GateScope, IronFanFirst, Order, Peers, Pool, PublicPoolLadder,
+    PublicWeight, PushContext, PushPolicy, Size, StageRecord, Step,
 };
 use feedsim::response::{ConstantModel, Probabilities, Relation, ResponseSpec};
 use feedsim::scenario::AttentionMode;
@@ -227,6 +227,7 @@ fn check_policy(s: &Scenario, world: &World, policy: &dyn PushPolicy) -> Result<
             },
             ..CreatorState::default()
         };
+        let peers = Peers::default();
         let mut history: Vec<StageRecord> = Vec::new();
         let (mut so_far, mut so_far_by_tier) = (Tally::default(), TierTallies::default());
         // The replay asks the policy once more than the stages entered: the end.
@@ -240,6 +241,7 @@ fn check_policy(s: &Scenario, world: &World, policy: &dyn PushPolicy) -> Result<
                 history: &history,
                 so_far: &so_far,
                 so_far_by_tier: &so_far_by_tier,
+                peers: &peers,
             };
             match (policy.next_stage(&ctx), k < n) {
                 (Step::Stage(stage), true) => {

@@ -85,7 +85,8 @@ pub fn print_comparison(scenario: &Scenario, reports: &[Report]) {
         let p = &r.platform;
         println!(
             "{:<34} offers {:>13}  impressions {:>13}  from followed accounts {}  unique reach {:>11}  orders {:>9}  \
-             GMV {:>12} yuan  Gini impressions {:.3}  top-1% creators hold {} of impressions, {} of GMV",
+             GMV {:>12} yuan  Gini impressions {:.3}  top-1% creators hold {} of impressions, {} of GMV; \
+             top-20% posts hold {} of impressions (KuaiRand-Pure 76.5%), Gini over posts {:.3} (0.729)",
             r.policy,
             thousands(r.attention.offered),
             thousands(p.tally.impressions),
@@ -96,6 +97,8 @@ pub fn print_comparison(scenario: &Scenario, reports: &[Report]) {
             p.impressions_gini,
             pct(p.impressions_top1_share),
             pct(p.gmv_top1_share),
+            pct(p.post_impressions_top20_share),
+            p.post_impressions_gini,
         );
     }
     println!(

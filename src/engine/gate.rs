@@ -14,9 +14,11 @@ impl LivePost<'_> {
     /// Records the stage just shown (every offer watched or lost) in the
     /// post's history.
     pub(crate) fn close_stage(&mut self) {
+        self.closed = false;
         let Some(stage) = self.stage.take() else {
             return;
         };
+        self.closed = true;
         let shown = self.round.total();
         self.so_far.add(&shown);
         self.so_far_by_tier.add(&self.round);
@@ -94,6 +96,18 @@ impl Simulation<'_> {
             }
             Ok(())
         })
+    }
+
+    /// Adds the stages closed this round to the peers of relative gates, in
+    /// post order (after the round's decisions, so that a decision sees
+    /// only earlier rounds).
+    pub(super) fn record_peers(&self, live: &[LivePost], st: &mut RunState) {
+        for lp in live.iter().filter(|lp| lp.closed) {
+            let Some(last) = lp.history.last() else { continue };
+            let label = last.stage.label;
+            let k = lp.history.iter().filter(|r| r.stage.label == label).count() - 1;
+            st.peers.push(label, k, last.shown);
+        }
     }
 
     /// Reports the posts whose push has ended, in post order, and drops them.

@@ -294,6 +294,7 @@ impl<'w> Simulation<'w> {
             group_members: vec![0; n_creators],
             finished: vec![Finished::default(); n_creators],
             creators: Vec::new(),
+            peers: Default::default(),
             seen_today: vec![0; n_users],
             offers_per_user: if finite {
                 (0..n_users).map(|_| AtomicU32::new(0)).collect()
@@ -379,6 +380,7 @@ impl<'w> Simulation<'w> {
             }
             self.refresh_creators(&mut st);
             self.decide(policy, &mut live, &st, slot)?;
+            self.record_peers(&live, &mut st);
             self.finish(&mut live, &mut finished, &mut st);
             slot += 1;
             if slot.is_multiple_of(spd) {
@@ -403,5 +405,6 @@ pub(crate) fn context<'a>(post: &'a Post, lp: &'a LivePost, st: &'a RunState, sl
         history: &lp.history,
         so_far: &lp.so_far,
         so_far_by_tier: &lp.so_far_by_tier,
+        peers: &st.peers,
     }
 }

@@ -99,6 +99,7 @@ impl Simulation<'_> {
         let tally = creators.iter().fold(Tally::default(), |a, c| a.sum(c.tally));
         let impressions: Vec<u64> = creators.iter().map(|c| c.tally.impressions).collect();
         let gmv: Vec<u64> = creators.iter().map(|c| c.tally.gmv_fen).collect();
+        let post_impressions: Vec<u64> = posts.iter().map(|p| p.tally.impressions).collect();
         let platform = PlatformReport {
             users: world.users().len() as u32,
             creators: creators.len() as u32,
@@ -117,6 +118,8 @@ impl Simulation<'_> {
             gmv_gini: gini(&gmv),
             impressions_top1_share: top_share(&impressions, 0.01),
             gmv_top1_share: top_share(&gmv, 0.01),
+            post_impressions_gini: gini(&post_impressions),
+            post_impressions_top20_share: top_share(&post_impressions, 0.2),
         };
         Report {
             scenario: self.scenario_name.clone(),

@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use super::lifecycle::CohortCounts;
 use crate::audience::Cursor;
 use crate::metrics::{AttentionReport, DailyCohortReport};
-use crate::policy::{CreatorState, Stage, StageRecord};
+use crate::policy::{CreatorState, Peers, Stage, StageRecord};
 use crate::response::Relation;
 use crate::tally::{PushEnd, Tally, Tier, TierTallies};
 use crate::world::FollowGraph;
@@ -61,6 +61,8 @@ pub(crate) struct LivePost<'p> {
     /// This round's counts, per tier.
     pub(crate) round: TierTallies,
     pub(crate) entered_public: bool,
+    /// Whether a stage was closed this round (and goes to the peers).
+    pub(crate) closed: bool,
 }
 
 impl<'p> LivePost<'p> {
@@ -79,6 +81,7 @@ impl<'p> LivePost<'p> {
             exhausted: false,
             round: TierTallies::default(),
             entered_public: false,
+            closed: false,
         }
     }
 
@@ -210,6 +213,7 @@ pub(crate) struct RunState<'w> {
     pub(crate) group_members: Vec<u32>,
     pub(crate) finished: Vec<Finished>,
     pub(crate) creators: Vec<CreatorState>,
+    pub(crate) peers: Peers,
     pub(crate) seen_today: Vec<u16>,
     pub(crate) offers_per_user: Vec<AtomicU32>,
     pub(crate) active: Vec<u64>,

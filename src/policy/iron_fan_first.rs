@@ -333,7 +333,7 @@ impl PushPolicy for IronFanFirst {
                 None => self.fan_stage(&self.iron_fans, &IronFans, IRON),
             };
         };
-        let failed = |gate: &Gate| !gate.judge(&last.shown, ctx.so_far).advances();
+        let failed = |gate: &Gate| !ctx.judge_last(gate).advances();
         let end = Step::End(PushEnd::Gate {
             stage: (ctx.history.len() - 1) as u8,
         });

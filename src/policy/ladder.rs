@@ -94,7 +94,7 @@ pub(crate) fn next_pool<'p>(pools: &[Pool], done: usize, ctx: &PushContext, weig
         if done >= pools.len() {
             return Step::End(PushEnd::Completed);
         }
-        if !pools[done - 1].gate.judge(&last.shown, ctx.so_far).advances() {
+        if !ctx.judge_last(&pools[done - 1].gate).advances() {
             return Step::End(PushEnd::Gate {
                 stage: (ctx.history.len() - 1) as u8,
             });

@@ -63,6 +63,54 @@ use crate::tally::{Tally, Tier, TierTallies, ratio};
 /// more is refused with an error naming it.
 pub const MAX_STAGES: usize = 64;
 
+/// A relative gate needs at least this many peers to compare with.
+pub const MIN_PEERS: usize = 20;
+
+/// How many recent stages the engine keeps per stage key for relative
+/// gates ([`Peers`]).
+pub const PEER_WINDOW: usize = 1_000;
+
+/// The stage tallies of recent posts, per stage key (a stage's label and
+/// its index among the post's stages with that label, so "the second
+/// public pool" of every post is one key): what relative gates compare a
+/// post with. The engine appends, after each round's decisions and in post
+/// order, every stage closed that round, and keeps the last
+/// [`PEER_WINDOW`] per key, so a decision sees only earlier rounds and the
+/// result does not depend on threads.
+#[derive(Debug, Clone, Default)]
+pub struct Peers {
+    /// A handful of keys: a list is as fast as a map and keeps its order.
+    recent: Vec<((&'static str, usize), std::collections::VecDeque<Tally>)>,
+}
+
+impl Peers {
+    /// The recent tallies of the `k`-th stage labelled `label` (from 0),
+    /// oldest first.
+    pub fn recent(&self, label: &str, k: usize) -> impl Iterator<Item = &Tally> {
+        self.recent
+            .iter()
+            .find(|((l, i), _)| *l == label && *i == k)
+            .into_iter()
+            .flat_map(|(_, v)| v.iter())
+    }
+
+    /// Records a closed stage.
+    pub(crate) fn push(&mut self, label: &'static str, k: usize, shown: Tally) {
+        let i = match self.recent.iter().position(|((l, i), _)| *l == label && *i == k) {
+            Some(i) => i,
+            None => {
+                self.recent.push(((label, k), std::collections::VecDeque::new()));
+                self.recent.len() - 1
+            }
+        };
+        let v = &mut self.recent[i].1;
+        if v.len() == PEER_WINDOW {
+            v.pop_front();
+        }
+        v.push_back(shown);
+    }
+}
+
 /// Whether a gate looks at the last stage only or at everything shown so far.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -113,6 +161,11 @@ pub struct Gate {
     /// ([`Verdict::TooFew`]).
     #[serde(default)]
     pub min_impressions: u32,
+    /// A relative gate: the post must also score at least the `quantile`
+    /// of the scores of recent posts at the same stage ([`Peers`]), in
+    /// `(0, 1)`. Absent: the absolute threshold alone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quantile: Option<f64>,
 }
 
 impl Default for Gate {
@@ -129,6 +182,7 @@ impl Default for Gate {
             follow: 0.0,
             over: GateScope::Stage,
             min_impressions: 0,
+            quantile: None,
         }
     }
 }
@@ -177,8 +231,47 @@ impl Gate {
     }
 
     /// Judges a post from the tally of the stage just shown and of
-    /// everything shown so far (the gate's `over` picks one). O(1).
+    /// everything shown so far (the gate's `over` picks one), by the
+    /// absolute threshold alone. O(1).
     pub fn judge(&self, stage: &Tally, so_far: &Tally) -> Verdict {
+        self.judge_against(stage, so_far, self.threshold)
+    }
+
+    /// Judges a post as [`judge`](Self::judge) does and, for a relative gate
+    /// (`quantile` set), also against the `quantile` of the scores of
+    /// `peers`: the stage tallies of recent posts at the same stage (each
+    /// scored over its own stage, peers with fewer than
+    /// `max(min_impressions, 1)` impressions left out). With fewer than
+    /// [`MIN_PEERS`] such peers the absolute threshold alone applies (a
+    /// platform's first posts have nothing to be compared with). The bar is
+    /// `max(threshold, peer quantile)`; `strength` is the score over that
+    /// bar. O(peers · log peers).
+    pub fn judge_among<'a>(
+        &self,
+        stage: &Tally,
+        so_far: &Tally,
+        peers: impl IntoIterator<Item = &'a Tally>,
+    ) -> Verdict {
+        let Some(q) = self.quantile else {
+            return self.judge(stage, so_far);
+        };
+        let floor = u64::from(self.min_impressions.max(1));
+        let mut scores: Vec<f64> = peers
+            .into_iter()
+            .filter(|t| t.impressions >= floor)
+            .map(|t| self.score(t))
+            .collect();
+        if scores.len() < MIN_PEERS {
+            return self.judge(stage, so_far);
+        }
+        scores.sort_unstable_by(f64::total_cmp);
+        // The lower empirical quantile: the smallest score with at least a
+        // share q of the peers at or below it.
+        let k = ((q * scores.len() as f64).ceil() as usize).clamp(1, scores.len()) - 1;
+        self.judge_against(stage, so_far, self.threshold.max(scores[k]))
+    }
+
+    fn judge_against(&self, stage: &Tally, so_far: &Tally, bar: f64) -> Verdict {
         let scope = match self.over {
             GateScope::Stage => stage,
             GateScope::SoFar => so_far,
@@ -187,11 +280,11 @@ impl Gate {
             return Verdict::TooFew;
         }
         let score = self.score(scope);
-        if score < self.threshold {
+        if score < bar {
             return Verdict::Fail { score };
         }
-        let strength = if self.threshold > 0.0 {
-            score / self.threshold
+        let strength = if bar > 0.0 {
+            score / bar
         } else if score > 0.0 {
             f64::INFINITY
         } else {
@@ -207,7 +300,13 @@ impl Gate {
         check::non_negative(&format!("{field}.like"), self.like)?;
         check::non_negative(&format!("{field}.comment"), self.comment)?;
         check::non_negative(&format!("{field}.share"), self.share)?;
-        check::non_negative(&format!("{field}.follow"), self.follow)
+        check::non_negative(&format!("{field}.follow"), self.follow)?;
+        if let Some(q) = self.quantile
+            && !(q > 0.0 && q < 1.0)
+        {
+            return Err(Error::invalid(format!("{field}.quantile"), q, "must be in (0, 1)"));
+        }
+        Ok(())
     }
 }
 
@@ -346,6 +445,8 @@ pub struct PushContext<'a> {
     pub so_far: &'a Tally,
     /// The same per audience tier.
     pub so_far_by_tier: &'a TierTallies,
+    /// Recent posts' stages, for relative gates.
+    pub peers: &'a Peers,
 }
 
 impl PushContext<'_> {
@@ -357,6 +458,21 @@ impl PushContext<'_> {
     /// Stages shown so far with this label.
     pub fn stages_labelled(&self, label: &str) -> usize {
         self.history.iter().filter(|r| r.stage.label == label).count()
+    }
+
+    /// Judges the stage just shown with `gate`, against the recent posts at
+    /// the same stage if the gate is relative ([`Gate::judge_among`]).
+    /// [`Verdict::TooFew`] when nothing has been shown yet.
+    pub fn judge_last(&self, gate: &Gate) -> Verdict {
+        let Some(last) = self.last() else {
+            return Verdict::TooFew;
+        };
+        if gate.quantile.is_none() {
+            return gate.judge(&last.shown, self.so_far);
+        }
+        let label = last.stage.label;
+        let k = self.stages_labelled(label) - 1;
+        gate.judge_among(&last.shown, self.so_far, self.peers.recent(label, k))
     }
 
     /// Counts over the impressions on the creator's followers so far (group
@@ -450,6 +566,55 @@ mod tests {
                 score: 0.5,
                 strength: 2.0
             }
+        );
+    }
+
+    #[test]
+    fn a_relative_gate_raises_the_bar_to_the_peers_quantile() {
+        let gate = Gate {
+            threshold: 0.1,
+            watch_through: 1.0,
+            like: 0.0,
+            quantile: Some(0.6),
+            ..Gate::default()
+        };
+        // 100 peers watched through 1%, 2%, ..., 100% of 100 impressions.
+        let peers: Vec<Tally> = (1..=100).map(|w| tally(100, w)).collect();
+        // The 0.6 quantile is 0.60: 0.59 fails, 0.60 passes.
+        assert_eq!(
+            gate.judge_among(&tally(100, 59), &Tally::default(), &peers),
+            Verdict::Fail { score: 0.59 }
+        );
+        assert!(gate.judge_among(&tally(100, 60), &Tally::default(), &peers).advances());
+        // Too few peers: the absolute threshold alone.
+        assert!(
+            gate.judge_among(&tally(100, 20), &Tally::default(), &peers[..19])
+                .advances()
+        );
+        // Peers below min_impressions do not count: 100 one-impression peers
+        // that all watched set the bar at 1.0, unless they are left out.
+        let thin: Vec<Tally> = (0..100).map(|_| tally(1, 1)).collect();
+        assert!(!gate.judge_among(&tally(100, 20), &Tally::default(), &thin).advances());
+        let g = Gate {
+            min_impressions: 2,
+            ..gate
+        };
+        assert!(g.judge_among(&tally(100, 20), &Tally::default(), &thin).advances());
+        assert!(
+            Gate {
+                quantile: Some(1.0),
+                ..gate
+            }
+            .validate("g")
+            .is_err()
+        );
+        assert!(
+            Gate {
+                quantile: Some(f64::NAN),
+                ..gate
+            }
+            .validate("g")
+            .is_err()
         );
     }
 
