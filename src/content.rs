@@ -20,6 +20,10 @@ pub struct Post {
     pub category: u8,
     /// Price of the product the post carries, in fen (0.01 yuan); 0 for none.
     pub price_fen: u32,
+    /// Duration in seconds; 0 means "draw it from the scenario's `[watch]`"
+    /// (what generated and replayed posts do: a keyed draw per post).
+    #[serde(default)]
+    pub duration_s: f32,
 }
 
 impl Post {

@@ -414,6 +414,7 @@ pub fn generate_posts(world: &World, scenario: &Scenario) -> Result<Vec<Post>> {
                         quality: q,
                         category: cr.category[ci],
                         price_fen: if has_product { cr.price_fen[ci] } else { 0 },
+                        duration_s: 0.0,
                     });
                 }
             }

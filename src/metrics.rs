@@ -221,6 +221,9 @@ pub struct PlatformReport {
     pub by_tier: TierTallies,
     /// Distinct users reached in each tier.
     pub unique_reach_by_tier: PerTier<u64>,
+    /// Median watch ratio over impressions, to 0.01 (the lower edge of the
+    /// 0.01-wide bin holding the median; KuaiRec: 0.716).
+    pub watch_ratio_median: f64,
     /// Gini coefficient of impressions across creators (0 equal, 1 one
     /// creator has everything).
     pub impressions_gini: f64,

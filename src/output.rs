@@ -234,6 +234,8 @@ pub struct PlatformKey {
     pub impressions_top1_share: f64,
     /// Share of GMV going to the top 1% of creators.
     pub gmv_top1_share: f64,
+    /// Median watch ratio over impressions, to 0.01.
+    pub watch_ratio_median: f64,
     /// Gini coefficient of impressions across posts.
     pub post_impressions_gini: f64,
     /// Share of impressions going to the top 20% of posts.
@@ -462,6 +464,7 @@ pub fn platform_rows(report: &Report) -> Vec<PlatformRow> {
             gmv_gini: p.gmv_gini,
             impressions_top1_share: p.impressions_top1_share,
             gmv_top1_share: p.gmv_top1_share,
+            watch_ratio_median: p.watch_ratio_median,
             post_impressions_gini: p.post_impressions_gini,
             post_impressions_top20_share: p.post_impressions_top20_share,
         },

@@ -319,6 +319,7 @@ impl PostLog {
                     quality: e.quality,
                     category: e.category.unwrap_or_else(|| creators.category(e.creator)),
                     price_fen: e.price_fen,
+                    duration_s: 0.0,
                 })
             })
             .collect()

@@ -22,8 +22,17 @@ pub struct Tally {
     pub fan_impressions: u64,
     /// Impressions on users who do not follow the creator.
     pub public_impressions: u64,
-    /// Watch-throughs.
+    /// Watch-throughs: impressions watched to the end (completions).
     pub watches: u64,
+    /// Long views (KuaiRand's: a completed view of a video of at most
+    /// `watch.long_view_s` seconds, or at least that long watched of a
+    /// longer one).
+    pub long_views: u64,
+    /// Time watched, milliseconds (each impression rounded to the ms).
+    pub watch_time_ms: u64,
+    /// Sum of the impressions' watch ratios (time watched / duration), in
+    /// thousandths (each rounded).
+    pub watch_ratio_milli: u64,
     /// Likes.
     pub likes: u64,
     /// Comments.
@@ -57,6 +66,9 @@ impl Tally {
         self.fan_impressions += o.fan_impressions;
         self.public_impressions += o.public_impressions;
         self.watches += o.watches;
+        self.long_views += o.long_views;
+        self.watch_time_ms += o.watch_time_ms;
+        self.watch_ratio_milli += o.watch_ratio_milli;
         self.likes += o.likes;
         self.comments += o.comments;
         self.shares += o.shares;
@@ -89,6 +101,9 @@ impl Tally {
     pub fn rates(&self) -> Rates {
         Rates {
             watch_through_rate: ratio(self.watches, self.impressions),
+            long_view_rate: ratio(self.long_views, self.impressions),
+            mean_watch_ratio: ratio(self.watch_ratio_milli, self.impressions) / 1000.0,
+            mean_watch_time_s: ratio(self.watch_time_ms, self.impressions) / 1000.0,
             like_rate: ratio(self.likes, self.impressions),
             comment_rate: ratio(self.comments, self.impressions),
             share_rate: ratio(self.shares, self.impressions),
@@ -127,8 +142,14 @@ pub enum PushEnd {
 /// Rates derived from a [`Tally`]; every rate is 0 when its denominator is.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 pub struct Rates {
-    /// Watch-throughs per impression.
+    /// Watch-throughs (completions) per impression.
     pub watch_through_rate: f64,
+    /// Long views per impression (KuaiRand's `long_view`).
+    pub long_view_rate: f64,
+    /// Mean watch ratio (time watched / duration) per impression.
+    pub mean_watch_ratio: f64,
+    /// Mean seconds watched per impression.
+    pub mean_watch_time_s: f64,
     /// Likes per impression.
     pub like_rate: f64,
     /// Comments per impression.

@@ -1038,6 +1038,27 @@ fn fan_stage_of_size_zero() {
 }
 
 #[test]
+fn watch_parameters_out_of_range() {
+    refuse(|s| s.watch.duration_sigma = -0.1, "watch.duration_sigma", "-0.1");
+    refuse(|s| s.watch.duration_sigma = f64::NAN, "watch.duration_sigma", "NaN");
+    refuse(|s| s.watch.duration_median_s = 0.0, "watch.duration_median_s", "0");
+    refuse(|s| s.watch.duration_max_s = 5.0, "watch.duration_max_s", "5");
+    refuse(|s| s.watch.partial_shape = 0.0, "watch.partial_shape", "0");
+    refuse(|s| s.watch.replay_mean = f64::INFINITY, "watch.replay_mean", "inf");
+    refuse(|s| s.watch.max_ratio = 0.5, "watch.max_ratio", "0.5");
+    refuse_toml(&append("[watch]\nduration_median = 9.6\n"), &["duration_median"]);
+    let late = Post {
+        duration_s: -3.0,
+        ..post(0)
+    };
+    assert_invalid(
+        Simulation::with_posts(&base(), world(), vec![late]),
+        "posts[0].duration_s",
+        "-3",
+    );
+}
+
+#[test]
 fn relative_gate_quantile_outside_the_open_unit_interval() {
     for q in [0.0, 1.0, -0.5, f64::NAN] {
         let shown = if q.is_nan() { "NaN".to_string() } else { q.to_string() };
@@ -1277,6 +1298,7 @@ fn post(creator: u32) -> Post {
         quality: 0.0,
         category: 0,
         price_fen: 0,
+        duration_s: 0.0,
     }
 }
 

@@ -233,6 +233,51 @@ fn a_relative_gate_passes_the_share_above_its_quantile() {
 }
 
 #[test]
+fn watch_ratios_and_long_views_follow_the_watch_model() {
+    // Strangers complete with p = 0.3. A completed view watches
+    // min(1 + Exp(r), M) durations, an abandoned one U^a, so the mean
+    // watch ratio is 0.7 / (1 + a) + 0.3 (1 + r (1 − e^{−(M−1)/r})).
+    let s = common::constant_scenario(20_000, 0, 0.0, 300, 2.0);
+    let w = &s.watch;
+    let world = World::generate(&s).unwrap();
+    let sim = Simulation::new(&s, &world).unwrap();
+    let (report, log) = sim.trace(&s.public_pool_ladder, &s.response).unwrap();
+    let ratios: Vec<f64> = log.iter().map(|r| f64::from(r.watch_ratio_milli) / 1000.0).collect();
+    let n = ratios.len() as f64;
+    let mean = ratios.iter().sum::<f64>() / n;
+    let sd = (ratios.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt();
+    let (a, r, m) = (w.partial_shape, w.replay_mean, w.max_ratio);
+    let expected = 0.7 / (1.0 + a) + 0.3 * (1.0 + r * (1.0 - (-(m - 1.0) / r).exp()));
+    assert!(n > 50_000.0, "{n} impressions");
+    assert!(
+        (mean - expected).abs() < 4.0 * sd / n.sqrt() + 0.0005,
+        "mean watch ratio {mean:.4}, expected {expected:.4}"
+    );
+    assert!((report.platform.rates.mean_watch_ratio - mean).abs() < 1e-9);
+    // Long views are KuaiRand's: completion up to 18 s, 18 s watched beyond.
+    let durations: Vec<f64> = sim.posts().iter().map(|p| f64::from(p.duration_s)).collect();
+    for rec in &log {
+        let d = durations[rec.post as usize];
+        let ratio = f64::from(rec.watch_ratio_milli) / 1000.0;
+        let expect = if d <= w.long_view_s {
+            rec.watched
+        } else {
+            ratio * d >= w.long_view_s - 0.01 * d
+        };
+        if d <= w.long_view_s || (ratio * d - w.long_view_s).abs() > 0.01 * d {
+            assert_eq!(
+                rec.long_view, expect,
+                "duration {d}, ratio {ratio}, watched {}",
+                rec.watched
+            );
+        }
+        assert!(rec.watched == (ratio >= 1.0) || (ratio - 1.0).abs() < 0.001, "{rec:?}");
+    }
+    let long: u64 = log.iter().map(|r| u64::from(r.long_view)).sum();
+    assert_eq!(long, report.platform.tally.long_views);
+}
+
+#[test]
 fn golden_small_scenario_report_is_pinned() {
     // Any change to results shows here. To accept an intended change, run
     // `UPDATE_GOLDEN=1 cargo test --release --test engine golden` and

@@ -4,7 +4,7 @@
 
 use rayon::prelude::*;
 
-use super::state::{LivePost, NO_EDGE, RunState, buyer_key, insert_sorted, outcome};
+use super::state::{LONG_VIEW, LivePost, NO_EDGE, RunState, buyer_key, insert_sorted, outcome};
 use super::{ImpressionRecord, Simulation, lifecycle};
 use crate::metrics::DailyCohortReport;
 use crate::tally::ratio;
@@ -75,6 +75,8 @@ impl Simulation<'_> {
             tier: o.tier,
             seen_today: seen_today[o.user as usize],
             watched: o.outcome & outcome::WATCH != 0,
+            watch_ratio_milli: o.ratio_milli & !LONG_VIEW,
+            long_view: o.ratio_milli & LONG_VIEW != 0,
             liked: o.outcome & outcome::LIKE != 0,
             commented: o.outcome & outcome::COMMENT != 0,
             shared: o.outcome & outcome::SHARE != 0,

@@ -71,7 +71,7 @@ mod state;
 
 use std::borrow::Cow;
 use std::sync::Arc;
-use std::sync::atomic::AtomicU32;
+use std::sync::atomic::{AtomicU32, AtomicU64};
 
 use crate::content::Post;
 use crate::error::{Error, Result};
@@ -80,11 +80,15 @@ use crate::generate::generate_posts;
 use crate::metrics::{AttentionReport, PostReport, Report, Tally};
 use crate::policy::{PushContext, PushPolicy};
 use crate::response::{Relation, ResponseModel};
-use crate::scenario::{AttentionMode, DynamicsParams, Scenario};
+use crate::scenario::{AttentionMode, DynamicsParams, Scenario, WatchParams};
 use crate::tally::Tier;
 use crate::world::World;
 use lifecycle::{CohortCounts, CohortRules};
 use state::{AtomicBitset, BuyerMap, Customers, Finished, LivePost, RunState};
+
+/// Watch ratios are counted in bins of 0.01 up to this many bins (the last
+/// holds everything from 5.0 up) for the platform's median.
+pub(crate) const RATIO_BINS: usize = 501;
 
 /// Responses are drawn in chunks of this many impressions.
 const RESPONSE_CHUNK: usize = 4096;
@@ -112,6 +116,7 @@ pub struct Simulation<'w> {
     interest_targeting: f64,
     feed: Arc<dyn Feed>,
     dynamics: DynamicsParams,
+    watch: WatchParams,
     rules: Vec<CohortRules>,
 }
 
@@ -143,8 +148,12 @@ pub struct ImpressionRecord {
     pub tier: Tier,
     /// Impressions the viewer had watched earlier that day (fatigue).
     pub seen_today: u16,
-    /// Watched through.
+    /// Watched through (completed).
     pub watched: bool,
+    /// Time watched / duration, in thousandths.
+    pub watch_ratio_milli: u32,
+    /// A long view (KuaiRand's definition; see [`WatchParams`]).
+    pub long_view: bool,
     /// Liked.
     pub liked: bool,
     /// Commented.
@@ -204,6 +213,13 @@ impl<'w> Simulation<'w> {
                     "must be finite",
                 ));
             }
+            if !(p.duration_s.is_finite() && p.duration_s >= 0.0) {
+                return Err(Error::invalid(
+                    format!("posts[{i}].duration_s"),
+                    p.duration_s,
+                    "must be finite and >= 0 (0: drawn from [watch])",
+                ));
+            }
             if p.slot >= horizon {
                 return Err(Error::invalid(
                     format!("posts[{i}].slot"),
@@ -215,6 +231,9 @@ impl<'w> Simulation<'w> {
         posts.sort_by_key(|p| (p.slot, p.creator));
         for (i, p) in posts.iter_mut().enumerate() {
             p.id = i as u32;
+            if p.duration_s == 0.0 {
+                p.duration_s = scenario.watch.duration_s(scenario.seed, p.id);
+            }
         }
         let feed: Arc<dyn Feed> = match scenario.attention.mode {
             AttentionMode::Unlimited => Arc::new(Unlimited::default()),
@@ -230,6 +249,7 @@ impl<'w> Simulation<'w> {
             interest_targeting: scenario.feed.interest_targeting,
             feed,
             dynamics: scenario.dynamics.clone(),
+            watch: scenario.watch.clone(),
             rules: scenario.cohorts.iter().map(CohortRules::from).collect(),
         })
     }
@@ -307,6 +327,7 @@ impl<'w> Simulation<'w> {
             day_reach: (0..n_cohorts).map(|_| AtomicBitset::new(n_users)).collect(),
             stranger_reach: (0..n_cohorts).map(|_| AtomicBitset::new(n_users)).collect(),
             tier_reach: (0..4 * (n_cohorts + 1)).map(|_| AtomicBitset::new(n_users)).collect(),
+            ratio_hist: (0..RATIO_BINS).map(|_| AtomicU64::new(0)).collect(),
             pending_follows: Vec::new(),
             creator_history: vec![Vec::new(); n_creators],
             creator_today: vec![0; n_creators],

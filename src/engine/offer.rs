@@ -90,6 +90,7 @@ impl<'w> Simulation<'w> {
                 tier: Tier::of(relation, group),
                 outcome: 0,
                 shown: true,
+                ratio_milli: 0,
             }
         }));
         lp.offered = offered;

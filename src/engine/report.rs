@@ -118,6 +118,21 @@ impl Simulation<'_> {
             gmv_gini: gini(&gmv),
             impressions_top1_share: top_share(&impressions, 0.01),
             gmv_top1_share: top_share(&gmv, 0.01),
+            watch_ratio_median: {
+                let hist: Vec<u64> = st
+                    .ratio_hist
+                    .iter()
+                    .map(|b| b.load(std::sync::atomic::Ordering::Relaxed))
+                    .collect();
+                let total: u64 = hist.iter().sum();
+                let mut seen = 0;
+                hist.iter()
+                    .position(|&n| {
+                        seen += n;
+                        total > 0 && 2 * seen >= total
+                    })
+                    .map_or(0.0, |b| b as f64 / 100.0)
+            },
             post_impressions_gini: gini(&post_impressions),
             post_impressions_top20_share: top_share(&post_impressions, 0.2),
         };

@@ -3,8 +3,10 @@
 use rand::RngExt;
 use rayon::prelude::*;
 
-use super::state::{LivePost, NO_EDGE, Offer, RunState, buyer_key, outcome};
-use super::{RESPONSE_CHUNK, Simulation};
+use std::sync::atomic::Ordering;
+
+use super::state::{LONG_VIEW, LivePost, NO_EDGE, Offer, RunState, buyer_key, outcome};
+use super::{RATIO_BINS, RESPONSE_CHUNK, Simulation};
 use crate::content::Post;
 use crate::response::{ImpressionContext, Relation, ResponseModel};
 use crate::rng::{stream, tag};
@@ -80,6 +82,13 @@ impl Simulation<'_> {
                     tier_reach[4 * cohort_index + o.tier as usize].insert(o.user);
                     tier_reach[4 * n_cohorts + o.tier as usize].insert(o.user);
                     let mut rng = stream(seed, tag::RESPONSE, post.id.into(), o.user.into());
+                    // Completion, then the time watched (see WatchParams),
+                    // then the other events, from the impression's stream.
+                    let completed = rng.random::<f64>() < p.watch;
+                    let u: f64 = rng.random();
+                    if completed {
+                        o.outcome |= outcome::WATCH;
+                    }
                     let mut draw = |p: f64, bit: u8| -> bool {
                         let hit = rng.random::<f64>() < p;
                         if hit {
@@ -87,7 +96,25 @@ impl Simulation<'_> {
                         }
                         hit
                     };
-                    if !draw(p.watch, outcome::WATCH) {
+                    let w = &self.watch;
+                    let ratio = if completed {
+                        (1.0 - w.replay_mean * (1.0 - u).ln()).min(w.max_ratio)
+                    } else {
+                        u.powf(w.partial_shape)
+                    };
+                    let duration = f64::from(post.duration_s);
+                    let long_view = if duration <= w.long_view_s {
+                        completed
+                    } else {
+                        ratio * duration >= w.long_view_s
+                    };
+                    let milli = (ratio * 1000.0).round() as u32;
+                    o.ratio_milli = milli | if long_view { LONG_VIEW } else { 0 };
+                    t.watch_ratio_milli += u64::from(milli);
+                    t.watch_time_ms += (ratio * duration * 1000.0).round() as u64;
+                    t.long_views += u64::from(long_view);
+                    st.ratio_hist[((ratio * 100.0) as usize).min(RATIO_BINS - 1)].fetch_add(1, Ordering::Relaxed);
+                    if !completed {
                         continue;
                     }
                     t.watches += 1;

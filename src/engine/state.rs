@@ -28,6 +28,8 @@ pub(crate) struct Offer {
     pub(crate) outcome: u8,
     /// Whether the viewer's feed showed it (set in the choose phase).
     pub(crate) shown: bool,
+    /// Time watched / duration, in thousandths, once drawn.
+    pub(crate) ratio_milli: u32,
 }
 
 /// Bits of [`Offer::outcome`].
@@ -41,6 +43,10 @@ pub(crate) mod outcome {
     pub const ORDER: u8 = 64;
     pub const REPURCHASE: u8 = 128;
 }
+
+/// Bit of [`Offer::ratio_milli`]'s companion flag: stored in the top bit of
+/// `ratio_milli` (ratios never reach 2^31 thousandths).
+pub(crate) const LONG_VIEW: u32 = 1 << 31;
 
 /// A post whose push is under way.
 pub(crate) struct LivePost<'p> {
@@ -223,6 +229,8 @@ pub(crate) struct RunState<'w> {
     pub(crate) stranger_reach: Vec<AtomicBitset>,
     /// Per cohort and tier (`4 × cohort + tier`), then the platform's four.
     pub(crate) tier_reach: Vec<AtomicBitset>,
+    /// Platform histogram of watch ratios (bins of 0.01).
+    pub(crate) ratio_hist: Vec<AtomicU64>,
     pub(crate) pending_follows: Vec<u64>,
     pub(crate) creator_history: Vec<Vec<u64>>,
     pub(crate) creator_today: Vec<u64>,

@@ -27,7 +27,8 @@
 //! score = Σ_m weight_m · count_m / impressions
 //! ```
 //!
-//! over the metrics `m` ∈ {watch-through, like, comment, share, follow},
+//! over the metrics `m` ∈ {watch-through, like, comment, share, follow,
+//! long view, watch ratio (summed per impression)},
 //! counted over the stage just shown (`over = "stage"`) or over everything
 //! the post has been shown so far (`over = "so_far"`). [`Gate::judge`]
 //! returns [`Verdict::Pass`] (with `score / threshold`, which a policy may use
@@ -154,6 +155,12 @@ pub struct Gate {
     /// Weight of the follow rate.
     #[serde(default)]
     pub follow: f64,
+    /// Weight of the long-view rate.
+    #[serde(default)]
+    pub long_view: f64,
+    /// Weight of the mean watch ratio (time watched / duration).
+    #[serde(default)]
+    pub watch_ratio: f64,
     /// Which impressions the rates are computed over.
     #[serde(default)]
     pub over: GateScope,
@@ -180,6 +187,8 @@ impl Default for Gate {
             comment: 0.0,
             share: 0.0,
             follow: 0.0,
+            long_view: 0.0,
+            watch_ratio: 0.0,
             over: GateScope::Stage,
             min_impressions: 0,
             quantile: None,
@@ -226,7 +235,9 @@ impl Gate {
             + self.like * t.likes as f64
             + self.comment * t.comments as f64
             + self.share * t.shares as f64
-            + self.follow * t.follows as f64)
+            + self.follow * t.follows as f64
+            + self.long_view * t.long_views as f64
+            + self.watch_ratio * t.watch_ratio_milli as f64 / 1000.0)
             / n
     }
 
@@ -301,6 +312,8 @@ impl Gate {
         check::non_negative(&format!("{field}.comment"), self.comment)?;
         check::non_negative(&format!("{field}.share"), self.share)?;
         check::non_negative(&format!("{field}.follow"), self.follow)?;
+        check::non_negative(&format!("{field}.long_view"), self.long_view)?;
+        check::non_negative(&format!("{field}.watch_ratio"), self.watch_ratio)?;
         if let Some(q) = self.quantile
             && !(q > 0.0 && q < 1.0)
         {
