@@ -82,6 +82,7 @@
 #![deny(missing_docs)]
 
 pub mod audience;
+pub mod calibration;
 pub mod content;
 pub mod engine;
 pub mod error;

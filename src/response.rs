@@ -222,18 +222,32 @@ fn sigmoid(x: f64) -> f64 {
 /// orders in the price and in whether the viewer bought from the creator
 /// before.
 ///
-/// Defaults and where they come from (DOMAIN.md; the logit values are ours,
-/// chosen to land on these figures for an ordinary post):
+/// **Calibration.** The intercepts (`base`) of watch, like, comment, share,
+/// follow and order are *fitted* so that the default world under the legacy
+/// ladder, with the default single-column feed and finite sessions,
+/// reproduces per impression KuaiRand-Pure's long view 33%, like 1.85%,
+/// comment 0.26%, share 0.10%, follow 0.11% and practitioners' click-to-order
+/// 3% (the middle of "1–5%"); `cargo run --release --example calibrate`
+/// prints target beside realized value. The fit was a damped fixed point
+/// (each intercept moved by 0.8 × (logit target − logit realized), five
+/// rounds, in the default world scaled to 300,000 users). Everything else
+/// (the other coefficients, the relation effects) is ours and was not
+/// fitted; the iron-fan-first push's rates are results, not targets. At
+/// the fitted values an ordinary post to a stranger with no interest:
 ///
-/// | event | stranger, no interest | source |
+/// | event | stranger, no interest, ordinary post | target (per impression, DOMAIN.md) |
 /// |---|---|---|
-/// | watch-through | 25% (45% at interest 0.6) | KuaiRand long-view 33% per play |
-/// | like \| watch | 3.9% | KuaiRand like 1.85% per play |
-/// | comment \| watch | 0.8% | KuaiRand comment 0.26% per play |
-/// | share \| watch | 0.3% | KuaiRand share 0.10% per play |
-/// | follow \| watch | 0.33% | KuaiRand follow 0.11% per play |
-/// | click \| watch | 2.0% | practitioners: add-to-cart 15–25% of *interested* viewers |
-/// | order \| click | 2.9% at 100 yuan | practitioners: click-to-order 1–5% |
+/// | watch-through | 11.3% | long view 33% (KuaiRand-Pure) |
+/// | like \| watch | 1.9% | like 1.85% |
+/// | comment \| watch | 0.32% | comment 0.26% |
+/// | share \| watch | 0.10% | share 0.10% |
+/// | follow \| watch | 0.10% | follow 0.11% |
+/// | click \| watch | 2.0% (not fitted) | practitioners: add-to-cart 15–25% of interested viewers |
+/// | order \| click | 0.42% at 100 yuan | click-to-order 1–5% |
+///
+/// Realized rates are higher than these base rates because feeds show the
+/// offers with the highest predicted engagement and public pools lean to
+/// interested users.
 ///
 /// Relation effects follow the documents' direction: fans watch through far
 /// more (the liquor case: fans watch 500% longer), interact about 50% more
@@ -292,13 +306,13 @@ impl Default for LogisticModel {
             iron_fan,
         };
         LogisticModel {
-            watch: c(-1.1, 0.8, 1.5, 0.3, 1.0, 2.0),
-            like: c(-3.2, 0.5, 1.0, 0.2, 0.4, 1.5),
-            comment: c(-4.8, 0.4, 0.8, 0.2, 0.4, 1.8),
-            share: c(-5.8, 0.6, 0.5, 0.2, 0.4, 1.5),
-            follow: c(-5.7, 0.6, 1.0, 0.3, 0.0, 0.0),
+            watch: c(-2.06, 0.8, 1.5, 0.3, 1.0, 2.0),
+            like: c(-3.92, 0.5, 1.0, 0.2, 0.4, 1.5),
+            comment: c(-5.73, 0.4, 0.8, 0.2, 0.4, 1.8),
+            share: c(-6.92, 0.6, 0.5, 0.2, 0.4, 1.5),
+            follow: c(-6.93, 0.6, 1.0, 0.3, 0.0, 0.0),
             click: c(-3.9, 0.3, 1.2, 0.4, 0.8, 1.8),
-            order: c(-3.5, 0.2, 0.5, 0.5, 0.5, 1.0),
+            order: c(-5.46, 0.2, 0.5, 0.5, 0.5, 1.0),
             price_sensitivity: 0.3,
             reference_price_yuan: 100.0,
             repeat_buyer: 1.0,
@@ -397,8 +411,9 @@ pub struct ConstantModel {
 }
 
 impl Default for ConstantModel {
-    /// The logistic model's defaults evaluated at an ordinary post, an
-    /// ordinary creator and interest 0.6, rounded.
+    /// Round numbers of the order of version 1's logistic model at an
+    /// ordinary post, an ordinary creator and interest 0.6 (not calibrated:
+    /// the null model for closed-form checks).
     fn default() -> Self {
         let p = |watch, like, comment, share, follow, click, order| Probabilities {
             watch,
@@ -533,12 +548,13 @@ mod tests {
     fn logistic_defaults_land_on_the_documented_stranger_rates() {
         let m = LogisticModel::default();
         let p = m.probabilities(&ctx(Relation::Stranger, 0.0));
-        assert!((p.watch - 0.25).abs() < 0.005, "{}", p.watch);
-        assert!((p.like - 0.039).abs() < 0.002, "{}", p.like);
-        assert!((p.follow - 0.0033).abs() < 0.0003, "{}", p.follow);
-        assert!((p.order - 0.029).abs() < 0.002, "{}", p.order);
+        // The table in LogisticModel's docs.
+        assert!((p.watch - 0.113).abs() < 0.001, "{}", p.watch);
+        assert!((p.like - 0.0194).abs() < 0.0005, "{}", p.like);
+        assert!((p.follow - 0.00098).abs() < 0.00003, "{}", p.follow);
+        assert!((p.order - 0.0042).abs() < 0.0002, "{}", p.order);
         let interested = m.probabilities(&ctx(Relation::Stranger, 0.6));
-        assert!((interested.watch - 0.45).abs() < 0.01, "{}", interested.watch);
+        assert!((interested.watch - 0.239).abs() < 0.002, "{}", interested.watch);
     }
 
     #[test]

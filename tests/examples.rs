@@ -103,3 +103,26 @@ fn custom_policy_runs_beside_the_shipped_ones() {
         "{header}"
     );
 }
+
+#[test]
+fn calibrate_writes_the_baseline_figures() {
+    let json = std::env::temp_dir().join(format!("feedsim-calibration-{}.json", std::process::id()));
+    let stdout = run("calibrate", &["--users", "100000", "--json", json.to_str().unwrap()]);
+    assert!(
+        stdout.contains("long view") && stdout.contains("iron-fan first"),
+        "{stdout}"
+    );
+    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    std::fs::remove_file(&json).ok();
+    for key in ["long_view", "like", "comment", "share", "follow"] {
+        let x = v["per_impression"][key].as_f64().unwrap();
+        assert!(x > 0.0 && x < 1.0, "{key} = {x}");
+    }
+    for key in ["mean", "median"] {
+        assert!(v["watch_ratio"][key].as_f64().unwrap() > 0.0, "{v}");
+    }
+    for key in ["click_to_order", "top20_post_share", "impression_gini"] {
+        let x = v[key].as_f64().unwrap();
+        assert!(x > 0.0 && x < 1.0, "{key} = {x}");
+    }
+}

@@ -69,6 +69,13 @@ fn every_audience_offers_a_user_a_post_at_most_once() {
     for mode in [AttentionMode::Finite, AttentionMode::Unlimited] {
         let mut s = common::small_growth_scenario(3);
         s.attention.mode = mode;
+        // Plenty of buyers and members, so their audiences are not empty.
+        if let feedsim::response::ResponseSpec::Logistic(m) = &mut s.response {
+            m.order.base += 3.0;
+        }
+        for c in &mut s.cohorts {
+            c.member_perk_rate = 0.3;
+        }
         let world = World::generate(&s).unwrap();
         let sim = Simulation::new(&s, &world).unwrap();
         let (report, log) = sim.trace(&EveryAudience, &s.response).unwrap();

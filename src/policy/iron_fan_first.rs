@@ -110,13 +110,21 @@ impl Default for PublicWeight {
 impl PublicWeight {
     /// The weight for an account with this iron-fan ratio whose fans gave
     /// the post this feedback, judged by `gate`.
-    pub fn weight(&self, iron_fan_ratio: f64, fans: &Tally, gate: &Gate) -> f64 {
+    /// `peers` are recent posts' first fan waves, against which a relative
+    /// gate sets its bar (see [`Gate::judge_among`]).
+    pub fn weight<'a>(
+        &self,
+        iron_fan_ratio: f64,
+        fans: &Tally,
+        gate: &Gate,
+        peers: impl IntoIterator<Item = &'a Tally>,
+    ) -> f64 {
         let ratio_term = if self.ratio_exponent == 0.0 {
             1.0
         } else {
             (iron_fan_ratio.max(0.0) / self.reference_ratio).powf(self.ratio_exponent)
         };
-        let feedback_term = match gate.judge(fans, fans) {
+        let feedback_term = match gate.judge_among(fans, fans, peers) {
             Verdict::Pass { strength, .. } => strength.clamp(1.0, self.max_feedback_boost),
             _ => 1.0,
         };
@@ -158,12 +166,14 @@ impl PublicWeight {
 /// moves on, so a newcomer without fans still reaches the public, with the
 /// public weight of an iron-fan ratio of 0.
 ///
-/// Default gates (weights as in [`Gate::default`]; thresholds ours, from v1):
-/// iron fans 2.5 and fan waves 1.4, each over its own stage and needing 20
-/// impressions. Under the default response model a fan with interest 0.6
-/// scores ≈ 1.84, one with interest 0.2 ≈ 1.30, an iron fan at 0.6 ≈ 3.6, so
-/// the fans of a vertical account pass and those of a low-verticality KOL
-/// mostly do not.
+/// Default gates (weights as in [`Gate::default`]): relative, the iron-fan
+/// stage and each fan wave must score at least the 0.3 quantile of recent
+/// posts' same stage (so about 70% of fan stages pass, the worst-received
+/// 30% stop), each over its own stage and needing 20 impressions; no
+/// absolute threshold. The quantile is ours: practitioners say a post is
+/// compared with the other posts of its pool, and give no figure for the
+/// fan stages. Fans of a low-verticality KOL respond less than those of a
+/// vertical account, so its posts fall in the failing share more often.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct IronFanFirst {
@@ -194,8 +204,9 @@ impl Default for IronFanFirst {
             iron_fans: FanStage {
                 size: None,
                 gate: Gate {
-                    threshold: 2.5,
+                    threshold: 0.0,
                     min_impressions: 20,
+                    quantile: Some(0.3),
                     ..Gate::default()
                 },
             },
@@ -205,8 +216,9 @@ impl Default for IronFanFirst {
                 max_waves: 8,
                 order: Order::Engagement,
                 gate: Gate {
-                    threshold: 1.4,
+                    threshold: 0.0,
                     min_impressions: 20,
+                    quantile: Some(0.3),
                     ..Gate::default()
                 },
             },
@@ -306,9 +318,12 @@ impl IronFanFirst {
             .iter()
             .filter(|r| !r.stage.audience.is_public())
             .fold(Tally::default(), |a, r| a.sum(r.shown));
-        let weight = self
-            .public_weight
-            .weight(ctx.creator.iron_fan_ratio, &fans, &self.fan_waves.gate);
+        let weight = self.public_weight.weight(
+            ctx.creator.iron_fan_ratio,
+            &fans,
+            &self.fan_waves.gate,
+            ctx.peers.recent(WAVE, 0),
+        );
         next_pool(&self.pools(), done, ctx, weight)
     }
 }
@@ -379,17 +394,17 @@ mod tests {
             ..Tally::default()
         };
         // No fan feedback to judge: the ratio term alone, sqrt(0.4 / 0.1) = 2.
-        assert!((w.weight(0.4, &Tally::default(), &gate) - 2.0).abs() < 1e-12);
+        assert!((w.weight(0.4, &Tally::default(), &gate, []) - 2.0).abs() < 1e-12);
         // Fans at 100% watch-through, threshold 1: feedback term 1 (not above).
-        assert!((w.weight(0.1, &fans(100), &gate) - 1.0).abs() < 1e-12);
+        assert!((w.weight(0.1, &fans(100), &gate, []) - 1.0).abs() < 1e-12);
         // Ratio 0: clamped to the minimum.
-        assert_eq!(w.weight(0.0, &fans(100), &gate), w.min);
+        assert_eq!(w.weight(0.0, &fans(100), &gate, []), w.min);
         let off = PublicWeight {
             ratio_exponent: 0.0,
             ..w
         };
-        assert_eq!(off.weight(0.0, &Tally::default(), &gate), 1.0);
-        assert_eq!(off.weight(0.5, &Tally::default(), &gate), 1.0);
+        assert_eq!(off.weight(0.0, &Tally::default(), &gate, []), 1.0);
+        assert_eq!(off.weight(0.5, &Tally::default(), &gate, []), 1.0);
     }
 
     #[test]

@@ -32,10 +32,15 @@ pub struct Pool {
 /// 120,000 ("100k–150k"); the larger pools ("300k–700k" and up) are left out
 /// because the default world has 1M users, of whom about 620,000 are active
 /// on a day: a pool of half the platform in one slot is no longer a pool.
-/// Every gate is [`Gate::default`] with thresholds rising 1.0, 1.3, 1.6
-/// (and 1.9 after the last pool, never evaluated), so each pool is harder to
-/// leave than the last. The thresholds are ours (the calibration issue
-/// re-derives them).
+/// Every gate scores the practitioners' blend ([`Gate::default`]'s
+/// weights: "60% completion or 10% like rate") and is **relative**: a post
+/// leaves a pool only if it scores at least the 0.6, 0.7, 0.8 quantile of
+/// recent posts in the same pool (0.9 after the last, never evaluated), so
+/// about 60% of posts end in the first pool and each pool is harder to
+/// leave than the last ("a post is compared with the other posts of its
+/// pool", DOMAIN.md). The absolute rule as quoted passes almost nothing at
+/// KuaiRand's rates (a 1.85% like rate), so the absolute threshold is 0. The
+/// quantiles are ours.
 ///
 /// ```
 /// use feedsim::policy::PublicPoolLadder;
@@ -50,11 +55,12 @@ pub struct PublicPoolLadder {
 }
 
 pub(crate) fn default_pools() -> Vec<Pool> {
-    [(300, 1.0), (4_000, 1.3), (15_000, 1.6), (120_000, 1.9)]
-        .map(|(size, threshold)| Pool {
+    [(300, 0.6), (4_000, 0.7), (15_000, 0.8), (120_000, 0.9)]
+        .map(|(size, quantile)| Pool {
             size,
             gate: Gate {
-                threshold,
+                threshold: 0.0,
+                quantile: Some(quantile),
                 ..Gate::default()
             },
         })
