@@ -110,8 +110,8 @@ pub fn print_comparison(scenario: &Scenario, reports: &[Report]) {
          fans are reached only when the public draw happens to pick them. A push stage makes offers; each \
          viewer's feed ({feed}) ranks the offers of a round and the viewer watches what the session has room for \
          (sessions: KuaiRec's median 42 and mean 66.5 plays a day, spread over the day's slots); offers not shown \
-         are lost, never impressions. Responses follow the scenario's response model (not yet calibrated: its \
-         rates run above KuaiRand's, see the README).",
+         are lost, never impressions. Responses follow the scenario's response model, whose intercepts are fitted \
+         to KuaiRand's per-impression rates under the legacy ladder (cargo run --release --example calibrate).",
         feed = if scenario.attention.mode == feedsim::scenario::AttentionMode::Unlimited {
             "unlimited: every offer watched".to_string()
         } else {

@@ -28,14 +28,18 @@ pub struct Pool {
 /// draw happens to pick them.
 ///
 /// Default pools follow the ladder practitioners describe (DOMAIN.md, "public
-/// figures"): 300 (of "200–500"), 4,000 ("3k–5k"), 15,000 ("10k–20k") and
-/// 120,000 ("100k–150k"); the larger pools ("300k–700k" and up) are left out
-/// because the default world has 1M users, of whom about 620,000 are active
-/// on a day: a pool of half the platform in one slot is no longer a pool.
+/// figures"): 300 (of "200–500"), 4,000 ("3k–5k") and 15,000 ("10k–20k");
+/// the larger pools ("100k–150k" and up) are left out because the default
+/// world has 1M users, of whom about 620,000 are active on a day: a 120,000
+/// pool would be a fifth of them in one slot. Stopping at 15,000 also keeps
+/// the ladder the same in the default world scaled down to 60,000 users
+/// ([`Scenario::scaled`](crate::Scenario::scaled) drops pools above a
+/// quarter of the users), so a small world has the default's offers per
+/// user and its calibration.
 /// Every gate scores the practitioners' blend ([`Gate::default`]'s
 /// weights: "60% completion or 10% like rate") and is **relative**: a post
-/// leaves a pool only if it scores at least the 0.6, 0.7, 0.8 quantile of
-/// recent posts in the same pool (0.9 after the last, never evaluated), so
+/// leaves a pool only if it scores at least the 0.6 or 0.7 quantile of
+/// recent posts in the same pool (0.8 after the last, never evaluated), so
 /// about 60% of posts end in the first pool and each pool is harder to
 /// leave than the last ("a post is compared with the other posts of its
 /// pool", DOMAIN.md). The absolute rule as quoted passes almost nothing at
@@ -55,7 +59,7 @@ pub struct PublicPoolLadder {
 }
 
 pub(crate) fn default_pools() -> Vec<Pool> {
-    [(300, 0.6), (4_000, 0.7), (15_000, 0.8), (120_000, 0.9)]
+    [(300, 0.6), (4_000, 0.7), (15_000, 0.8)]
         .map(|(size, quantile)| Pool {
             size,
             gate: Gate {
