@@ -76,15 +76,6 @@ pub(crate) mod check {
         }
     }
 
-    /// Any finite number (a logistic coefficient, say).
-    pub fn finite(field: &str, v: f64) -> Result<()> {
-        if v.is_finite() {
-            Ok(())
-        } else {
-            Err(Error::invalid(field, v, "must be a finite number"))
-        }
-    }
-
     /// A finite number `>= 0`.
     pub fn non_negative(field: &str, v: f64) -> Result<()> {
         if v.is_finite() && v >= 0.0 {

@@ -45,7 +45,8 @@
 //! private-domain funnel ([`metrics::Funnel`]). [`experiment`] runs policies
 //! side by side over replicates with confidence intervals and sweeps
 //! parameters; [`postlog`] replays a posting history; [`output`] writes CSV
-//! and JSON tables.
+//! and JSON tables; [`calibration`] measures a report against the public
+//! figures the default response model is fitted to (KuaiRand, KuaiRec).
 //!
 //! ```
 //! use feedsim::{Scenario, Simulation, World};

@@ -202,14 +202,23 @@ impl Coefficients {
     }
 
     fn validate(&self, field: &str) -> Result<()> {
-        check::finite(&format!("{field}.base"), self.base)?;
-        check::finite(&format!("{field}.quality"), self.quality)?;
-        check::finite(&format!("{field}.interest"), self.interest)?;
-        check::finite(&format!("{field}.trust"), self.trust)?;
-        check::finite(&format!("{field}.fan"), self.fan)?;
-        check::finite(&format!("{field}.iron_fan"), self.iron_fan)
+        // Bounded, so that no logit can overflow to an infinity (or
+        // infinity minus infinity, NaN) with the scenario's bounded inputs.
+        let c = |name: &str, v: f64| check::within(&format!("{field}.{name}"), v, -MAX_LOGIT, MAX_LOGIT);
+        c("base", self.base)?;
+        c("quality", self.quality)?;
+        c("interest", self.interest)?;
+        c("trust", self.trust)?;
+        c("fan", self.fan)?;
+        c("iron_fan", self.iron_fan)
     }
 }
+
+/// The largest magnitude a logistic coefficient may have: far beyond any
+/// sensible value (a logit of 1,000 is a probability of 1 to machine
+/// precision), and small enough that no sum of coefficients times the
+/// scenario's bounded inputs overflows.
+pub const MAX_LOGIT: f64 = 1_000.0;
 
 #[inline]
 fn sigmoid(x: f64) -> f64 {
@@ -335,13 +344,32 @@ impl LogisticModel {
         self.follow.validate(&format!("{field}.follow"))?;
         self.click.validate(&format!("{field}.click"))?;
         self.order.validate(&format!("{field}.order"))?;
-        check::non_negative(&format!("{field}.price_sensitivity"), self.price_sensitivity)?;
-        check::positive(&format!("{field}.reference_price_yuan"), self.reference_price_yuan)?;
-        check::finite(&format!("{field}.repeat_buyer"), self.repeat_buyer)?;
-        check::finite(&format!("{field}.group_notification"), self.group_notification)?;
-        check::finite(&format!("{field}.ecommerce_member"), self.ecommerce_member)?;
-        check::finite(&format!("{field}.coupon"), self.coupon)?;
-        check::non_negative(&format!("{field}.fatigue_per_impression"), self.fatigue_per_impression)
+        check::within(
+            &format!("{field}.price_sensitivity"),
+            self.price_sensitivity,
+            0.0,
+            MAX_LOGIT,
+        )?;
+        check::within(
+            &format!("{field}.reference_price_yuan"),
+            self.reference_price_yuan,
+            0.01,
+            crate::scenario::MAX_PRICE_YUAN,
+        )?;
+        for (name, v) in [
+            ("repeat_buyer", self.repeat_buyer),
+            ("group_notification", self.group_notification),
+            ("ecommerce_member", self.ecommerce_member),
+            ("coupon", self.coupon),
+        ] {
+            check::within(&format!("{field}.{name}"), v, -MAX_LOGIT, MAX_LOGIT)?;
+        }
+        check::within(
+            &format!("{field}.fatigue_per_impression"),
+            self.fatigue_per_impression,
+            0.0,
+            1.0,
+        )
     }
 }
 

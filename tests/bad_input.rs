@@ -1038,6 +1038,34 @@ fn fan_stage_of_size_zero() {
 }
 
 #[test]
+fn response_coefficients_are_bounded_so_no_probability_is_nan() {
+    let logistic = |f: fn(&mut LogisticModel)| {
+        move |s: &mut Scenario| {
+            let mut m = LogisticModel::default();
+            f(&mut m);
+            s.response = ResponseSpec::Logistic(m);
+        }
+    };
+    refuse(logistic(|m| m.watch.base = 1e6), "response.watch.base", "1000000");
+    refuse(
+        logistic(|m| m.order.quality = -1e5),
+        "response.order.quality",
+        "-100000",
+    );
+    refuse(logistic(|m| m.coupon = 2e3), "response.coupon", "2000");
+    refuse(
+        logistic(|m| m.fatigue_per_impression = 5.0),
+        "response.fatigue_per_impression",
+        "5",
+    );
+    refuse(
+        logistic(|m| m.reference_price_yuan = 1e-9),
+        "response.reference_price_yuan",
+        "0.000000001",
+    );
+}
+
+#[test]
 fn watch_parameters_out_of_range() {
     refuse(|s| s.watch.duration_sigma = -0.1, "watch.duration_sigma", "-0.1");
     refuse(|s| s.watch.duration_sigma = f64::NAN, "watch.duration_sigma", "NaN");

@@ -7,7 +7,7 @@ use super::state::{LivePost, RunState};
 use super::{Simulation, context};
 use crate::error::{Error, Result};
 use crate::metrics::PostReport;
-use crate::policy::{CreatorState, MAX_STAGES, PushPolicy, StageRecord, Step};
+use crate::policy::{CreatorState, MAX_STAGES, PushPolicy, Size, StageRecord, Step};
 use crate::tally::{PushEnd, TierTallies, ratio};
 
 impl LivePost<'_> {
@@ -90,7 +90,9 @@ impl Simulation<'_> {
                             format!("asked for more than {MAX_STAGES} stages for post {}", post.id),
                         ));
                     }
-                    stage.size.validate(&format!("policy stage \"{}\" size", stage.label))?;
+                    if matches!(stage.size, Size::Share(_)) {
+                        stage.size.validate(&format!("policy stage \"{}\" size", stage.label))?;
+                    }
                     lp.stage = Some(stage);
                 }
             }
