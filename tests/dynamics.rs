@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use feedsim::metrics::Report;
 use feedsim::policy::{FanStage, FanWaves, Gate, IronFanFirst, Order, PublicWeight, PushPolicy};
 use feedsim::response::{ConstantModel, Probabilities, ResponseSpec};
-use feedsim::scenario::AttentionMode;
+use feedsim::scenario::{AttentionMode, ChurnParams};
 use feedsim::{Scenario, Simulation, World};
 use proptest::prelude::*;
 
@@ -151,6 +151,49 @@ fn with_certain_engagement_every_fan_shown_a_post_becomes_an_iron_fan() {
         }
     }
     assert!(checked > 10, "only {checked} creators posted");
+}
+
+#[test]
+fn creators_stop_posting_when_their_reach_stays_under_the_churn_threshold() {
+    // Newcomers give up after two days under an impossible threshold; every
+    // other cohort has no churn rule. Churn is judged at the end of each
+    // posting day over the last `window_days` days.
+    let mut s = common::small_growth_scenario(5);
+    for c in &mut s.cohorts {
+        c.churn = None;
+    }
+    let newcomer = s.cohorts.iter().position(|c| c.name == "newcomer").unwrap();
+    s.cohorts[newcomer].churn = Some(ChurnParams {
+        window_days: 2,
+        min_impressions: u64::MAX,
+    });
+    let world = World::generate(&s).unwrap();
+    let sim = Simulation::new(&s, &world).unwrap();
+    let report = sim.run(&s.public_pool_ladder, &s.response).unwrap();
+    let spd = s.feed.slots_per_day;
+    for c in &report.creators {
+        if usize::from(c.cohort) == newcomer {
+            // The window is full at the end of day 1: every newcomer stops then.
+            assert_eq!(c.stopped_after_day, Some(1), "creator {}", c.id);
+        } else {
+            assert_eq!(c.stopped_after_day, None, "creator {}", c.id);
+        }
+    }
+    // Stopped creators publish nothing from day 2 on, though posts were planned.
+    let planned_late = sim
+        .posts()
+        .iter()
+        .filter(|p| usize::from(world.creators().cohort(p.creator)) == newcomer && p.slot >= 2 * spd)
+        .count();
+    let ran_late = report
+        .posts
+        .iter()
+        .filter(|p| usize::from(p.cohort) == newcomer && p.slot >= 2 * spd)
+        .count();
+    assert!(planned_late > 0);
+    assert_eq!(ran_late, 0);
+    let active_end = report.cohorts[newcomer].active_creators_end;
+    assert_eq!(active_end, 0);
 }
 
 fn attention_scenario() -> impl Strategy<Value = Scenario> {

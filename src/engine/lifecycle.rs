@@ -279,4 +279,61 @@ mod tests {
         let decayed = |x: u32| (f64::from(x) * (1.0 - d.daily_decay)).floor() as u32;
         assert_eq!(g.score(0, users[3]), Some(decayed(d.iron_fan_above + 5)));
     }
+
+    /// The fan-group rule: a fan joins at the end of a day iff it has
+    /// followed for at least `min_days` days and its (decayed) score is at
+    /// least `min_score`; members stay members.
+    #[test]
+    fn fans_join_the_group_only_past_both_thresholds() {
+        let mut s = Scenario::default_scenario();
+        s.users.count = 100;
+        s.cohorts.truncate(1);
+        s.cohorts[0].creators = 1;
+        s.cohorts[0].followers = crate::scenario::FollowerRange::fixed(6);
+        s.cohorts[0].iron_fan_ratio = 0.0;
+        s.cohorts[0].fan_group = Some(FanGroupParams {
+            min_days: 30,
+            min_score: 40,
+        });
+        s.dynamics.enabled = true;
+        s.dynamics.daily_decay = 0.0;
+        s.dynamics.iron_fan_above = 1_000;
+        s.dynamics.iron_fan_below = 1_000;
+        let d = s.dynamics.clone();
+        let world = World::generate(&s).unwrap();
+        let mut g = world.graph().clone();
+        let day = 40;
+        // (followed on day, score): long enough and high enough; long enough
+        // but one point short; high enough but one day short; exactly at both
+        // thresholds; neither; a member already, now below both.
+        let fans = [(0, 50), (0, 39), (11, 50), (10, 40), (39, 0), (39, 0)];
+        for (e, &(since, score)) in fans.iter().enumerate() {
+            g.since_day[e] = since;
+            g.score[e] = score;
+        }
+        g.group[5] = true;
+        let users: Vec<u32> = g.fans.clone();
+        let rules = [CohortRules::from(&s.cohorts[0])];
+        let mut counts = [CohortCounts::default()];
+        let mut customers = Customers {
+            buyers: vec![Vec::new()],
+            members: vec![Vec::new()],
+        };
+        end_of_day(
+            &world,
+            &mut g,
+            &d,
+            &rules,
+            1,
+            day,
+            &mut Vec::new(),
+            &mut BuyerMap::default(),
+            &mut customers,
+            &mut counts,
+        );
+        let member = |u: u32| g.relation(0, u).1.is_some_and(|e| g.group[e as usize]);
+        let joined: Vec<bool> = users.iter().map(|&u| member(u)).collect();
+        assert_eq!(joined, [true, false, false, true, false, true]);
+        assert_eq!(g.group_members(0), 3);
+    }
 }
