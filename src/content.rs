@@ -32,3 +32,6 @@ impl Post {
         (self.price_fen > 0).then(|| f64::from(self.price_fen) / 100.0)
     }
 }
+
+/// Highest price accepted, in yuan (keeps GMV in fen far from overflow).
+pub const MAX_PRICE_YUAN: f64 = 10_000_000.0;

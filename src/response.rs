@@ -354,7 +354,7 @@ impl LogisticModel {
             &format!("{field}.reference_price_yuan"),
             self.reference_price_yuan,
             0.01,
-            crate::scenario::MAX_PRICE_YUAN,
+            crate::content::MAX_PRICE_YUAN,
         )?;
         for (name, v) in [
             ("repeat_buyer", self.repeat_buyer),

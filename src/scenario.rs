@@ -502,8 +502,7 @@ pub struct ProductParams {
     pub share_of_posts: f64,
 }
 
-/// Highest price accepted, in yuan (keeps GMV in fen far from overflow).
-pub const MAX_PRICE_YUAN: f64 = 10_000_000.0;
+pub use crate::content::MAX_PRICE_YUAN;
 
 impl Scenario {
     /// The default scenario (`scenarios/default.toml`, embedded).
