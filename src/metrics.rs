@@ -71,10 +71,11 @@ pub struct CreatorReport {
     pub by_tier: TierTallies,
 }
 
-/// The private-domain funnel of a cohort over the run (DOMAIN.md \[002\]:
-/// new → retained → active → converted → repurchase), as counts and step
-/// rates. The counts are aggregates over the run, not one tracked group of
-/// users: each step rate is a count over the one before it.
+/// Lifecycle counts of a cohort over the run along the private-domain loop
+/// (DOMAIN.md \[002\]: new → retained → active → converted → repurchase).
+/// The counts are aggregates over the run, not one tracked group of users,
+/// so a "rate" here can exceed 1; the nested funnels are
+/// [`ContentFunnel`] and [`RelationshipFunnel`].
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 pub struct Funnel {
     /// New: distinct users reached as strangers.
@@ -103,6 +104,87 @@ impl Funnel {
         self.promotion_rate = ratio(self.iron_fan_promotions, self.follows);
         self.buy_rate = ratio(self.buyers, self.iron_fan_promotions);
         self.repeat_rate = ratio(self.repeat_buyers, self.buyers);
+        self
+    }
+}
+
+/// The content side of a nested funnel, over impressions: impression →
+/// long view → product click → order → repurchase. Each step is a subset of
+/// the one before (a click needs a completed view, which is a long view; an
+/// order needs a click; a repurchase is an order), so every rate, a count
+/// over the step before, lies in `[0, 1]`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct ContentFunnel {
+    /// Impressions.
+    pub impressions: u64,
+    /// Long views.
+    pub long_views: u64,
+    /// Product clicks.
+    pub clicks: u64,
+    /// Orders.
+    pub orders: u64,
+    /// Repurchases.
+    pub repurchases: u64,
+    /// `long_views / impressions`.
+    pub long_view_per_impression: f64,
+    /// `clicks / long_views`.
+    pub click_per_long_view: f64,
+    /// `orders / clicks`.
+    pub order_per_click: f64,
+    /// `repurchases / orders`.
+    pub repurchase_per_order: f64,
+}
+
+impl ContentFunnel {
+    pub(crate) fn of(t: &Tally) -> Self {
+        ContentFunnel {
+            impressions: t.impressions,
+            long_views: t.long_views,
+            clicks: t.clicks,
+            orders: t.orders,
+            repurchases: t.repurchases,
+            long_view_per_impression: ratio(t.long_views, t.impressions),
+            click_per_long_view: ratio(t.clicks, t.long_views),
+            order_per_click: ratio(t.orders, t.clicks),
+            repurchase_per_order: ratio(t.repurchases, t.orders),
+        }
+    }
+}
+
+/// The relationship side of a nested funnel, over distinct users at the end
+/// of the run: viewers (reached by the cohort's posts) → of them, followers
+/// of one of the cohort's creators → of those, iron fans of one → of those,
+/// fan-group members of one → of those, e-commerce members of one. Each
+/// step is the previous set intersected with a condition, so every rate
+/// lies in `[0, 1]`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct RelationshipFunnel {
+    /// Distinct users reached.
+    pub viewers: u64,
+    /// Of them, following one of the cohort's creators at the end.
+    pub followers: u64,
+    /// Of those, an iron fan of one of them.
+    pub iron_fans: u64,
+    /// Of those, a fan-group member of one of them.
+    pub group_members: u64,
+    /// Of those, an e-commerce member of one of them.
+    pub ecommerce_members: u64,
+    /// `followers / viewers`.
+    pub follower_per_viewer: f64,
+    /// `iron_fans / followers`.
+    pub iron_fan_per_follower: f64,
+    /// `group_members / iron_fans`.
+    pub group_member_per_iron_fan: f64,
+    /// `ecommerce_members / group_members`.
+    pub ecommerce_member_per_group_member: f64,
+}
+
+impl RelationshipFunnel {
+    pub(crate) fn with_rates(mut self) -> Self {
+        self.follower_per_viewer = ratio(self.followers, self.viewers);
+        self.iron_fan_per_follower = ratio(self.iron_fans, self.followers);
+        self.group_member_per_iron_fan = ratio(self.group_members, self.iron_fans);
+        self.ecommerce_member_per_group_member = ratio(self.ecommerce_members, self.group_members);
         self
     }
 }
@@ -198,8 +280,12 @@ pub struct CohortReport {
     pub unfollows: u64,
     /// Iron fans demoted to ordinary fans.
     pub iron_fan_demotions: u64,
-    /// The private-domain funnel.
+    /// Lifecycle counts (not nested; see the two funnels below).
     pub funnel: Funnel,
+    /// The nested content funnel.
+    pub content_funnel: ContentFunnel,
+    /// The nested relationship funnel.
+    pub relationship_funnel: RelationshipFunnel,
 }
 
 /// The whole platform over the run.

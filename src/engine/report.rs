@@ -3,8 +3,8 @@
 use super::Simulation;
 use super::state::RunState;
 use crate::metrics::{
-    CohortReport, CreatorReport, Funnel, PerTier, PlatformReport, PostReport, Report, Tally, TierTallies, gini, ratio,
-    top_share,
+    CohortReport, ContentFunnel, CreatorReport, Funnel, PerTier, PlatformReport, PostReport, RelationshipFunnel,
+    Report, Tally, TierTallies, gini, ratio, top_share,
 };
 use crate::world::FollowGraph;
 
@@ -93,6 +93,8 @@ impl Simulation<'_> {
                     unfollows: st.counts[i].unfollows,
                     iron_fan_demotions: st.counts[i].demotions,
                     funnel: funnel.with_rates(),
+                    content_funnel: ContentFunnel::of(&tally),
+                    relationship_funnel: self.relationship_funnel(i, &st),
                 }
             })
             .collect();
@@ -149,5 +151,55 @@ impl Simulation<'_> {
             creators,
             posts,
         }
+    }
+
+    /// The nested relationship funnel of cohort `i`: user sets as bitsets
+    /// over the population, each the previous one intersected with a
+    /// condition on some creator of the cohort. O(users / 64 + the cohort's
+    /// edges and members).
+    fn relationship_funnel(&self, i: usize, st: &RunState) -> RelationshipFunnel {
+        let world = self.world;
+        let graph: &FollowGraph = &st.graph;
+        let co = &world.cohorts()[i];
+        let words = world.users().len().div_ceil(64);
+        let viewers: Vec<u64> = (0..words).map(|w| st.cohort_reach[i].word(w)).collect();
+        let (mut follow, mut iron, mut group) = (vec![0u64; words], vec![0u64; words], vec![0u64; words]);
+        let mut member = vec![0u64; words];
+        let set = |bits: &mut [u64], u: u32| bits[u as usize / 64] |= 1 << (u % 64);
+        for c in co.first_creator..co.first_creator + co.creators {
+            let (iron_edges, _) = graph.sections(c);
+            for e in graph.fan_edges(c) {
+                let u = graph.edge_user(e);
+                set(&mut follow, u);
+                if iron_edges.contains(&e) {
+                    set(&mut iron, u);
+                }
+                if graph.edge_in_group(e) {
+                    set(&mut group, u);
+                }
+            }
+            for &u in &st.customers.members[c as usize] {
+                set(&mut member, u);
+            }
+        }
+        // Nest: each step within the one before.
+        let mut level = viewers;
+        let count = |b: &[u64]| b.iter().map(|w| u64::from(w.count_ones())).sum::<u64>();
+        let mut counts = [count(&level), 0, 0, 0, 0];
+        for (k, cond) in [follow, iron, group, member].iter().enumerate() {
+            for (a, b) in level.iter_mut().zip(cond) {
+                *a &= b;
+            }
+            counts[k + 1] = count(&level);
+        }
+        RelationshipFunnel {
+            viewers: counts[0],
+            followers: counts[1],
+            iron_fans: counts[2],
+            group_members: counts[3],
+            ecommerce_members: counts[4],
+            ..RelationshipFunnel::default()
+        }
+        .with_rates()
     }
 }

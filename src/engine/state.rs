@@ -122,6 +122,10 @@ impl AtomicBitset {
             .map(|w| u64::from(w.load(Ordering::Relaxed).count_ones()))
             .sum()
     }
+    /// Word `w` of the set (users `64w .. 64w + 63`).
+    pub(crate) fn word(&self, w: usize) -> u64 {
+        self.0[w].load(Ordering::Relaxed)
+    }
     pub(crate) fn clear(&mut self) {
         self.0.iter_mut().for_each(|w| *w.get_mut() = 0);
     }
