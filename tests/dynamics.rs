@@ -291,3 +291,15 @@ fn both_funnels_are_nested_for_every_cohort() {
     }
     assert!(groups > 0, "no fan-group member among the viewers in three days");
 }
+
+#[test]
+fn the_hosts_scenario_is_valid_and_has_its_churn_rule() {
+    let s = Scenario::from_toml_str(include_str!("../scenarios/hosts_90_days.toml")).unwrap();
+    assert_eq!(s.feed.days, 90);
+    assert!(s.dynamics.enabled);
+    let hosts = s.cohorts.iter().find(|c| c.name == "hosts").unwrap();
+    let churn = hosts.churn.unwrap();
+    assert_eq!((churn.window_days, churn.min_impressions), (14, 45_000));
+    // Every post of a host carries a product.
+    assert_eq!(hosts.product.unwrap().share_of_posts, 1.0);
+}
