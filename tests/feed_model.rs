@@ -256,6 +256,31 @@ fn in_default_proportions_sessions_fill_and_offers_compete() {
         assert_eq!(r.platform.tally.offers_not_shown, a.declined);
         for c in r.cohorts.iter().filter(|c| c.tally.impressions > 0) {
             assert!((c.rates.followed_share + c.rates.public_share - 1.0).abs() < 1e-12);
+            // Both funnels nested, every rate in [0, 1], for every cohort of
+            // the default run.
+            let f = &c.content_funnel;
+            let g = &c.relationship_funnel;
+            let content = [f.impressions, f.long_views, f.clicks, f.orders, f.repurchases];
+            let relation = [
+                g.viewers,
+                g.followers,
+                g.iron_fans,
+                g.group_members,
+                g.ecommerce_members,
+            ];
+            assert!(content.windows(2).all(|w| w[1] <= w[0]), "{}: {content:?}", c.name);
+            assert!(relation.windows(2).all(|w| w[1] <= w[0]), "{}: {relation:?}", c.name);
+            let rates = [
+                f.long_view_per_impression,
+                f.click_per_long_view,
+                f.order_per_click,
+                f.repurchase_per_order,
+                g.follower_per_viewer,
+                g.iron_fan_per_follower,
+                g.group_member_per_iron_fan,
+                g.ecommerce_member_per_group_member,
+            ];
+            assert!(rates.iter().all(|r| (0.0..=1.0).contains(r)), "{}: {rates:?}", c.name);
         }
     }
 }
