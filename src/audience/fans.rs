@@ -18,6 +18,25 @@ pub struct IronFans;
 #[derive(Debug, Clone, Copy, Default)]
 pub struct OtherFans;
 
+/// Picks among the fans on `edges` of the post creator's row.
+fn pick_edges(
+    v: &AudienceView,
+    order: Order,
+    want: u64,
+    edges: impl Iterator<Item = u32>,
+    eligible: &dyn Fn(u32) -> bool,
+    out: &mut Vec<u32>,
+) {
+    ordered_pick(
+        v,
+        order,
+        want,
+        edges.map(|e| (v.graph.edge_user(e), Some(e))),
+        eligible,
+        out,
+    );
+}
+
 impl Audience for GroupMembers {
     fn name(&self) -> &str {
         "group members"
@@ -37,9 +56,8 @@ impl Audience for GroupMembers {
         _: &mut Cursor,
         out: &mut Vec<u32>,
     ) {
-        let g = v.graph;
-        let edges = g.fan_edges(v.post.creator).filter(|&e| g.edge_in_group(e));
-        ordered_pick(v, order, want, edges.map(|e| (g.edge_user(e), Some(e))), eligible, out);
+        let edges = v.graph.fan_edges(v.post.creator).filter(|&e| v.graph.edge_in_group(e));
+        pick_edges(v, order, want, edges, eligible, out);
     }
 }
 
@@ -62,9 +80,8 @@ impl Audience for IronFans {
         _: &mut Cursor,
         out: &mut Vec<u32>,
     ) {
-        let g = v.graph;
-        let (iron, _) = g.sections(v.post.creator);
-        ordered_pick(v, order, want, iron.map(|e| (g.edge_user(e), Some(e))), eligible, out);
+        let (iron, _) = v.graph.sections(v.post.creator);
+        pick_edges(v, order, want, iron, eligible, out);
     }
 }
 
@@ -88,8 +105,7 @@ impl Audience for OtherFans {
         _: &mut Cursor,
         out: &mut Vec<u32>,
     ) {
-        let g = v.graph;
-        let (_, other) = g.sections(v.post.creator);
-        ordered_pick(v, order, want, other.map(|e| (g.edge_user(e), Some(e))), eligible, out);
+        let (_, other) = v.graph.sections(v.post.creator);
+        pick_edges(v, order, want, other, eligible, out);
     }
 }

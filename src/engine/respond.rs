@@ -64,6 +64,10 @@ impl Simulation<'_> {
             .par_chunks_mut(RESPONSE_CHUNK)
             .map(|chunk| {
                 let mut tiers = TierTallies::default();
+                // Watch ratios counted locally, added to the shared
+                // histogram once per chunk (not one contended atomic add per
+                // impression); counts commute, so the result is the same.
+                let mut hist = [0u32; RATIO_BINS];
                 for o in chunk {
                     let t = &mut tiers.0[o.tier as usize];
                     if !o.shown {
@@ -113,7 +117,7 @@ impl Simulation<'_> {
                     t.watch_ratio_milli += u64::from(milli);
                     t.watch_time_ms += (ratio * duration * 1000.0).round() as u64;
                     t.long_views += u64::from(long_view);
-                    st.ratio_hist[((ratio * 100.0) as usize).min(RATIO_BINS - 1)].fetch_add(1, Ordering::Relaxed);
+                    hist[((ratio * 100.0) as usize).min(RATIO_BINS - 1)] += 1;
                     if !completed {
                         continue;
                     }
@@ -146,6 +150,9 @@ impl Simulation<'_> {
                             o.outcome |= outcome::REPURCHASE;
                         }
                     }
+                }
+                for (bin, &n) in hist.iter().enumerate().filter(|(_, n)| **n > 0) {
+                    st.ratio_hist[bin].fetch_add(u64::from(n), Ordering::Relaxed);
                 }
                 tiers
             })
