@@ -4,86 +4,91 @@
 
 use rayon::prelude::*;
 
-use super::state::{LONG_VIEW, LivePost, NO_EDGE, RunState, buyer_key, insert_sorted, outcome};
+use super::respond::Round;
+use super::state::{LivePost, RunState, insert_sorted, outcome};
 use super::{ImpressionRecord, Simulation, lifecycle};
 use crate::metrics::DailyCohortReport;
 use crate::tally::ratio;
 
 impl Simulation<'_> {
-    /// One post's effects on the run state: fatigue counts, engagement
-    /// scores, follows, buyers, memberships and coupons.
-    pub(super) fn apply(&self, st: &mut RunState, lp: &LivePost, day: u32) {
-        let post = &self.posts[lp.post as usize];
-        let c = post.creator;
-        let cohort = self.world.creators().cohort(c) as usize;
-        let shown = lp.round.total();
-        st.day_tally[cohort].add(&shown);
-        st.creator_today[c as usize] += shown.impressions;
-        st.attention.served += shown.impressions;
-        st.attention.declined += shown.offers_not_shown;
+    /// The round's effects on the run state, at its one sync point: each
+    /// post's counts (fatigue was counted by the respond phase, per
+    /// viewer), then engagement scores, follows and orders in bucket order.
+    /// Every effect here commutes (sums, saturating sums, set insertions,
+    /// the day's coupon), so the state after the round does not depend on
+    /// the order; the fixed order is kept all the same.
+    pub(super) fn apply(&self, st: &mut RunState, live: &mut [LivePost], round: &Round, day: u32) {
+        for (lp, t) in live.iter_mut().zip(&round.tallies) {
+            lp.round = *t;
+            let c = self.posts[lp.post as usize].creator;
+            let cohort = self.world.creators().cohort(c) as usize;
+            let shown = t.total();
+            st.day_tally[cohort].add(&shown);
+            st.creator_today[c as usize] += shown.impressions;
+            st.attention.served += shown.impressions;
+            st.attention.declined += shown.offers_not_shown;
+        }
+        for (a, b) in st.ratio_hist.iter_mut().zip(&round.ratio_hist) {
+            *a += b;
+        }
         let dynamics = self.dynamics.enabled;
-        let points = self.dynamics.points;
-        let mut graph = dynamics.then(|| st.graph.to_mut());
-        for o in lp.offers.iter().filter(|o| o.shown) {
-            let seen = &mut st.seen_today[o.user as usize];
-            *seen = seen.saturating_add(1);
-            if let Some(g) = graph.as_deref_mut()
-                && o.edge != NO_EDGE
-            {
-                let bit = |b: u8, pts: u32| if o.outcome & b != 0 { pts } else { 0 };
-                let gained = bit(outcome::WATCH, points.watch)
-                    + bit(outcome::LIKE, points.like)
-                    + bit(outcome::COMMENT, points.comment)
-                    + bit(outcome::SHARE, points.share)
-                    + bit(outcome::CLICK, points.click)
-                    + bit(outcome::ORDER, points.order);
-                let s = &mut g.score[o.edge as usize];
+        if dynamics && !round.points.is_empty() {
+            let g = st.graph.to_mut();
+            for &(e, gained) in &round.points {
+                let s = &mut g.score[e as usize];
                 *s = s.saturating_add(gained);
             }
-            if dynamics && o.outcome & outcome::FOLLOW != 0 {
-                st.pending_follows.push(buyer_key(c, o.user));
+        }
+        st.pending_follows.extend_from_slice(&round.follows);
+        for &k in &round.orders {
+            let (c, user) = ((k >> 32) as u32, k as u32);
+            let cohort = self.world.creators().cohort(c) as usize;
+            let b = st.buyers.entry(k).or_default();
+            b.orders += 1;
+            if b.orders == 1 {
+                st.counts[cohort].buyers += 1;
+                insert_sorted(&mut st.customers.buyers[c as usize], user);
             }
-            if o.outcome & outcome::ORDER != 0 {
-                let b = st.buyers.entry(buyer_key(c, o.user)).or_default();
-                b.orders += 1;
-                if b.orders == 1 {
-                    st.counts[cohort].buyers += 1;
-                    insert_sorted(&mut st.customers.buyers[c as usize], o.user);
+            if b.orders == 2 {
+                st.counts[cohort].repeat_buyers += 1;
+            }
+            if dynamics {
+                if !b.member {
+                    b.member = true;
+                    insert_sorted(&mut st.customers.members[c as usize], user);
                 }
-                if b.orders == 2 {
-                    st.counts[cohort].repeat_buyers += 1;
-                }
-                if dynamics {
-                    if !b.member {
-                        b.member = true;
-                        insert_sorted(&mut st.customers.members[c as usize], o.user);
-                    }
-                    b.issue_coupon(day, self.dynamics.coupon_days);
-                }
+                b.issue_coupon(day, self.dynamics.coupon_days);
             }
         }
     }
 
-    pub(super) fn record(&self, log: &mut Vec<ImpressionRecord>, lp: &LivePost, slot: u32, seen_today: &[u16]) {
-        let (post, stage) = (lp.post, lp.history.len() as u8);
-        log.extend(lp.offers.iter().filter(|o| o.shown).map(|o| ImpressionRecord {
-            slot,
-            post,
-            user: o.user,
-            stage,
-            relation: o.relation,
-            tier: o.tier,
-            seen_today: seen_today[o.user as usize],
-            watched: o.outcome & outcome::WATCH != 0,
-            watch_ratio_milli: o.ratio_milli & !LONG_VIEW,
-            long_view: o.ratio_milli & LONG_VIEW != 0,
-            liked: o.outcome & outcome::LIKE != 0,
-            commented: o.outcome & outcome::COMMENT != 0,
-            shared: o.outcome & outcome::SHARE != 0,
-            followed: o.outcome & outcome::FOLLOW != 0,
-            clicked: o.outcome & outcome::CLICK != 0,
-            ordered: o.outcome & outcome::ORDER != 0,
-            repurchased: o.outcome & outcome::REPURCHASE != 0,
+    /// Appends the round's impressions to `log`, in post order and, within
+    /// a post, in offer order.
+    pub(super) fn record(&self, log: &mut Vec<ImpressionRecord>, live: &[LivePost], round: &mut Round, slot: u32) {
+        round.trace.sort_unstable_by_key(|t| (t.live, t.offer));
+        log.extend(round.trace.iter().map(|t| {
+            let lp = &live[t.live as usize];
+            let o = &lp.offers[t.offer as usize];
+            let bit = |b: u8| t.outcome & b != 0;
+            ImpressionRecord {
+                slot,
+                post: lp.post,
+                user: o.user,
+                stage: lp.history.len() as u8,
+                relation: o.relation,
+                tier: o.tier,
+                seen_today: t.seen_today,
+                watched: bit(outcome::WATCH),
+                watch_ratio_milli: t.ratio_milli,
+                long_view: t.long_view,
+                liked: bit(outcome::LIKE),
+                commented: bit(outcome::COMMENT),
+                shared: bit(outcome::SHARE),
+                followed: bit(outcome::FOLLOW),
+                clicked: bit(outcome::CLICK),
+                ordered: bit(outcome::ORDER),
+                repurchased: bit(outcome::REPURCHASE),
+            }
         }));
     }
 

@@ -71,7 +71,6 @@ mod state;
 
 use std::borrow::Cow;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU32, AtomicU64};
 
 use crate::content::Post;
 use crate::error::{Error, Result};
@@ -89,9 +88,6 @@ use state::{AtomicBitset, BuyerMap, Customers, Finished, LivePost, RunState};
 /// Watch ratios are counted in bins of 0.01 up to this many bins (the last
 /// holds everything from 5.0 up) for the platform's median.
 pub(crate) const RATIO_BINS: usize = 501;
-
-/// Responses are drawn in chunks of this many impressions.
-const RESPONSE_CHUNK: usize = 4096;
 
 /// A run of posts through a push policy and a viewer feed on one world.
 ///
@@ -146,7 +142,8 @@ pub struct ImpressionRecord {
     pub relation: Relation,
     /// The viewer's audience tier.
     pub tier: Tier,
-    /// Impressions the viewer had watched earlier that day (fatigue).
+    /// Impressions the viewer had watched earlier that day, before this
+    /// slot (what the response model's fatigue term saw).
     pub seen_today: u16,
     /// Watched through (completed).
     pub watched: bool,
@@ -316,18 +313,13 @@ impl<'w> Simulation<'w> {
             creators: Vec::new(),
             peers: Default::default(),
             seen_today: vec![0; n_users],
-            offers_per_user: if finite {
-                (0..n_users).map(|_| AtomicU32::new(0)).collect()
-            } else {
-                Vec::new()
-            },
             active: Vec::new(),
             reach: AtomicBitset::new(n_users),
             cohort_reach: (0..n_cohorts).map(|_| AtomicBitset::new(n_users)).collect(),
             day_reach: (0..n_cohorts).map(|_| AtomicBitset::new(n_users)).collect(),
             stranger_reach: (0..n_cohorts).map(|_| AtomicBitset::new(n_users)).collect(),
             tier_reach: (0..4 * (n_cohorts + 1)).map(|_| AtomicBitset::new(n_users)).collect(),
-            ratio_hist: (0..RATIO_BINS).map(|_| AtomicU64::new(0)).collect(),
+            ratio_hist: vec![0; RATIO_BINS],
             pending_follows: Vec::new(),
             creator_history: vec![Vec::new(); n_creators],
             creator_today: vec![0; n_creators],
@@ -360,6 +352,7 @@ impl<'w> Simulation<'w> {
         self.feed.validate()?;
         let spd = self.slots_per_day;
         let mut st = self.new_state();
+        let mut by_viewer = choose::ByViewer::new(self.world.users().len());
         let mut live: Vec<LivePost<'p>> = Vec::new();
         let mut finished: Vec<PostReport> = Vec::with_capacity(self.posts.len());
         let mut next = 0usize;
@@ -384,17 +377,16 @@ impl<'w> Simulation<'w> {
             self.finish(&mut live, &mut finished, &mut st);
             // 2. Offer.
             self.offer(&mut live, &st);
-            // 3. Choose.
-            self.choose(&mut live, &mut st, model, slot);
+            st.attention.offered += live.iter().map(|lp| lp.offers.len() as u64).sum::<u64>();
+            // 3. Choose (grouping by viewer; each viewer's feed picks in 4).
+            by_viewer.fill(&live);
             // 4. Respond.
-            self.respond(&mut live, &st, model, day);
-            // 5. Apply, in post order.
-            for lp in &live {
-                if let Some(log) = log.as_deref_mut() {
-                    self.record(log, lp, slot, &st.seen_today);
-                }
-                self.apply(&mut st, lp, day);
+            let mut round = self.respond(&live, &by_viewer, &mut st, model, slot, log.is_some());
+            // 5. Apply, at the round's one sync point.
+            if let Some(log) = log.as_deref_mut() {
+                self.record(log, &live, &mut round, slot);
             }
+            self.apply(&mut st, &mut live, &round, day);
             // 6. Gate.
             for lp in &mut live {
                 lp.close_stage();

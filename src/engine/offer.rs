@@ -86,11 +86,9 @@ impl<'w> Simulation<'w> {
             Offer {
                 user: u,
                 edge: edge.unwrap_or(NO_EDGE),
+                interest: edge.map_or(0.0, |e| graph.verticality(e)),
                 relation,
                 tier: Tier::of(relation, group),
-                outcome: 0,
-                shown: true,
-                ratio_milli: 0,
             }
         }));
         lp.offered = offered;

@@ -121,11 +121,7 @@ impl Simulation<'_> {
             impressions_top1_share: top_share(&impressions, 0.01),
             gmv_top1_share: top_share(&gmv, 0.01),
             watch_ratio_median: {
-                let hist: Vec<u64> = st
-                    .ratio_hist
-                    .iter()
-                    .map(|b| b.load(std::sync::atomic::Ordering::Relaxed))
-                    .collect();
+                let hist = &st.ratio_hist;
                 let total: u64 = hist.iter().sum();
                 let mut seen = 0;
                 hist.iter()

@@ -1,165 +1,388 @@
-//! Phase 4: responses to the shown offers, drawn from keyed streams.
+//! Phase 4: the per-viewer pass. Bucket by bucket (in parallel; a bucket is
+//! a range of [`BUCKET_USERS`] users, see `choose.rs`), the bucket's offers
+//! are sorted by viewer (a counting sort, in cache), and for each viewer in
+//! turn: the impression contexts are built once (the viewer's record is read
+//! once per round, in user order), the feed picks what is watched when the
+//! viewer was offered more than the room, and the responses to the shown
+//! offers are drawn from keyed streams.
+//!
+//! What the pass writes is either its own or deferred: a bucket owns its
+//! users' fatigue counters and their words of the reach bitsets; counts go
+//! to per-task partial tallies (integers, merged in any order with the same
+//! result); effects on shared state (engagement scores, follows, orders) go
+//! to per-task lists, concatenated in bucket order and applied at the
+//! round's sync point (`apply.rs`).
 
 use rand::RngExt;
 use rayon::prelude::*;
 
-use std::sync::atomic::Ordering;
-
-use super::state::{LONG_VIEW, LivePost, NO_EDGE, Offer, RunState, buyer_key, outcome};
-use super::{RATIO_BINS, RESPONSE_CHUNK, Simulation};
+use super::choose::{BUCKET_USERS, ByViewer, ViewerOffer};
+use super::state::{LivePost, NO_EDGE, RunState, buyer_key, outcome, slot_allowance};
+use super::{RATIO_BINS, Simulation};
 use crate::content::Post;
+use crate::feed::Candidate;
 use crate::response::{ImpressionContext, Relation, ResponseModel};
 use crate::rng::{stream, tag};
-use crate::tally::TierTallies;
+use crate::tally::{Tier, TierTallies};
 
-impl Simulation<'_> {
-    /// What the response model sees for offer `o` of `post`, before anything
-    /// that depends on the viewer's purchase history.
-    #[inline]
-    pub(super) fn impression_context(&self, post: &Post, o: &Offer, st: &RunState) -> ImpressionContext {
-        let world = self.world;
-        let graph = &*st.graph;
-        let c = post.creator as usize;
-        let fan = o.edge != NO_EDGE;
-        let interest = if fan {
-            graph.verticality(o.edge)
-        } else {
-            world.users().interest(o.user, post.category)
-        };
-        ImpressionContext {
-            relation: o.relation,
-            quality: f64::from(post.quality),
-            interest: f64::from(interest),
-            trust: f64::from(world.creators().trust[c]),
-            purchase_propensity: f64::from(world.users().purchase_propensity[o.user as usize]),
-            price_yuan: post.price_yuan(),
-            bought_before: false,
-            group_member: fan && graph.edge_in_group(o.edge),
-            ecommerce_member: false,
-            coupon: false,
-            seen_today: u32::from(st.seen_today[o.user as usize]),
+/// What the respond phase hands the apply phase: counts and deferred effects.
+pub(crate) struct Round {
+    /// Per live post and tier.
+    pub(crate) tallies: Vec<TierTallies>,
+    /// Watch ratios in bins of 0.01.
+    pub(crate) ratio_hist: Vec<u64>,
+    /// Engagement points gained per fan edge, in bucket order.
+    pub(crate) points: Vec<(u32, u32)>,
+    /// Strangers who followed, as `buyer_key(creator, user)`.
+    pub(crate) follows: Vec<u64>,
+    /// Orders, as `buyer_key(creator, user)`, one per order.
+    pub(crate) orders: Vec<u64>,
+    /// With a trace: every impression, unordered.
+    pub(crate) trace: Vec<Traced>,
+    /// Scratch reused from bucket to bucket.
+    scratch: Scratch,
+}
+
+/// One impression for [`Simulation::trace`].
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Traced {
+    pub(crate) live: u32,
+    pub(crate) offer: u32,
+    pub(crate) seen_today: u16,
+    pub(crate) outcome: u8,
+    pub(crate) long_view: bool,
+    pub(crate) ratio_milli: u32,
+}
+
+#[derive(Default)]
+struct Scratch {
+    counts: Vec<u32>,
+    items: Vec<ViewerOffer>,
+    sorted: Vec<ViewerOffer>,
+    contexts: Vec<ImpressionContext>,
+    candidates: Vec<Candidate>,
+    chosen: Vec<usize>,
+    shown: Vec<bool>,
+}
+
+impl Round {
+    fn new(posts: usize) -> Self {
+        Round {
+            tallies: vec![TierTallies::default(); posts],
+            ratio_hist: vec![0; RATIO_BINS],
+            points: Vec::new(),
+            follows: Vec::new(),
+            orders: Vec::new(),
+            trace: Vec::new(),
+            scratch: Scratch::default(),
         }
     }
 
-    /// Draws every shown offer's response and tallies each post's round by
-    /// tier (in parallel over posts and over each post's offers; the sums
-    /// are integers, so their order does not matter).
-    pub(super) fn respond(&self, live: &mut [LivePost], st: &RunState, model: &dyn ResponseModel, day: u32) {
-        live.par_iter_mut().for_each(|lp| self.respond_post(lp, st, model, day));
+    /// `self` then `later` (a later run of buckets).
+    fn merge(mut self, later: Round) -> Round {
+        for (a, b) in self.tallies.iter_mut().zip(&later.tallies) {
+            a.add(b);
+        }
+        for (a, b) in self.ratio_hist.iter_mut().zip(&later.ratio_hist) {
+            *a += b;
+        }
+        self.points.extend_from_slice(&later.points);
+        self.follows.extend_from_slice(&later.follows);
+        self.orders.extend_from_slice(&later.orders);
+        self.trace.extend_from_slice(&later.trace);
+        self
     }
+}
 
-    fn respond_post(&self, lp: &mut LivePost, st: &RunState, model: &dyn ResponseModel, day: u32) {
-        let post = &self.posts[lp.post as usize];
-        let cohort_index = self.world.creators().cohort[post.creator as usize] as usize;
-        let (cohort, today, strangers) = (
-            &st.cohort_reach[cohort_index],
-            &st.day_reach[cohort_index],
-            &st.stranger_reach[cohort_index],
-        );
-        let n_cohorts = self.world.cohorts().len();
-        let tier_reach = &st.tier_reach;
-        let seed = self.seed;
-        let parts: Vec<TierTallies> = lp
-            .offers
-            .par_chunks_mut(RESPONSE_CHUNK)
-            .map(|chunk| {
-                let mut tiers = TierTallies::default();
-                // Watch ratios counted locally, added to the shared
-                // histogram once per chunk (not one contended atomic add per
-                // impression); counts commute, so the result is the same.
-                let mut hist = [0u32; RATIO_BINS];
-                for o in chunk {
-                    let t = &mut tiers.0[o.tier as usize];
-                    if !o.shown {
-                        t.offers_not_shown += 1;
-                        continue;
-                    }
-                    let mut ctx = self.impression_context(post, o, st);
-                    let p = model.probabilities(&ctx);
-                    t.count_impression(o.relation);
-                    st.reach.insert(o.user);
-                    cohort.insert(o.user);
-                    today.insert(o.user);
-                    if o.edge == NO_EDGE {
-                        strangers.insert(o.user);
-                    }
-                    tier_reach[4 * cohort_index + o.tier as usize].insert(o.user);
-                    tier_reach[4 * n_cohorts + o.tier as usize].insert(o.user);
-                    let mut rng = stream(seed, tag::RESPONSE, post.id.into(), o.user.into());
-                    // Completion, then the time watched (see WatchParams),
-                    // then the other events, from the impression's stream.
-                    let completed = rng.random::<f64>() < p.watch;
-                    let u: f64 = rng.random();
-                    if completed {
-                        o.outcome |= outcome::WATCH;
-                    }
-                    let mut draw = |p: f64, bit: u8| -> bool {
-                        let hit = rng.random::<f64>() < p;
-                        if hit {
-                            o.outcome |= bit;
-                        }
-                        hit
-                    };
-                    let w = &self.watch;
-                    let ratio = if completed {
-                        (1.0 - w.replay_mean * (1.0 - u).ln()).min(w.max_ratio)
-                    } else {
-                        u.powf(w.partial_shape)
-                    };
-                    let duration = f64::from(post.duration_s);
-                    let long_view = if duration <= w.long_view_s {
-                        completed
-                    } else {
-                        ratio * duration >= w.long_view_s
-                    };
-                    let milli = (ratio * 1000.0).round() as u32;
-                    o.ratio_milli = milli | if long_view { LONG_VIEW } else { 0 };
-                    t.watch_ratio_milli += u64::from(milli);
-                    t.watch_time_ms += (ratio * duration * 1000.0).round() as u64;
-                    t.long_views += u64::from(long_view);
-                    hist[((ratio * 100.0) as usize).min(RATIO_BINS - 1)] += 1;
-                    if !completed {
-                        continue;
-                    }
-                    t.watches += 1;
-                    t.likes += u64::from(draw(p.like, outcome::LIKE));
-                    t.comments += u64::from(draw(p.comment, outcome::COMMENT));
-                    t.shares += u64::from(draw(p.share, outcome::SHARE));
-                    if o.relation == Relation::Stranger {
-                        t.follows += u64::from(draw(p.follow, outcome::FOLLOW));
-                    }
-                    if post.price_fen == 0 || !draw(p.click, outcome::CLICK) {
-                        continue;
-                    }
-                    t.clicks += 1;
-                    let mut p_order = p.order;
-                    if let Some(b) = st.buyers.get(&buyer_key(post.creator, o.user)) {
-                        ctx.bought_before = b.orders > 0;
-                        ctx.ecommerce_member = b.member;
-                        ctx.coupon = b.coupon_valid(day, self.dynamics.coupon_days);
-                        p_order = model.probabilities(&ctx).order;
-                    }
-                    if draw(p_order, outcome::ORDER) {
-                        t.orders += 1;
-                        t.gmv_fen += u64::from(post.price_fen);
-                        if o.edge != NO_EDGE {
-                            t.fan_gmv_fen += u64::from(post.price_fen);
-                        }
-                        if ctx.bought_before {
-                            t.repurchases += 1;
-                            o.outcome |= outcome::REPURCHASE;
-                        }
-                    }
+/// What one round's pass reads, besides the bucket.
+struct Pass<'a> {
+    views: &'a [LiveView<'a>],
+    by: &'a ByViewer,
+    st: &'a RunState<'a>,
+    model: &'a dyn ResponseModel,
+    slot: u32,
+    day: u32,
+    trace: bool,
+}
+
+/// What the pass reads about one live post, looked up once per round.
+struct LiveView<'a> {
+    post: &'a Post,
+    cohort: usize,
+    trust: f64,
+    price_yuan: Option<f64>,
+}
+
+impl Simulation<'_> {
+    /// Runs the per-viewer pass over every bucket (see the module docs) and
+    /// returns the round's counts and effects.
+    pub(super) fn respond(
+        &self,
+        live: &[LivePost],
+        by: &ByViewer,
+        st: &mut RunState,
+        model: &dyn ResponseModel,
+        slot: u32,
+        trace: bool,
+    ) -> Round {
+        let day = slot / self.slots_per_day;
+        let creators = self.world.creators();
+        let views: Vec<LiveView> = live
+            .iter()
+            .map(|lp| {
+                let post = &self.posts[lp.post as usize];
+                LiveView {
+                    post,
+                    cohort: creators.cohort(post.creator) as usize,
+                    trust: f64::from(creators.trust[post.creator as usize]),
+                    price_yuan: post.price_yuan(),
                 }
-                for (bin, &n) in hist.iter().enumerate().filter(|(_, n)| **n > 0) {
-                    st.ratio_hist[bin].fetch_add(u64::from(n), Ordering::Relaxed);
-                }
-                tiers
             })
             .collect();
-        lp.round = parts.iter().fold(TierTallies::default(), |mut a, t| {
-            a.add(t);
-            a
-        });
+        let mut seen_today = std::mem::take(&mut st.seen_today);
+        let pass = Pass {
+            views: &views,
+            by,
+            st,
+            model,
+            slot,
+            day,
+            trace,
+        };
+        let round = seen_today
+            .par_chunks_mut(BUCKET_USERS)
+            .enumerate()
+            .with_min_len(4)
+            .fold(
+                || Round::new(live.len()),
+                |mut round, (b, seen)| {
+                    self.respond_bucket(&pass, b, seen, &mut round);
+                    round
+                },
+            )
+            .reduce_with(Round::merge)
+            .unwrap_or_else(|| Round::new(live.len()));
+        debug_assert_eq!(by.buckets(), seen_today.len().div_ceil(BUCKET_USERS).max(1));
+        st.seen_today = seen_today;
+        round
+    }
+
+    fn respond_bucket(&self, pass: &Pass, b: usize, seen: &mut [u16], round: &mut Round) {
+        let (views, model, slot) = (pass.views, pass.model, pass.slot);
+        let lo = b * BUCKET_USERS;
+        let mut s = std::mem::take(&mut round.scratch);
+        // Counting sort of the bucket's offers by viewer (stable: each
+        // viewer's offers stay in (post, offer) order).
+        s.items.clear();
+        s.items.extend(pass.by.bucket(b).copied());
+        if s.items.is_empty() {
+            round.scratch = s;
+            return;
+        }
+        s.counts.clear();
+        s.counts.resize(seen.len() + 1, 0);
+        for o in &s.items {
+            s.counts[o.user as usize - lo + 1] += 1;
+        }
+        for i in 0..seen.len() {
+            s.counts[i + 1] += s.counts[i];
+        }
+        s.sorted.clear();
+        s.sorted.resize(s.items.len(), s.items[0]);
+        for o in &s.items {
+            let at = &mut s.counts[o.user as usize - lo];
+            s.sorted[*at as usize] = *o;
+            *at += 1;
+        }
+        let finite = !self.feed.shows_everything();
+        let spd = self.slots_per_day;
+        let users = self.world.users();
+        let mut start = 0;
+        while start < s.sorted.len() {
+            let u = s.sorted[start].user;
+            let mut end = start + 1;
+            while end < s.sorted.len() && s.sorted[end].user == u {
+                end += 1;
+            }
+            let offers = &s.sorted[start..end];
+            start = end;
+            let seen_u = seen[u as usize - lo];
+            let propensity = f64::from(users.purchase_propensity[u as usize]);
+            s.contexts.clear();
+            s.contexts.extend(offers.iter().map(|o| {
+                let v = &views[o.live as usize];
+                let interest = if o.edge == NO_EDGE {
+                    users.interest(u, v.post.category)
+                } else {
+                    o.interest
+                };
+                ImpressionContext {
+                    relation: o.relation,
+                    quality: f64::from(v.post.quality),
+                    interest: f64::from(interest),
+                    trust: v.trust,
+                    purchase_propensity: propensity,
+                    price_yuan: v.price_yuan,
+                    bought_before: false,
+                    group_member: o.tier == Tier::GroupMember,
+                    ecommerce_member: false,
+                    coupon: false,
+                    seen_today: u32::from(seen_u),
+                }
+            }));
+            s.shown.clear();
+            let room = if finite {
+                slot_allowance(users.attention[u as usize], slot % spd, spd) as usize
+            } else {
+                usize::MAX
+            };
+            if offers.len() > room {
+                s.shown.resize(offers.len(), false);
+                s.candidates.clear();
+                s.candidates
+                    .extend(offers.iter().zip(&s.contexts).map(|(o, ctx)| Candidate {
+                        post: views[o.live as usize].post.id,
+                        creator: views[o.live as usize].post.creator,
+                        tier: o.tier,
+                        predicted: model.watch_probability(ctx),
+                        tiebreak: 0,
+                    }));
+                self.choose_for_viewer(&mut s.candidates, room, slot, u, &mut s.chosen, &mut s.shown);
+            } else {
+                s.shown.resize(offers.len(), true);
+            }
+            let mut watched = 0u16;
+            for ((o, ctx), &shown) in offers.iter().zip(&s.contexts).zip(&s.shown) {
+                let v = &views[o.live as usize];
+                if !shown {
+                    round.tallies[o.live as usize].0[o.tier as usize].offers_not_shown += 1;
+                    continue;
+                }
+                watched = watched.saturating_add(1);
+                self.draw(pass, o, v, *ctx, seen_u, round);
+            }
+            seen[u as usize - lo] = seen_u.saturating_add(watched);
+        }
+        round.scratch = s;
+    }
+
+    /// Draws one impression's response and counts it (see
+    /// [`crate::response`] for the order of events).
+    #[inline]
+    fn draw(
+        &self,
+        pass: &Pass,
+        o: &ViewerOffer,
+        v: &LiveView,
+        mut ctx: ImpressionContext,
+        seen_u: u16,
+        round: &mut Round,
+    ) {
+        let (st, model) = (pass.st, pass.model);
+        let post = v.post;
+        let p = model.probabilities(&ctx);
+        let t = &mut round.tallies[o.live as usize].0[o.tier as usize];
+        t.count_impression(o.relation);
+        let n_cohorts = self.world.cohorts().len();
+        st.reach.insert_owned(o.user);
+        st.cohort_reach[v.cohort].insert_owned(o.user);
+        st.day_reach[v.cohort].insert_owned(o.user);
+        if o.edge == NO_EDGE {
+            st.stranger_reach[v.cohort].insert_owned(o.user);
+        }
+        st.tier_reach[4 * v.cohort + o.tier as usize].insert_owned(o.user);
+        st.tier_reach[4 * n_cohorts + o.tier as usize].insert_owned(o.user);
+        let mut rng = stream(self.seed, tag::RESPONSE, post.id.into(), o.user.into());
+        let mut bits = 0u8;
+        // Completion, then the time watched (see WatchParams), then the
+        // other events, from the impression's stream.
+        let completed = rng.random::<f64>() < p.watch;
+        let u: f64 = rng.random();
+        if completed {
+            bits |= outcome::WATCH;
+        }
+        let mut draw = |p: f64, bit: u8| -> bool {
+            let hit = rng.random::<f64>() < p;
+            if hit {
+                bits |= bit;
+            }
+            hit
+        };
+        let w = &self.watch;
+        let ratio = if completed {
+            (1.0 - w.replay_mean * (1.0 - u).ln()).min(w.max_ratio)
+        } else {
+            u.powf(w.partial_shape)
+        };
+        let duration = f64::from(post.duration_s);
+        let long_view = if duration <= w.long_view_s {
+            completed
+        } else {
+            ratio * duration >= w.long_view_s
+        };
+        let milli = (ratio * 1000.0).round() as u32;
+        t.watch_ratio_milli += u64::from(milli);
+        t.watch_time_ms += (ratio * duration * 1000.0).round() as u64;
+        t.long_views += u64::from(long_view);
+        round.ratio_hist[((ratio * 100.0) as usize).min(RATIO_BINS - 1)] += 1;
+        if completed {
+            t.watches += 1;
+            t.likes += u64::from(draw(p.like, outcome::LIKE));
+            t.comments += u64::from(draw(p.comment, outcome::COMMENT));
+            t.shares += u64::from(draw(p.share, outcome::SHARE));
+            if o.relation == Relation::Stranger {
+                t.follows += u64::from(draw(p.follow, outcome::FOLLOW));
+            }
+            if post.price_fen > 0 && draw(p.click, outcome::CLICK) {
+                t.clicks += 1;
+                let mut p_order = p.order;
+                if let Some(b) = st.buyers.get(&buyer_key(post.creator, o.user)) {
+                    ctx.bought_before = b.orders > 0;
+                    ctx.ecommerce_member = b.member;
+                    ctx.coupon = b.coupon_valid(pass.day, self.dynamics.coupon_days);
+                    p_order = model.probabilities(&ctx).order;
+                }
+                if draw(p_order, outcome::ORDER) {
+                    t.orders += 1;
+                    t.gmv_fen += u64::from(post.price_fen);
+                    if o.edge != NO_EDGE {
+                        t.fan_gmv_fen += u64::from(post.price_fen);
+                    }
+                    if ctx.bought_before {
+                        t.repurchases += 1;
+                        bits |= outcome::REPURCHASE;
+                    }
+                    round.orders.push(buyer_key(post.creator, o.user));
+                }
+            }
+        }
+        if self.dynamics.enabled {
+            if o.edge != NO_EDGE {
+                let pts = self.dynamics.points;
+                let bit = |b: u8, pts: u32| if bits & b != 0 { pts } else { 0 };
+                let gained = bit(outcome::WATCH, pts.watch)
+                    + bit(outcome::LIKE, pts.like)
+                    + bit(outcome::COMMENT, pts.comment)
+                    + bit(outcome::SHARE, pts.share)
+                    + bit(outcome::CLICK, pts.click)
+                    + bit(outcome::ORDER, pts.order);
+                if gained > 0 {
+                    round.points.push((o.edge, gained));
+                }
+            }
+            if bits & outcome::FOLLOW != 0 {
+                round.follows.push(buyer_key(post.creator, o.user));
+            }
+        }
+        if pass.trace {
+            round.trace.push(Traced {
+                live: o.live,
+                offer: o.offer,
+                seen_today: seen_u,
+                outcome: bits,
+                long_view,
+                ratio_milli: milli,
+            });
+        }
     }
 }

@@ -4,7 +4,7 @@
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::lifecycle::CohortCounts;
 use crate::audience::Cursor;
@@ -22,17 +22,15 @@ pub(crate) const NO_EDGE: u32 = u32::MAX;
 pub(crate) struct Offer {
     pub(crate) user: u32,
     pub(crate) edge: u32,
+    /// The fan's verticality (its interest in the creator's category) for a
+    /// fan; 0 for a stranger, whose interest the respond phase reads from
+    /// the user (where the viewer's record is already in cache).
+    pub(crate) interest: f32,
     pub(crate) relation: Relation,
     pub(crate) tier: Tier,
-    /// Response events, as `outcome::*` bits, once drawn.
-    pub(crate) outcome: u8,
-    /// Whether the viewer's feed showed it (set in the choose phase).
-    pub(crate) shown: bool,
-    /// Time watched / duration, in thousandths, once drawn.
-    pub(crate) ratio_milli: u32,
 }
 
-/// Bits of [`Offer::outcome`].
+/// Bits of an impression's outcome.
 pub(crate) mod outcome {
     pub const WATCH: u8 = 1;
     pub const LIKE: u8 = 2;
@@ -43,10 +41,6 @@ pub(crate) mod outcome {
     pub const ORDER: u8 = 64;
     pub const REPURCHASE: u8 = 128;
 }
-
-/// Bit of [`Offer::ratio_milli`]'s companion flag: stored in the top bit of
-/// `ratio_milli` (ratios never reach 2^31 thousandths).
-pub(crate) const LONG_VIEW: u32 = 1 << 31;
 
 /// A post whose push is under way.
 pub(crate) struct LivePost<'p> {
@@ -112,9 +106,15 @@ impl AtomicBitset {
     pub(crate) fn new(n: usize) -> Self {
         AtomicBitset((0..n.div_ceil(64)).map(|_| AtomicU64::new(0)).collect())
     }
+    /// Inserts `u` with a plain load and store (no read-modify-write): for
+    /// a caller that owns the word holding `u`, i.e. no other thread writes
+    /// users `64⌊u/64⌋ .. 64⌊u/64⌋ + 63` meanwhile (the respond phase's
+    /// buckets are whole words). Relaxed loads and stores compile to plain
+    /// moves; the atomic type only makes the sharing safe to express.
     #[inline]
-    pub(crate) fn insert(&self, u: u32) {
-        self.0[u as usize / 64].fetch_or(1 << (u % 64), Ordering::Relaxed);
+    pub(crate) fn insert_owned(&self, u: u32) {
+        let w = &self.0[u as usize / 64];
+        w.store(w.load(Ordering::Relaxed) | 1 << (u % 64), Ordering::Relaxed);
     }
     pub(crate) fn count(&self) -> u64 {
         self.0
@@ -225,7 +225,6 @@ pub(crate) struct RunState<'w> {
     pub(crate) creators: Vec<CreatorState>,
     pub(crate) peers: Peers,
     pub(crate) seen_today: Vec<u16>,
-    pub(crate) offers_per_user: Vec<AtomicU32>,
     pub(crate) active: Vec<u64>,
     pub(crate) reach: AtomicBitset,
     pub(crate) cohort_reach: Vec<AtomicBitset>,
@@ -234,7 +233,7 @@ pub(crate) struct RunState<'w> {
     /// Per cohort and tier (`4 × cohort + tier`), then the platform's four.
     pub(crate) tier_reach: Vec<AtomicBitset>,
     /// Platform histogram of watch ratios (bins of 0.01).
-    pub(crate) ratio_hist: Vec<AtomicU64>,
+    pub(crate) ratio_hist: Vec<u64>,
     pub(crate) pending_follows: Vec<u64>,
     pub(crate) creator_history: Vec<Vec<u64>>,
     pub(crate) creator_today: Vec<u64>,
