@@ -70,6 +70,23 @@ impl Audience for UniformPublic {
     }
 }
 
+/// Picks per batch of the walk: the batch's positions are computed first
+/// (arithmetic only), then its users are loaded (independent loads the core
+/// overlaps, where one pick at a time waits for each cache miss in turn),
+/// then they are tested for eligibility in order.
+const BATCH: usize = 32;
+
+/// One pick of the walk: the user drawn (or none: a uniform draw that hit an
+/// interested user, skipped) and the cursor after it.
+#[derive(Clone, Copy, Default)]
+struct Pick {
+    from_targeted: bool,
+    skipped: bool,
+    index: u64,
+    user: u32,
+    cursor: [u64; 3],
+}
+
 fn walk(
     v: &AudienceView,
     tau: f64,
@@ -88,32 +105,62 @@ fn walk(
     let uniform = Permutation::new(n, key(v.seed, tag::PUBLIC_UNIFORM, post.id.into(), 0));
     let [mut tc, mut uc, mut picks] = cursor.0;
     let mut taken = 0u64;
-    while taken < want {
-        let t_left = tc < l;
-        let u_left = l < n && uc < n;
-        let use_targeted = match (t_left, u_left) {
-            (false, false) => break,
-            (true, true) => {
-                picks += 1;
-                unit(v.seed, tag::PUBLIC_PICK, post.id.into(), picks) < p_targeted
+    let mut batch = [Pick::default(); BATCH];
+    'walk: while taken < want {
+        // 1. Positions: the same sequence of draws as one pick at a time.
+        let mut len = 0;
+        while len < BATCH {
+            let t_left = tc < l;
+            let u_left = l < n && uc < n;
+            let use_targeted = match (t_left, u_left) {
+                (false, false) => break,
+                (true, true) => {
+                    picks += 1;
+                    unit(v.seed, tag::PUBLIC_PICK, post.id.into(), picks) < p_targeted
+                }
+                (t, _) => t,
+            };
+            let index = if use_targeted {
+                tc += 1;
+                targeted.at(tc - 1)
+            } else {
+                uc += 1;
+                uniform.at(uc - 1)
+            };
+            batch[len] = Pick {
+                from_targeted: use_targeted,
+                skipped: false,
+                index,
+                user: 0,
+                cursor: [tc, uc, picks],
+            };
+            len += 1;
+        }
+        if len == 0 {
+            break;
+        }
+        // 2. Users: independent loads.
+        for p in &mut batch[..len] {
+            if p.from_targeted {
+                p.user = interested[p.index as usize];
+            } else {
+                p.user = p.index as u32;
+                p.skipped = world.interested_bit(p.user, post.category);
             }
-            (t, _) => t,
-        };
-        let u = if use_targeted {
-            tc += 1;
-            interested[targeted.at(tc - 1) as usize]
-        } else {
-            uc += 1;
-            let u = uniform.at(uc - 1) as u32;
-            if world.interested_bit(u, post.category) {
-                continue;
+        }
+        // 3. Eligibility, in order; the cursor stops after the last pick used.
+        for p in &batch[..len] {
+            cursor.0 = p.cursor;
+            if !p.skipped && eligible(p.user) {
+                out.push(p.user);
+                taken += 1;
+                if taken == want {
+                    break 'walk;
+                }
             }
-            u
-        };
-        if eligible(u) {
-            out.push(u);
-            taken += 1;
         }
     }
-    cursor.0 = [tc, uc, picks];
+    if taken < want {
+        cursor.0 = [tc, uc, picks];
+    }
 }
