@@ -49,6 +49,17 @@ impl World {
         let users = generate_users(scenario)?;
         let (category_offsets, category_users) = index_categories(&users, scenario.feed.categories);
         let (creators, cohorts, followers) = generate_creators(scenario)?;
+        let edges: u64 = followers.iter().map(|&f| u64::from(f)).sum();
+        if edges > crate::scenario::MAX_EDGES {
+            return Err(Error::invalid(
+                "cohorts",
+                edges,
+                format!(
+                    "the drawn follower counts sum to this many follow edges; at most {} fit the follow graph's u32 edge index",
+                    crate::scenario::MAX_EDGES
+                ),
+            ));
+        }
 
         let n = users.len() as u64;
         let rows: Vec<(Vec<u32>, Vec<u32>)> = (0..creators.len())
@@ -96,30 +107,42 @@ impl World {
         // fans uniform in [0, iron_fan_above), so the population does not
         // move in lockstep.
         let d = &scenario.dynamics;
+        // Filled in place, in chunks of edges (each chunk finds its first
+        // creator by binary search): no per-edge temporary.
+        const EDGE_CHUNK: usize = 1 << 16;
+        let e_total = graph.fans.len();
+        let (mut verticality, mut since_day, mut score) =
+            (vec![0f32; e_total], vec![0i32; e_total], vec![0u32; e_total]);
         let (users_ref, graph_ref) = (&users, &graph);
-        let edges: Vec<(f32, i32, u32)> = (0..creators.len())
-            .into_par_iter()
-            .flat_map_iter(|c| {
-                let cat = creators.category[c];
-                let row = graph_ref.offsets[c] as usize..graph_ref.offsets[c + 1] as usize;
-                let iron_end = graph_ref.iron_end[c] as usize;
-                row.map(move |e| {
+        verticality
+            .par_chunks_mut(EDGE_CHUNK)
+            .zip(since_day.par_chunks_mut(EDGE_CHUNK))
+            .zip(score.par_chunks_mut(EDGE_CHUNK))
+            .enumerate()
+            .for_each(|(k, ((vert, since), score))| {
+                let first = k * EDGE_CHUNK;
+                let mut c = graph_ref.offsets.partition_point(|&o| o as usize <= first) - 1;
+                for (i, ((vert, since), score)) in vert.iter_mut().zip(since).zip(score).enumerate() {
+                    let e = first + i;
+                    while e >= graph_ref.offsets[c + 1] as usize {
+                        c += 1;
+                    }
+                    let cat = creators.category[c];
                     let u = graph_ref.fans[e];
-                    let since = -1 - (unit(seed, tag::SINCE, c as u64, u.into()) * 365.0) as i32;
+                    *since = -1 - (unit(seed, tag::SINCE, c as u64, u.into()) * 365.0) as i32;
                     let x = unit(seed, tag::SINCE, c as u64, u64::from(u) | 1 << 32);
-                    let (lo, hi) = if e < iron_end {
+                    let (lo, hi) = if e < graph_ref.iron_end[c] as usize {
                         (d.iron_fan_below, 2 * d.iron_fan_above)
                     } else {
                         (0, d.iron_fan_above)
                     };
-                    let score = lo + (x * f64::from(hi.saturating_sub(lo))) as u32;
-                    (users_ref.interest(u, cat), since, score)
-                })
-            })
-            .collect();
-        graph.verticality = edges.iter().map(|e| e.0).collect();
-        graph.since_day = edges.iter().map(|e| e.1).collect();
-        graph.score = edges.iter().map(|e| e.2).collect();
+                    *score = lo + (x * f64::from(hi.saturating_sub(lo))) as u32;
+                    *vert = users_ref.interest(u, cat);
+                }
+            });
+        graph.verticality = verticality;
+        graph.since_day = since_day;
+        graph.score = score;
         graph.index_big_rows(users.len());
         graph.group = vec![false; graph.fans.len()];
         graph.low_days = vec![0; graph.fans.len()];
@@ -171,7 +194,7 @@ fn generate_users(s: &Scenario) -> Result<Users> {
 
     let mut users = Users {
         interest_categories: vec![[NO_CATEGORY; MAX_INTERESTS]; n],
-        interest_weights: vec![weights; n],
+        interest_weights: weights,
         activity: vec![0.0; n],
         purchase_propensity: vec![0.0; n],
         attention: vec![0; n],

@@ -447,7 +447,33 @@ pub struct FollowerRange {
     pub p90: Option<f64>,
 }
 
+/// The most follow edges a world can hold: edges are indexed by `u32`
+/// (4.29 × 10^9 edges, about 80 GB at the graph's 19 bytes per edge, far
+/// beyond a 24 GiB machine).
+pub const MAX_EDGES: u64 = u32::MAX as u64 - 1;
+
 impl FollowerRange {
+    /// The mean follower count: `(b − a) / ln(b / a) − 1` for the
+    /// log-uniform on `[a, b] = [min + 1, max + 1]`, the log-normal's
+    /// `median · exp(σ² / 2)` (at most `max`) when `median` and `p90` are
+    /// given.
+    pub fn mean(&self) -> f64 {
+        match (self.median, self.p90) {
+            (Some(m), Some(p)) => {
+                let sigma = (p / m).ln() / 1.281_551_565_545;
+                (m * (sigma * sigma / 2.0).exp()).min(f64::from(self.max))
+            }
+            _ => {
+                let (a, b) = (f64::from(self.min) + 1.0, f64::from(self.max) + 1.0);
+                if b - a < 1e-9 {
+                    f64::from(self.min)
+                } else {
+                    (b - a) / (b / a).ln() - 1.0
+                }
+            }
+        }
+    }
+
     /// Exactly `n` followers.
     pub fn fixed(n: u32) -> Self {
         FollowerRange {
@@ -586,11 +612,14 @@ impl Scenario {
         s
     }
 
-    /// Total follow edges the scenario can generate at most.
-    fn max_edges(&self) -> u64 {
+    /// The follow edges the scenario's world is expected to hold: each
+    /// cohort's creators times the mean of its follower distribution (an
+    /// upper bound for a log-normal, whose clamp to `[min, max]` only lowers
+    /// the mean). World generation checks the drawn total exactly.
+    pub fn expected_edges(&self) -> f64 {
         self.cohorts
             .iter()
-            .map(|c| u64::from(c.creators) * u64::from(c.followers.max))
+            .map(|c| f64::from(c.creators) * c.followers.mean())
             .sum()
     }
 
@@ -737,12 +766,14 @@ impl Scenario {
                 "total creators must fit in a u32 id",
             ));
         }
-        let edges = self.max_edges();
-        if edges >= u64::from(u32::MAX) {
+        let edges = self.expected_edges();
+        if !(edges <= MAX_EDGES as f64) {
             return Err(Error::invalid(
                 "cohorts",
-                edges,
-                "creators × followers.max summed over cohorts overflows the u32 follow-graph index",
+                edges.round(),
+                format!(
+                    "the world would hold about this many follow edges (creators × mean followers summed over cohorts); at most {MAX_EDGES} fit the follow graph's u32 edge index"
+                ),
             ));
         }
         let posts: f64 = self
@@ -795,6 +826,53 @@ pub const DEFAULT_SCENARIO: &str = include_str!("../scenarios/default.toml");
 mod tests {
     use super::*;
     use crate::response::LogisticModel;
+
+    #[test]
+    fn sizes_are_checked_on_expected_edges_not_the_worst_case() {
+        // The default world scaled to 10M users has about 10^9 edges: far
+        // below the u32 edge index, though creators × followers.max is not.
+        let big = Scenario::default_scenario().scaled(10_000_000);
+        let edges = big.expected_edges();
+        assert!((5e8..2e9).contains(&edges), "{edges}");
+        let worst: f64 = big
+            .cohorts
+            .iter()
+            .map(|c| f64::from(c.creators) * f64::from(c.followers.max))
+            .sum();
+        assert!(worst > MAX_EDGES as f64, "the worst case would have been refused");
+        big.validate().unwrap();
+        // A world that would really hold more edges than the index is refused.
+        let mut s = Scenario::default_scenario();
+        s.users.count = u32::MAX - 1;
+        s.cohorts[0].creators = 100_000;
+        s.cohorts[0].followers = FollowerRange::fixed(1_000_000);
+        let e = s.validate().unwrap_err();
+        assert_eq!(e.field(), Some("cohorts"));
+        assert!(
+            e.to_string().contains("cohorts = 1000") && e.to_string().contains("u32 edge index"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn follower_means_match_the_drawn_counts() {
+        // Expected edges against the default world's drawn follower counts
+        // (41,134 creators; the general cohort's log-normal dominates the
+        // count and the KOL's the edges). Log-uniform means are exact; the
+        // log-normal bound ignores the clamp at max, so it may only be high.
+        let s = Scenario::default_scenario();
+        let world = crate::World::generate(&s).unwrap();
+        let drawn = world.graph().edges() as f64;
+        let expected = s.expected_edges();
+        assert!(
+            expected >= 0.85 * drawn && expected <= 1.15 * drawn,
+            "{expected} vs {drawn}"
+        );
+        let r = FollowerRange::log_uniform(0, 1000);
+        // (1001 − 1) / ln 1001 − 1
+        assert!((r.mean() - (1000.0 / 1001f64.ln() - 1.0)).abs() < 1e-9);
+        assert_eq!(FollowerRange::fixed(7).mean(), 7.0);
+    }
 
     #[test]
     fn default_file_spells_out_the_code_defaults() {

@@ -23,7 +23,7 @@ use feedsim::policy::{
     Gate, IronFanFirst, Order, Pool, PublicPoolLadder, PushContext, PushEnd, PushPolicy, Size, Stage, Step,
 };
 use feedsim::response::{ConstantModel, LogisticModel, ResponseSpec};
-use feedsim::scenario::{CohortParams, MAX_PRICE_YUAN, ProductParams};
+use feedsim::scenario::{CohortParams, FollowerRange, MAX_PRICE_YUAN, ProductParams};
 use feedsim::{Error, Result, Scenario, Simulation, World};
 
 /// A small valid scenario: 3,000 users, two small cohorts, default response
@@ -809,15 +809,18 @@ fn total_creators_overflow_u32() {
 
 #[test]
 fn follow_edges_overflow_u32() {
-    // 2 × 3,000,000,000 + 2 × 50 follow edges >= 2^32.
+    // Sizes are checked on the edges the world is expected to hold
+    // (creators × mean followers), not on creators × followers.max:
+    // 2 × 3,000,000,000 follow edges >= 2^32.
     refuse(
         |s| {
             s.users.count = 4_000_000_000;
+            s.cohorts.truncate(1);
             s.cohorts[0].creators = 2;
-            s.cohorts[0].followers.max = 3_000_000_000;
+            s.cohorts[0].followers = FollowerRange::fixed(3_000_000_000);
         },
         "cohorts",
-        "6000000100",
+        "6000000000",
     );
     // Exactly u32::MAX edges is refused too ...
     refuse(
@@ -825,7 +828,7 @@ fn follow_edges_overflow_u32() {
             s.users.count = u32::MAX - 1;
             s.cohorts.truncate(1);
             s.cohorts[0].creators = 3;
-            s.cohorts[0].followers.max = u32::MAX / 3;
+            s.cohorts[0].followers = FollowerRange::fixed(u32::MAX / 3);
         },
         "cohorts",
         "4294967295",
@@ -835,7 +838,15 @@ fn follow_edges_overflow_u32() {
     s.users.count = u32::MAX - 1;
     s.cohorts.truncate(1);
     s.cohorts[0].creators = 1;
-    s.cohorts[0].followers.max = u32::MAX - 1;
+    s.cohorts[0].followers = FollowerRange::fixed(u32::MAX - 1);
+    s.validate().unwrap();
+    // A worst case far past the index is accepted when the expected count
+    // fits: log-uniform up to 3e9 followers has a mean of about 1.4e8.
+    let mut s = base();
+    s.users.count = 4_000_000_000;
+    s.cohorts.truncate(1);
+    s.cohorts[0].creators = 2;
+    s.cohorts[0].followers = FollowerRange::log_uniform(0, 3_000_000_000);
     s.validate().unwrap();
 }
 

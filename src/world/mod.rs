@@ -46,8 +46,10 @@ pub(crate) const NO_CATEGORY: u8 = u8::MAX;
 pub struct Users {
     /// Up to three interest categories per user ([`NO_CATEGORY`] pads).
     pub(crate) interest_categories: Vec<[u8; MAX_INTERESTS]>,
-    /// The weights of those interests, in `[0, 1]`, summing to 1.
-    pub(crate) interest_weights: Vec<[f32; MAX_INTERESTS]>,
+    /// The weights of a user's first, second and third interest, in
+    /// `[0, 1]`, summing to 1: the same for every user (the scenario's
+    /// `primary_interest`), so held once rather than per user.
+    pub(crate) interest_weights: [f32; MAX_INTERESTS],
     /// Probability of opening the app on a given day.
     pub(crate) activity: Vec<f32>,
     /// Purchase propensity on the logit scale.
@@ -71,7 +73,7 @@ impl Users {
     #[inline]
     pub fn interest(&self, u: u32, category: u8) -> f32 {
         let c = &self.interest_categories[u as usize];
-        let w = &self.interest_weights[u as usize];
+        let w = &self.interest_weights;
         // Branch-free over the three slots (padding never equals a category).
         f32::from(u8::from(c[0] == category)) * w[0]
             + f32::from(u8::from(c[1] == category)) * w[1]
