@@ -44,6 +44,9 @@ struct Row {
     seconds: f64,
     impressions_per_second: f64,
     peak_rss_bytes: u64,
+    /// Peak resident memory once the world and posts are generated, before
+    /// the run.
+    world_peak_rss_bytes: u64,
 }
 
 struct Args {
@@ -145,6 +148,7 @@ fn run_row(args: &Args) -> Result<(), String> {
     let ladder = s.public_pool_ladder.clone();
     let iron = s.iron_fan_first();
     let p: &dyn PushPolicy = if policy == "ladder" { &ladder } else { &iron };
+    let world_peak_rss_bytes = peak_rss_bytes();
     let t = Instant::now();
     let report = sim.run(p, &s.response).map_err(|e| e.to_string())?;
     let seconds = t.elapsed().as_secs_f64();
@@ -160,6 +164,7 @@ fn run_row(args: &Args) -> Result<(), String> {
         seconds,
         impressions_per_second: impressions as f64 / seconds,
         peak_rss_bytes: peak_rss_bytes(),
+        world_peak_rss_bytes,
     };
     println!("{}", serde_json::to_string(&row).map_err(|e| e.to_string())?);
     Ok(())
@@ -186,7 +191,7 @@ fn run_all(args: &Args) -> Result<(), String> {
             let row: Row = serde_json::from_str(text.trim()).map_err(|e| format!("row {policy}/{attention}: {e}"))?;
             println!(
                 "{:<16} {:<9} {} thread(s) {:>9} users {:>11} edges {:>11} impressions in {:>7.2} s: \
-                 {:>6.2} M impressions/s, peak {:>6.0} MB ({:.0} B/user beyond 12 B/edge)",
+                 {:>6.2} M impressions/s, peak {:>6.0} MB (world {:.0} MB; {:.0} B/user beyond 12 B/edge)",
                 row.policy,
                 row.attention,
                 row.threads,
@@ -196,6 +201,7 @@ fn run_all(args: &Args) -> Result<(), String> {
                 row.seconds,
                 row.impressions_per_second / 1e6,
                 row.peak_rss_bytes as f64 / 1e6,
+                row.world_peak_rss_bytes as f64 / 1e6,
                 (row.peak_rss_bytes as f64 - 12.0 * row.edges as f64) / row.users as f64,
             );
             rows.push(row);

@@ -63,20 +63,24 @@ impl Simulation<'_> {
     }
 
     /// Appends the round's impressions to `log`, in post order and, within
-    /// a post, in offer order.
+    /// a post, in offer order. O(impressions log impressions): for traces
+    /// of small worlds.
     pub(super) fn record(&self, log: &mut Vec<ImpressionRecord>, live: &[LivePost], round: &mut Round, slot: u32) {
-        round.trace.sort_unstable_by_key(|t| (t.live, t.offer));
+        let position = |t: &super::respond::Traced| {
+            let offers = &live[t.live as usize].offers;
+            (t.live, offers.iter().position(|&u| u == t.user).unwrap_or(usize::MAX))
+        };
+        round.trace.sort_by_cached_key(position);
         log.extend(round.trace.iter().map(|t| {
             let lp = &live[t.live as usize];
-            let o = &lp.offers[t.offer as usize];
             let bit = |b: u8| t.outcome & b != 0;
             ImpressionRecord {
                 slot,
                 post: lp.post,
-                user: o.user,
+                user: t.user,
                 stage: lp.history.len() as u8,
-                relation: o.relation,
-                tier: o.tier,
+                relation: t.relation,
+                tier: t.tier,
                 seen_today: t.seen_today,
                 watched: bit(outcome::WATCH),
                 watch_ratio_milli: t.ratio_milli,

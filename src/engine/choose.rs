@@ -12,38 +12,47 @@
 use rayon::prelude::*;
 
 use super::Simulation;
-use super::state::LivePost;
+use super::state::{LivePost, NO_EDGE};
 use crate::feed::Candidate;
 use crate::response::Relation;
 use crate::rng::{key, tag};
 use crate::tally::Tier;
+use crate::world::FollowGraph;
 
 /// Users per bucket: a multiple of 64, so that a bucket owns whole words of
 /// every per-user bitset, and small enough that a bucket's users, offers and
 /// counters stay in a core's cache.
 pub(crate) const BUCKET_USERS: usize = 4096;
 
-/// One offer as the respond phase reads it: the offer and where it came
-/// from.
+/// One offer as the respond phase reads it: the viewer, the post and how
+/// the viewer stands to its creator. 20 bytes.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct ViewerOffer {
     pub(crate) user: u32,
     /// Index of the post in the round's live posts.
     pub(crate) live: u32,
-    /// Index of the offer in the post's offers (for the trace).
-    pub(crate) offer: u32,
+    /// The follow edge, or `NO_EDGE` for a stranger.
     pub(crate) edge: u32,
+    /// The fan's verticality for a fan; 0 for a stranger, whose interest
+    /// the respond phase reads from the user (whose record it has in cache).
     pub(crate) interest: f32,
     pub(crate) relation: Relation,
     pub(crate) tier: Tier,
 }
 
-/// The round's offers partitioned by user range; its lists are kept from
-/// round to round, so a run allocates them once.
+/// One task's share of the partition: its offers in bucket order, and
+/// where each bucket starts.
+#[derive(Default)]
+struct TaskPart {
+    offsets: Vec<u32>,
+    items: Vec<ViewerOffer>,
+}
+
+/// The round's offers partitioned by user range; its buffers are kept from
+/// round to round, so a run allocates them once, at about the size of the
+/// largest round.
 pub(crate) struct ByViewer {
-    /// `parts[task][bucket]`: the offers task `task` found for the users of
-    /// `bucket`, in (post, offer) order.
-    parts: Vec<Vec<Vec<ViewerOffer>>>,
+    parts: Vec<TaskPart>,
     buckets: usize,
 }
 
@@ -52,7 +61,7 @@ impl ByViewer {
         let buckets = users.div_ceil(BUCKET_USERS).max(1);
         let tasks = 4 * rayon::current_num_threads().max(1);
         ByViewer {
-            parts: vec![vec![Vec::new(); buckets]; tasks],
+            parts: (0..tasks).map(|_| TaskPart::default()).collect(),
             buckets,
         }
     }
@@ -62,9 +71,11 @@ impl ByViewer {
         self.buckets
     }
 
-    /// Partitions the offers of `live` by bucket. O(offers + tasks ×
-    /// buckets), parallel over tasks.
-    pub(crate) fn fill(&mut self, live: &[LivePost]) {
+    /// Partitions the offers of `live` by bucket, looking up each viewer's
+    /// relation to the creator on the way. O(offers × log followers +
+    /// tasks × buckets), parallel over tasks; each task counts its offers
+    /// per bucket, then places them (a counting sort, stable).
+    pub(crate) fn fill(&mut self, sim: &Simulation, live: &[LivePost], graph: &FollowGraph) {
         let tasks = self.parts.len();
         let total: usize = live.iter().map(|lp| lp.offers.len()).sum();
         // Task t takes a contiguous run of posts holding about a
@@ -80,27 +91,56 @@ impl ByViewer {
             starts.push(li);
         }
         starts.push(live.len());
-        self.parts.par_iter_mut().enumerate().for_each(|(t, lists)| {
-            lists.iter_mut().for_each(Vec::clear);
-            for (li, lp) in live.iter().enumerate().take(starts[t + 1]).skip(starts[t]) {
-                for (oi, o) in lp.offers.iter().enumerate() {
-                    lists[o.user as usize / BUCKET_USERS].push(ViewerOffer {
-                        user: o.user,
-                        live: li as u32,
-                        offer: oi as u32,
-                        edge: o.edge,
-                        interest: o.interest,
-                        relation: o.relation,
-                        tier: o.tier,
-                    });
+        let buckets = self.buckets;
+        self.parts.par_iter_mut().enumerate().for_each(|(t, part)| {
+            let posts = &live[starts[t]..starts[t + 1]];
+            part.offsets.clear();
+            part.offsets.resize(buckets + 1, 0);
+            for lp in posts {
+                for &u in &lp.offers {
+                    part.offsets[u as usize / BUCKET_USERS + 1] += 1;
+                }
+            }
+            for b in 0..buckets {
+                part.offsets[b + 1] += part.offsets[b];
+            }
+            let n = part.offsets[buckets] as usize;
+            let blank = ViewerOffer {
+                user: 0,
+                live: 0,
+                edge: NO_EDGE,
+                interest: 0.0,
+                relation: Relation::Stranger,
+                tier: Tier::Public,
+            };
+            part.items.clear();
+            part.items.resize(n, blank);
+            let mut next = part.offsets.clone();
+            for (i, lp) in posts.iter().enumerate() {
+                let creator = sim.posts[lp.post as usize].creator;
+                for &u in &lp.offers {
+                    let (relation, edge) = graph.relation(creator, u);
+                    let at = &mut next[u as usize / BUCKET_USERS];
+                    part.items[*at as usize] = ViewerOffer {
+                        user: u,
+                        live: (starts[t] + i) as u32,
+                        edge: edge.unwrap_or(NO_EDGE),
+                        interest: edge.map_or(0.0, |e| graph.verticality(e)),
+                        relation,
+                        tier: Tier::of(relation, edge.is_some_and(|e| graph.edge_in_group(e))),
+                    };
+                    *at += 1;
                 }
             }
         });
     }
 
-    /// The offers to the users of bucket `b`, in (post, offer) order.
-    pub(crate) fn bucket(&self, b: usize) -> impl Iterator<Item = &ViewerOffer> {
-        self.parts.iter().flat_map(move |p| p[b].iter())
+    /// Appends the offers to the users of bucket `b` to `out`, in (post,
+    /// offer) order.
+    pub(crate) fn bucket(&self, b: usize, out: &mut Vec<ViewerOffer>) {
+        for p in &self.parts {
+            out.extend_from_slice(&p.items[p.offsets[b] as usize..p.offsets[b + 1] as usize]);
+        }
     }
 }
 

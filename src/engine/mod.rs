@@ -353,6 +353,7 @@ impl<'w> Simulation<'w> {
         let spd = self.slots_per_day;
         let mut st = self.new_state();
         let mut by_viewer = choose::ByViewer::new(self.world.users().len());
+        let mut rounds = respond::Rounds::new(log.is_some());
         let mut live: Vec<LivePost<'p>> = Vec::new();
         let mut finished: Vec<PostReport> = Vec::with_capacity(self.posts.len());
         let mut next = 0usize;
@@ -379,14 +380,14 @@ impl<'w> Simulation<'w> {
             self.offer(&mut live, &st);
             st.attention.offered += live.iter().map(|lp| lp.offers.len() as u64).sum::<u64>();
             // 3. Choose (grouping by viewer; each viewer's feed picks in 4).
-            by_viewer.fill(&live);
+            by_viewer.fill(self, &live, &st.graph);
             // 4. Respond.
-            let mut round = self.respond(&live, &by_viewer, &mut st, model, slot, log.is_some());
+            let round = self.respond(&live, &by_viewer, &mut st, model, slot, &mut rounds);
             // 5. Apply, at the round's one sync point.
             if let Some(log) = log.as_deref_mut() {
-                self.record(log, &live, &mut round, slot);
+                self.record(log, &live, round, slot);
             }
-            self.apply(&mut st, &mut live, &round, day);
+            self.apply(&mut st, &mut live, round, day);
             // 6. Gate.
             for lp in &mut live {
                 lp.close_stage();

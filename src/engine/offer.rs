@@ -3,10 +3,9 @@
 use rayon::prelude::*;
 
 use super::Simulation;
-use super::state::{LivePost, NO_EDGE, Offer, RunState};
+use super::state::{LivePost, RunState};
 use crate::audience::AudienceView;
 use crate::rng::{tag, unit};
-use crate::tally::Tier;
 
 impl<'w> Simulation<'w> {
     /// Which users open the app on `day`: bit `u` is set with probability
@@ -56,12 +55,12 @@ impl<'w> Simulation<'w> {
             crate::policy::Size::Share(_) => stage.size.resolve(stage.audience.len(&view)),
             size => size.resolve(0),
         };
-        let mut users = Vec::new();
-        let offered = std::mem::take(&mut lp.offered);
+        let mut users = std::mem::take(&mut lp.offers);
+        let mut offered = std::mem::take(&mut lp.offered);
         {
             let offered = &offered;
-            let eligible =
-                |u: u32| (u as usize) < st.seen_today.len() && st.is_active(u) && offered.binary_search(&u).is_err();
+            let n = st.seen_today.len();
+            let eligible = |u: u32| (u as usize) < n && st.is_active(u) && !offered.contains(u);
             let cursor = lp.cursor(stage.audience.name());
             stage
                 .audience
@@ -71,43 +70,10 @@ impl<'w> Simulation<'w> {
             users.retain(|&u| eligible(u));
         }
         users.truncate(want.min(usize::MAX as u64) as usize);
-        let mut fresh = users.clone();
-        fresh.sort_unstable();
-        fresh.dedup();
-        if fresh.len() != users.len() {
-            let mut seen = std::collections::HashSet::with_capacity(users.len());
-            users.retain(|&u| seen.insert(u));
-        }
-        lp.wanted = want;
+        users.retain(|&u| offered.insert(u));
         lp.exhausted = (users.len() as u64) < want;
-        lp.offers.extend(users.iter().map(|&u| {
-            let (relation, edge) = graph.relation(post.creator, u);
-            let group = edge.is_some_and(|e| graph.edge_in_group(e));
-            Offer {
-                user: u,
-                edge: edge.unwrap_or(NO_EDGE),
-                interest: edge.map_or(0.0, |e| graph.verticality(e)),
-                relation,
-                tier: Tier::of(relation, group),
-            }
-        }));
+        lp.offers = users;
         lp.offered = offered;
-        if !fresh.is_empty() {
-            let mut merged = Vec::with_capacity(lp.offered.len() + fresh.len());
-            let (mut i, mut j) = (0, 0);
-            let old = &lp.offered;
-            while i < old.len() && j < fresh.len() {
-                if old[i] < fresh[j] {
-                    merged.push(old[i]);
-                    i += 1;
-                } else {
-                    merged.push(fresh[j]);
-                    j += 1;
-                }
-            }
-            merged.extend_from_slice(&old[i..]);
-            merged.extend_from_slice(&fresh[j..]);
-            lp.offered = merged;
-        }
+        lp.wanted = want;
     }
 }

@@ -47,7 +47,9 @@ pub(crate) struct Round {
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Traced {
     pub(crate) live: u32,
-    pub(crate) offer: u32,
+    pub(crate) user: u32,
+    pub(crate) relation: Relation,
+    pub(crate) tier: Tier,
     pub(crate) seen_today: u16,
     pub(crate) outcome: u8,
     pub(crate) long_view: bool,
@@ -66,9 +68,9 @@ struct Scratch {
 }
 
 impl Round {
-    fn new(posts: usize) -> Self {
+    fn new() -> Self {
         Round {
-            tallies: vec![TierTallies::default(); posts],
+            tallies: Vec::new(),
             ratio_hist: vec![0; RATIO_BINS],
             points: Vec::new(),
             follows: Vec::new(),
@@ -78,8 +80,19 @@ impl Round {
         }
     }
 
-    /// `self` then `later` (a later run of buckets).
-    fn merge(mut self, later: Round) -> Round {
+    /// Empties the round for `posts` live posts, keeping its buffers.
+    fn reset(&mut self, posts: usize) {
+        self.tallies.clear();
+        self.tallies.resize(posts, TierTallies::default());
+        self.ratio_hist.fill(0);
+        self.points.clear();
+        self.follows.clear();
+        self.orders.clear();
+        self.trace.clear();
+    }
+
+    /// Adds `later` (a later run of buckets) to `self`.
+    fn absorb(&mut self, later: &Round) {
         for (a, b) in self.tallies.iter_mut().zip(&later.tallies) {
             a.add(b);
         }
@@ -90,7 +103,25 @@ impl Round {
         self.follows.extend_from_slice(&later.follows);
         self.orders.extend_from_slice(&later.orders);
         self.trace.extend_from_slice(&later.trace);
-        self
+    }
+}
+
+/// The respond phase's per-task rounds, kept from round to round so that a
+/// run allocates them once: task `t` takes the `t`-th run of buckets.
+pub(crate) struct Rounds {
+    tasks: Vec<Round>,
+    /// Whether to record every impression (for [`Simulation::trace`]).
+    trace: bool,
+}
+
+impl Rounds {
+    pub(crate) fn new(trace: bool) -> Self {
+        Rounds {
+            tasks: (0..4 * rayon::current_num_threads().max(1))
+                .map(|_| Round::new())
+                .collect(),
+            trace,
+        }
     }
 }
 
@@ -116,15 +147,15 @@ struct LiveView<'a> {
 impl Simulation<'_> {
     /// Runs the per-viewer pass over every bucket (see the module docs) and
     /// returns the round's counts and effects.
-    pub(super) fn respond(
+    pub(super) fn respond<'r>(
         &self,
         live: &[LivePost],
         by: &ByViewer,
         st: &mut RunState,
         model: &dyn ResponseModel,
         slot: u32,
-        trace: bool,
-    ) -> Round {
+        rounds: &'r mut Rounds,
+    ) -> &'r mut Round {
         let day = slot / self.slots_per_day;
         let creators = self.world.creators();
         let views: Vec<LiveView> = live
@@ -147,24 +178,30 @@ impl Simulation<'_> {
             model,
             slot,
             day,
-            trace,
+            trace: rounds.trace,
         };
-        let round = seen_today
-            .par_chunks_mut(BUCKET_USERS)
+        let tasks = &mut rounds.tasks;
+        let per_task = by.buckets().div_ceil(tasks.len());
+        seen_today
+            .par_chunks_mut(per_task * BUCKET_USERS)
+            .zip(tasks.par_iter_mut())
             .enumerate()
-            .with_min_len(4)
-            .fold(
-                || Round::new(live.len()),
-                |mut round, (b, seen)| {
-                    self.respond_bucket(&pass, b, seen, &mut round);
-                    round
-                },
-            )
-            .reduce_with(Round::merge)
-            .unwrap_or_else(|| Round::new(live.len()));
-        debug_assert_eq!(by.buckets(), seen_today.len().div_ceil(BUCKET_USERS).max(1));
+            .for_each(|(t, (seen, round))| {
+                round.reset(live.len());
+                for (j, seen) in seen.chunks_mut(BUCKET_USERS).enumerate() {
+                    self.respond_bucket(&pass, t * per_task + j, seen, round);
+                }
+            });
+        let used = seen_today.len().div_ceil(per_task * BUCKET_USERS);
         st.seen_today = seen_today;
-        round
+        let (first, rest) = tasks.split_first_mut().expect("at least one task");
+        if used == 0 {
+            first.reset(live.len());
+        }
+        for r in &rest[..used.saturating_sub(1)] {
+            first.absorb(r);
+        }
+        first
     }
 
     fn respond_bucket(&self, pass: &Pass, b: usize, seen: &mut [u16], round: &mut Round) {
@@ -174,7 +211,7 @@ impl Simulation<'_> {
         // Counting sort of the bucket's offers by viewer (stable: each
         // viewer's offers stay in (post, offer) order).
         s.items.clear();
-        s.items.extend(pass.by.bucket(b).copied());
+        pass.by.bucket(b, &mut s.items);
         if s.items.is_empty() {
             round.scratch = s;
             return;
@@ -377,7 +414,9 @@ impl Simulation<'_> {
         if pass.trace {
             round.trace.push(Traced {
                 live: o.live,
-                offer: o.offer,
+                user: o.user,
+                relation: o.relation,
+                tier: o.tier,
                 seen_today: seen_u,
                 outcome: bits,
                 long_view,

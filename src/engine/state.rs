@@ -10,25 +10,11 @@ use super::lifecycle::CohortCounts;
 use crate::audience::Cursor;
 use crate::metrics::{AttentionReport, DailyCohortReport};
 use crate::policy::{CreatorState, Peers, Stage, StageRecord};
-use crate::response::Relation;
-use crate::tally::{PushEnd, Tally, Tier, TierTallies};
+use crate::tally::{PushEnd, Tally, TierTallies};
 use crate::world::FollowGraph;
 
 /// Marks an offer to a user who does not follow the creator.
 pub(crate) const NO_EDGE: u32 = u32::MAX;
-
-/// A user offered a post in the current stage.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Offer {
-    pub(crate) user: u32,
-    pub(crate) edge: u32,
-    /// The fan's verticality (its interest in the creator's category) for a
-    /// fan; 0 for a stranger, whose interest the respond phase reads from
-    /// the user (where the viewer's record is already in cache).
-    pub(crate) interest: f32,
-    pub(crate) relation: Relation,
-    pub(crate) tier: Tier,
-}
 
 /// Bits of an impression's outcome.
 pub(crate) mod outcome {
@@ -49,13 +35,15 @@ pub(crate) struct LivePost<'p> {
     pub(crate) stage: Option<Stage<'p>>,
     pub(crate) end: Option<PushEnd>,
     pub(crate) history: Vec<StageRecord<'p>>,
-    /// Every user offered the post so far, ascending.
-    pub(crate) offered: Vec<u32>,
+    /// Every user offered the post so far.
+    pub(crate) offered: UserSet,
     /// Cursors of the walking audiences, by audience name.
     pub(crate) cursors: Vec<(&'p str, Cursor)>,
     pub(crate) so_far: Tally,
     pub(crate) so_far_by_tier: TierTallies,
-    pub(crate) offers: Vec<Offer>,
+    /// The users offered the post this round, in the order the stage's
+    /// audience chose them.
+    pub(crate) offers: Vec<u32>,
     pub(crate) wanted: u64,
     pub(crate) exhausted: bool,
     /// This round's counts, per tier.
@@ -72,7 +60,7 @@ impl<'p> LivePost<'p> {
             stage: None,
             end: None,
             history: Vec::new(),
-            offered: Vec::new(),
+            offered: UserSet::default(),
             cursors: Vec::new(),
             so_far: Tally::default(),
             so_far_by_tier: TierTallies::default(),
@@ -95,6 +83,76 @@ impl<'p> LivePost<'p> {
             }
         };
         &mut self.cursors[i].1
+    }
+}
+
+/// A set of user ids: open addressing with linear probing, at most 70%
+/// full, so a lookup is one or two probes (a post's offered users; a sorted
+/// list would cost a binary search per candidate of every walk). About 6–12
+/// bytes per member.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct UserSet {
+    slots: Vec<u32>,
+    len: usize,
+}
+
+/// An empty slot of a [`UserSet`]: never a user id (ids are below the user
+/// count, which is at most `u32::MAX`).
+const EMPTY: u32 = u32::MAX;
+
+impl UserSet {
+    #[inline]
+    fn home(&self, u: u32) -> usize {
+        // Fibonacci hashing onto the power-of-two table.
+        let bits = self.slots.len().trailing_zeros();
+        ((u64::from(u).wrapping_mul(0x9e37_79b9_7f4a_7c15)) >> (64 - bits)) as usize
+    }
+
+    /// Whether `u` is in the set. O(1) expected.
+    #[inline]
+    pub(crate) fn contains(&self, u: u32) -> bool {
+        if self.slots.is_empty() {
+            return false;
+        }
+        let mask = self.slots.len() - 1;
+        let mut i = self.home(u);
+        loop {
+            match self.slots[i] {
+                x if x == u => return true,
+                EMPTY => return false,
+                _ => i = (i + 1) & mask,
+            }
+        }
+    }
+
+    /// Inserts `u`; false if it was there. O(1) amortized.
+    pub(crate) fn insert(&mut self, u: u32) -> bool {
+        debug_assert_ne!(u, EMPTY);
+        if (self.len + 1) * 10 > self.slots.len() * 7 {
+            self.grow();
+        }
+        let mask = self.slots.len() - 1;
+        let mut i = self.home(u);
+        loop {
+            match self.slots[i] {
+                x if x == u => return false,
+                EMPTY => {
+                    self.slots[i] = u;
+                    self.len += 1;
+                    return true;
+                }
+                _ => i = (i + 1) & mask,
+            }
+        }
+    }
+
+    fn grow(&mut self) {
+        let size = (self.slots.len() * 2).max(16);
+        let old = std::mem::replace(&mut self.slots, vec![EMPTY; size]);
+        self.len = 0;
+        for u in old.into_iter().filter(|&u| u != EMPTY) {
+            self.insert(u);
+        }
     }
 }
 
@@ -253,7 +311,27 @@ impl RunState<'_> {
 
 #[cfg(test)]
 mod tests {
-    use super::{BuyerState, slot_allowance};
+    use super::{BuyerState, UserSet, slot_allowance};
+
+    #[test]
+    fn user_sets_hold_each_member_once() {
+        let mut set = UserSet::default();
+        assert!(!set.contains(0));
+        // Ids that collide in a small table, and a long run that makes it grow.
+        let ids: Vec<u32> = (0..5_000u32)
+            .map(|i| i.wrapping_mul(2_654_435_761) % 1_000_003)
+            .collect();
+        for &u in &ids {
+            assert!(set.insert(u), "{u} inserted twice");
+        }
+        for &u in &ids {
+            assert!(!set.insert(u));
+            assert!(set.contains(u));
+        }
+        assert!(set.contains(ids[0]) && !set.contains(1_000_004));
+        assert_eq!(set.len, ids.len());
+        assert!(set.slots.len() * 7 >= set.len * 10, "at most 70% full");
+    }
 
     #[test]
     fn coupons_are_valid_for_their_window_only() {
