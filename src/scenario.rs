@@ -767,7 +767,7 @@ impl Scenario {
             ));
         }
         let edges = self.expected_edges();
-        if !(edges <= MAX_EDGES as f64) {
+        if edges.is_nan() || edges > MAX_EDGES as f64 {
             return Err(Error::invalid(
                 "cohorts",
                 edges.round(),
