@@ -1208,13 +1208,13 @@ fn viewer_feed_weights_and_quotas() {
         }
     };
     refuse(
-        single(|f| f.source_weights.public = f64::NAN),
-        "viewer_feed.source_weights.public",
+        single(|f| f.tier_weights.public = f64::NAN),
+        "viewer_feed.tier_weights.public",
         "NaN",
     );
     refuse(
-        single(|f| f.source_weights.iron_fan = -1.0),
-        "viewer_feed.source_weights.iron_fan",
+        single(|f| f.tier_weights.iron_fan = -1.0),
+        "viewer_feed.tier_weights.iron_fan",
         "-1",
     );
     refuse(
@@ -1254,11 +1254,11 @@ fn viewer_feed_weights_and_quotas() {
     refuse(
         |s| {
             s.viewer_feed = FeedSpec::XMixer(XMixer {
-                max_per_source: 0,
+                max_per_side: 0,
                 ..XMixer::default()
             })
         },
-        "viewer_feed.max_per_source",
+        "viewer_feed.max_per_side",
         "0",
     );
     refuse_text(
@@ -1427,6 +1427,7 @@ impl PushPolicy for Repeat {
             size: self.size,
             order: Order::Random,
             label: "repeat",
+            source: None,
         })
     }
 }
@@ -1526,4 +1527,25 @@ fn post_slot_at_u32_max_is_refused_or_runs() {
             let _ = sim.run(&PublicPoolLadder::default(), &s.response);
         }
     }
+}
+
+#[test]
+fn renamed_feed_keys_are_refused_naming_the_new_ones() {
+    // "Source" now means the traffic source of an offer; the feeds' per-tier
+    // weights and X's per-side cap were renamed, and a scenario with the old
+    // keys is refused with an error that names the new ones.
+    let text = base().to_toml_string().unwrap();
+    assert!(text.contains("tier_weights"), "{text}");
+    refuse_toml(
+        &text.replace("tier_weights", "source_weights"),
+        &["source_weights", "tier_weights"],
+    );
+    let mut s = base();
+    s.viewer_feed = FeedSpec::XMixer(XMixer::default());
+    let text = s.to_toml_string().unwrap();
+    assert!(text.contains("max_per_side"), "{text}");
+    refuse_toml(
+        &text.replace("max_per_side", "max_per_source"),
+        &["max_per_source", "max_per_side"],
+    );
 }

@@ -8,21 +8,21 @@ use crate::error::{Result, check};
 /// A feed after X's open-sourced home mixer (DOMAIN.md, "Real systems"): a
 /// viewer's candidates are split into in-network (from accounts the viewer
 /// follows: every fan tier) and out-of-network (the public); at most
-/// `max_per_source` of each are scored (the best by predicted engagement);
+/// `max_per_side` of each are scored (the best by predicted engagement);
 /// out-of-network scores are multiplied by `out_of_network_scale`; the
 /// list is filled about `in_network_share` in-network and the rest
 /// out-of-network (when one side runs short the other fills in), best
 /// score first with X's author-diversity discount.
 ///
-/// Defaults are X's: half in-network, 60 per source, scale 1.0, discount
+/// Defaults are X's: half in-network, 60 per side (in-network, out-of-network), scale 1.0, discount
 /// `0.75·0.5^k + 0.25`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct XMixer {
     /// Target share of the list from followed accounts, in `[0, 1]`.
     pub in_network_share: f64,
-    /// Most candidates scored per source (at least 1).
-    pub max_per_source: u32,
+    /// Most candidates scored per side, in-network and out-of-network (at least 1).
+    pub max_per_side: u32,
     /// Multiplies out-of-network scores (in `[0, 1e12]`).
     pub out_of_network_scale: f64,
     /// The repeated-author discount.
@@ -33,7 +33,7 @@ impl Default for XMixer {
     fn default() -> Self {
         XMixer {
             in_network_share: 0.5,
-            max_per_source: 60,
+            max_per_side: 60,
             out_of_network_scale: 1.0,
             author_diversity: AuthorDiversity::default(),
         }
@@ -57,13 +57,13 @@ impl Feed for XMixer {
 
     fn validate(&self) -> Result<()> {
         check::probability("viewer_feed.in_network_share", self.in_network_share)?;
-        check::at_least_one("viewer_feed.max_per_source", self.max_per_source.into())?;
+        check::at_least_one("viewer_feed.max_per_side", self.max_per_side.into())?;
         check::within("viewer_feed.out_of_network_scale", self.out_of_network_scale, 0.0, 1e12)?;
         self.author_diversity.validate("viewer_feed.author_diversity")
     }
 
     fn choose(&self, candidates: &[Candidate], room: usize, chosen: &mut Vec<usize>) {
-        // Keep the best `max_per_source` of each side.
+        // Keep the best `max_per_side` of each side.
         let mut kept = vec![false; candidates.len()];
         let mut counts = [0usize; 2];
         for side in [true, false] {
@@ -76,7 +76,7 @@ impl Feed for XMixer {
                     .total_cmp(&self.score(ca))
                     .then(ca.tiebreak.cmp(&cb.tiebreak))
             });
-            idx.truncate(self.max_per_source as usize);
+            idx.truncate(self.max_per_side as usize);
             counts[usize::from(side)] = idx.len();
             for i in idx {
                 kept[i] = true;
@@ -135,7 +135,7 @@ mod tests {
     fn caps_each_source() {
         let c: Vec<Candidate> = (0..10).map(|i| candidate(i, i, Tier::Public, 0.5)).collect();
         let feed = XMixer {
-            max_per_source: 3,
+            max_per_side: 3,
             ..XMixer::default()
         };
         let mut chosen = Vec::new();

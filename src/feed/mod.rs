@@ -17,7 +17,7 @@
 //! their room are ranked; the others watch everything they are offered.
 //!
 //! Shipped feeds: [`SingleColumn`] (Douyin's ranked autoplay column:
-//! predicted engagement × source weight, quotas, an author-diversity
+//! predicted engagement × tier weight, quotas, an author-diversity
 //! discount), [`XMixer`] (X's open-sourced home mixer: in-network and
 //! out-of-network candidates mixed about half and half) and [`Unlimited`]
 //! (every offer is watched: the closed-form mode, which

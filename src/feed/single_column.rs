@@ -9,20 +9,20 @@ use crate::tally::Tier;
 /// A ranked single column (DOMAIN.md \[003\]: Douyin's "single-column
 /// autoplay waterfall, fully algorithmic"). A candidate's score is its
 /// predicted engagement (the response model's watch-through probability)
-/// times its tier's `source_weights`, discounted for repeated authors as in
+/// times its tier's `tier_weights`, discounted for repeated authors as in
 /// X's home mixer ([`AuthorDiversity`]). First each tier's `quotas` share of
 /// the room is filled with that tier's best candidates (rounded to the
 /// nearest impression, as far as the tier has candidates), then the rest of
 /// the room with the best remaining ones.
 ///
-/// Defaults (ours): every source weight 1 and no quotas, so the column ranks
+/// Defaults (ours): every tier weight 1 and no quotas, so the column ranks
 /// by predicted engagement alone ("fully algorithmic"); X's diversity
 /// discount.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct SingleColumn {
     /// Multiplies the predicted engagement per tier (in `[0, 1e12]`).
-    pub source_weights: TierValues,
+    pub tier_weights: TierValues,
     /// Share of the room reserved per tier, each in `[0, 1]`, summing to at
     /// most 1 (a quota cannot reserve more than the session).
     pub quotas: TierValues,
@@ -33,7 +33,7 @@ pub struct SingleColumn {
 impl Default for SingleColumn {
     fn default() -> Self {
         SingleColumn {
-            source_weights: TierValues::all(1.0),
+            tier_weights: TierValues::all(1.0),
             quotas: TierValues::all(0.0),
             author_diversity: AuthorDiversity::default(),
         }
@@ -46,8 +46,8 @@ impl Feed for SingleColumn {
     }
 
     fn validate(&self) -> Result<()> {
-        for (tier, w) in self.source_weights.each() {
-            check::within(&format!("viewer_feed.source_weights.{tier}"), w, 0.0, 1e12)?;
+        for (tier, w) in self.tier_weights.each() {
+            check::within(&format!("viewer_feed.tier_weights.{tier}"), w, 0.0, 1e12)?;
         }
         let mut sum = 0.0;
         for (tier, q) in self.quotas.each() {
@@ -65,7 +65,7 @@ impl Feed for SingleColumn {
     }
 
     fn choose(&self, candidates: &[Candidate], room: usize, chosen: &mut Vec<usize>) {
-        let score = |c: &Candidate| c.predicted * self.source_weights.get(c.tier);
+        let score = |c: &Candidate| c.predicted * self.tier_weights.get(c.tier);
         let d = &self.author_diversity;
         let start = chosen.len();
         for tier in Tier::ALL {
@@ -104,7 +104,7 @@ mod tests {
         assert_eq!(chosen, vec![2, 0]);
         // A weight of 3 on fans ranks the fan post first without a quota.
         feed.quotas.other_fan = 0.0;
-        feed.source_weights.other_fan = 3.0;
+        feed.tier_weights.other_fan = 3.0;
         chosen.clear();
         feed.choose(&c, 2, &mut chosen);
         assert_eq!(chosen, vec![0, 2]);
@@ -117,12 +117,12 @@ mod tests {
         feed.quotas.iron_fan = 0.4;
         assert_eq!(feed.validate().unwrap_err().field(), Some("viewer_feed.quotas"));
         let mut feed = SingleColumn::default();
-        feed.source_weights.public = f64::NAN;
+        feed.tier_weights.public = f64::NAN;
         assert_eq!(
             feed.validate().unwrap_err().field(),
-            Some("viewer_feed.source_weights.public")
+            Some("viewer_feed.tier_weights.public")
         );
-        feed.source_weights.public = -1.0;
+        feed.tier_weights.public = -1.0;
         assert!(feed.validate().is_err());
     }
 }
