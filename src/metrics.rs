@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::scenario::AttentionMode;
 pub(crate) use crate::tally::ratio;
-pub use crate::tally::{PerTier, PushEnd, Rates, Tally, Tier, TierTallies};
+pub use crate::tally::{BySource, PerTier, PushEnd, Rates, Tally, Tier, TierTallies};
 
 /// One post's push.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -42,6 +42,8 @@ pub struct PostReport {
     pub tally: Tally,
     /// The same counts per audience tier of the viewers.
     pub by_tier: TierTallies,
+    /// The same counts per traffic source (sums to `tally`).
+    pub by_source: BySource,
 }
 
 /// One creator over the run.
@@ -69,6 +71,8 @@ pub struct CreatorReport {
     pub tally: Tally,
     /// The same counts per audience tier of the viewers.
     pub by_tier: TierTallies,
+    /// The same counts per traffic source (sums to `tally`).
+    pub by_source: BySource,
 }
 
 /// Lifecycle counts of a cohort over the run along the private-domain loop
@@ -265,6 +269,8 @@ pub struct CohortReport {
     pub rates: Rates,
     /// The cohort's counts per audience tier of the viewers.
     pub by_tier: TierTallies,
+    /// The cohort's counts per traffic source (sums to `tally`).
+    pub by_source: BySource,
     /// Distinct users reached in each tier (a user who is an iron fan of one
     /// creator and a stranger to another counts in both).
     pub unique_reach_by_tier: PerTier<u64>,
@@ -305,6 +311,8 @@ pub struct PlatformReport {
     pub rates: Rates,
     /// The platform's counts per audience tier of the viewers.
     pub by_tier: TierTallies,
+    /// The platform's counts per traffic source (sums to `tally`).
+    pub by_source: BySource,
     /// Distinct users reached in each tier.
     pub unique_reach_by_tier: PerTier<u64>,
     /// Median watch ratio over impressions, to 0.01 (the lower edge of the

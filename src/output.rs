@@ -3,12 +3,13 @@
 //!
 //! # Run reports
 //!
-//! A run's [`Report`] becomes six tables ([`Table`]): one row per post,
-//! creator, cohort, or the platform, one per day and cohort, and one per
-//! audience tier of the platform, each cohort and each creator. A row of
+//! A run's [`Report`] becomes seven tables ([`Table`]): one row per post,
+//! creator, cohort, or the platform, one per day and cohort, one per
+//! audience tier and one per traffic source of the platform, each cohort
+//! and each creator. A row of
 //! every table but the per-day one is a [`Row`]: identifying columns (`K`,
 //! one struct per table: [`PostKey`], [`CreatorKey`], [`CohortKey`],
-//! [`PlatformKey`], [`TierKey`]), then
+//! [`PlatformKey`], [`TierKey`], [`SourceKey`]), then
 //! every field of the row's [`Tally`] (counts), then every field of its
 //! [`Rates`]. A row of the per-day table is a [`Tagged`]
 //! [`DailyCohortReport`]: `policy` and `seed`, then the record's fields. Several reports
@@ -24,7 +25,7 @@
 //!   columns at the top level and the counts and rates nested under `tally`
 //!   and `rates`, as in the report's own JSON.
 //!
-//! [`write_report_files`] writes all six tables in both formats (twelve
+//! [`write_report_files`] writes all seven tables in both formats (14
 //! files) into a directory. Files are written to a temporary name and renamed when
 //! complete, so a failed write never leaves a partial file under the final
 //! name.
@@ -277,8 +278,30 @@ pub struct TierKey {
     pub tier_unique_reach: Option<u64>,
 }
 
+/// Identifying columns of the source table: reach and conversion of the
+/// platform, a cohort or a creator from the offers of one traffic source.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct SourceKey {
+    /// Policy name.
+    pub policy: String,
+    /// Run seed.
+    pub seed: u64,
+    /// Platform, cohort or creator.
+    pub level: Level,
+    /// The cohort's name (the creator's cohort for a creator row); empty for
+    /// the platform.
+    pub cohort: String,
+    /// Creator id; empty unless `level` is `creator`.
+    pub creator: Option<u32>,
+    /// The traffic source (the source of the push stage that made the
+    /// offers: by default the stage's label, e.g. `public pool`).
+    pub source: String,
+}
+
 /// A row of the post table.
 pub type PostRow = Row<PostKey>;
+/// A row of the source table.
+pub type SourceRow = Row<SourceKey>;
 /// A row of the tier table.
 pub type TierRow = Row<TierKey>;
 /// A row of the creator table.
@@ -388,6 +411,37 @@ pub fn tier_rows(report: &Report) -> Vec<TierRow> {
             &c.by_tier,
             None,
         );
+    }
+    rows
+}
+
+/// The source table of a run: one row per traffic source (in name order)
+/// for the platform, for each cohort, and for each creator that posted, in
+/// that order; each level's rows sum to its tally. O(creators × sources).
+pub fn source_rows(report: &Report) -> Vec<SourceRow> {
+    let mut rows = Vec::new();
+    let mut push = |level: Level, cohort: String, creator: Option<u32>, by_source: &crate::metrics::BySource| {
+        for (source, t) in by_source {
+            rows.push(Row {
+                key: SourceKey {
+                    policy: report.policy.clone(),
+                    seed: report.seed,
+                    level,
+                    cohort: cohort.clone(),
+                    creator,
+                    source: source.clone(),
+                },
+                tally: *t,
+                rates: t.rates(),
+            });
+        }
+    };
+    push(Level::Platform, String::new(), None, &report.platform.by_source);
+    for c in &report.cohorts {
+        push(Level::Cohort, c.name.clone(), None, &c.by_source);
+    }
+    for c in report.creators.iter().filter(|c| c.posts > 0) {
+        push(Level::Creator, cohort_name(report, c.cohort), Some(c.id), &c.by_source);
     }
     rows
 }
@@ -709,21 +763,25 @@ pub enum Table {
     /// Four rows (one per audience tier) for the platform, each cohort and
     /// each creator that posted ([`TierKey`] columns).
     Tiers,
+    /// One row per traffic source for the platform, each cohort and each
+    /// creator that posted ([`SourceKey`] columns).
+    Sources,
 }
 
 impl Table {
     /// Every table.
-    pub const ALL: [Table; 6] = [
+    pub const ALL: [Table; 7] = [
         Table::Posts,
         Table::Creators,
         Table::Cohorts,
         Table::Platform,
         Table::Daily,
         Table::Tiers,
+        Table::Sources,
     ];
 
     /// The file name without extension: `posts`, `creators`, `cohorts`,
-    /// `platform`, `daily`.
+    /// `platform`, `daily`, `tiers`, `sources`.
     pub fn file_stem(self) -> &'static str {
         match self {
             Table::Posts => "posts",
@@ -732,6 +790,7 @@ impl Table {
             Table::Platform => "platform",
             Table::Daily => "daily",
             Table::Tiers => "tiers",
+            Table::Sources => "sources",
         }
     }
 
@@ -744,6 +803,7 @@ impl Table {
             Table::Platform => columns::<PlatformKey>(),
             Table::Daily => tagged_columns::<DailyCohortReport>(),
             Table::Tiers => columns::<TierKey>(),
+            Table::Sources => columns::<SourceKey>(),
         }
     }
 
@@ -774,6 +834,7 @@ impl Table {
             Table::Cohorts => emit(format, writer, &rows(reports, cohort_rows)),
             Table::Platform => emit(format, writer, &rows(reports, platform_rows)),
             Table::Tiers => emit(format, writer, &rows(reports, tier_rows)),
+            Table::Sources => emit(format, writer, &rows(reports, source_rows)),
             Table::Daily => match format {
                 Format::Csv => write_tagged_csv(writer, &daily_rows(reports)),
                 Format::Json => write_json(writer, &daily_rows(reports)),
@@ -830,7 +891,7 @@ pub fn write_file(path: &Path, write: impl FnOnce(&mut dyn Write) -> Result<()>)
 }
 
 /// Writes every table of `reports` into `dir` (created if needed) as
-/// `posts.csv`, `posts.json`, `creators.csv`, ... `tiers.json` (twelve files,
+/// `posts.csv`, `posts.json`, `creators.csv`, ... `sources.json` (14 files,
 /// [`Table::ALL`] in both formats) and returns the paths written. `slots_per_day` is the scenario's `feed.slots_per_day` (to
 /// split post slots into days).
 pub fn write_report_files(dir: &Path, reports: &[&Report], slots_per_day: u32) -> Result<Vec<PathBuf>> {

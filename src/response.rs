@@ -70,6 +70,11 @@ pub struct ImpressionContext {
     pub coupon: bool,
     /// Impressions the viewer has already watched today, before this slot.
     pub seen_today: u32,
+    /// The traffic source that made the offer (the push stage's
+    /// [`source`](crate::policy::Stage::source), e.g. `"public pool"`), so
+    /// a model can respond to paid or searched traffic differently. The
+    /// shipped models ignore it.
+    pub source: &'static str,
 }
 
 impl ImpressionContext {
@@ -88,6 +93,7 @@ impl ImpressionContext {
             ecommerce_member: false,
             coupon: false,
             seen_today: 0,
+            source: "",
         }
     }
 }

@@ -224,6 +224,23 @@ impl Tier {
     }
 }
 
+/// One [`Tally`] per traffic source (the [`Stage::source`](crate::policy::Stage::source)
+/// of the stage that made the offers: by default its label, such as
+/// `iron fans`, `fan wave` or `public pool`), keyed by the source's name;
+/// serialized as an object with one key per source, in name order. Over a
+/// report's posts the sources sum to the total tally.
+pub type BySource = std::collections::BTreeMap<String, Tally>;
+
+/// Adds `t` to `source`'s entry of `map`.
+pub(crate) fn add_source(map: &mut BySource, source: &str, t: &Tally) {
+    match map.get_mut(source) {
+        Some(x) => x.add(t),
+        None => {
+            map.insert(source.to_string(), *t);
+        }
+    }
+}
+
 /// One [`Tally`] per [`Tier`], indexed by the tier's code; serialized as
 /// an object with one key per tier (`group_member`, `iron_fan`,
 /// `other_fan`, `public`).

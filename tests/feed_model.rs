@@ -58,6 +58,7 @@ impl PushPolicy for EveryAudience {
                 Order::Interest
             },
             label: "every audience",
+            source: None,
         })
     }
 }
@@ -175,6 +176,7 @@ impl PushPolicy for SizedByContext {
             size: Size::Users(size),
             order: Order::Random,
             label: "sized",
+            source: None,
         })
     }
 }

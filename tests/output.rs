@@ -8,7 +8,7 @@ use feedsim::experiment::{Axis, Experiment, Sweep};
 use feedsim::metrics::{Tally, Tier};
 use feedsim::output::{
     CohortKey, CreatorKey, Level, PlatformKey, PostKey, RunKey, Table, Tagged, cohort_rows, creator_rows,
-    platform_rows, post_rows, read_csv, read_json, read_tagged_csv, tagged_columns, tier_rows, write_csv,
+    platform_rows, post_rows, read_csv, read_json, read_tagged_csv, source_rows, tagged_columns, tier_rows, write_csv,
     write_experiment_csv, write_json, write_report_files, write_sweep_csv, write_tagged_csv,
 };
 use feedsim::policy::PushPolicy;
@@ -96,6 +96,7 @@ fn every_table_reads_back_to_the_same_values() {
         csv_round_trip(cohort_rows(r));
         csv_round_trip(platform_rows(r));
         csv_round_trip(tier_rows(r));
+        csv_round_trip(source_rows(r));
     }
     // The rows carry the report's numbers.
     let r = &reports[1];
@@ -125,7 +126,7 @@ fn report_files_hold_every_policy_and_no_partial_files() {
     let dir = std::env::temp_dir().join(format!("feedsim-output-{}", std::process::id()));
     let refs: Vec<&Report> = reports.iter().collect();
     let paths = write_report_files(&dir, &refs, s.feed.slots_per_day).unwrap();
-    assert_eq!(paths.len(), 12);
+    assert_eq!(paths.len(), 14);
     let names: Vec<String> = std::fs::read_dir(&dir)
         .unwrap()
         .map(|e| e.unwrap().file_name().into_string().unwrap())
@@ -145,6 +146,18 @@ fn report_files_hold_every_policy_and_no_partial_files() {
     let file = std::fs::File::open(dir.join("tiers.csv")).unwrap();
     let tiers = read_csv::<_, feedsim::output::TierKey>(file, "tiers.csv").unwrap();
     assert_eq!(tiers, reports.iter().flat_map(tier_rows).collect::<Vec<_>>());
+    let file = std::fs::File::open(dir.join("sources.csv")).unwrap();
+    let sources = read_csv::<_, feedsim::output::SourceKey>(file, "sources.csv").unwrap();
+    assert_eq!(sources, reports.iter().flat_map(source_rows).collect::<Vec<_>>());
+    // Each level's sources sum to its tally: the platform's impressions.
+    for r in &reports {
+        let platform: u64 = source_rows(r)
+            .iter()
+            .filter(|row| row.key.policy == r.policy && row.key.level == feedsim::output::Level::Platform)
+            .map(|row| row.tally.impressions)
+            .sum();
+        assert_eq!(platform, r.platform.tally.impressions, "{}", r.policy);
+    }
     // The per-day table reads back to the reports' daily series.
     let file = std::fs::File::open(dir.join("daily.csv")).unwrap();
     let daily: Vec<feedsim::output::Tagged<feedsim::metrics::DailyCohortReport>> =

@@ -22,6 +22,11 @@ impl LivePost<'_> {
         let shown = self.round.total();
         self.so_far.add(&shown);
         self.so_far_by_tier.add(&self.round);
+        let source = stage.source();
+        match self.by_source.iter_mut().find(|(s, _)| *s == source) {
+            Some((_, t)) => t.add(&shown),
+            None => self.by_source.push((source, shown)),
+        }
         self.entered_public |= stage.audience.is_public();
         self.history.push(StageRecord {
             stage,
@@ -143,6 +148,7 @@ impl Simulation<'_> {
             reached_public: lp.entered_public,
             tally: lp.so_far,
             by_tier: lp.so_far_by_tier,
+            by_source: lp.by_source.iter().map(|(s, t)| (s.to_string(), *t)).collect(),
         }
     }
 }

@@ -3,10 +3,22 @@
 use super::Simulation;
 use super::state::RunState;
 use crate::metrics::{
-    CohortReport, ContentFunnel, CreatorReport, Funnel, PerTier, PlatformReport, PostReport, RelationshipFunnel,
-    Report, Tally, TierTallies, gini, ratio, top_share,
+    BySource, CohortReport, ContentFunnel, CreatorReport, Funnel, PerTier, PlatformReport, PostReport,
+    RelationshipFunnel, Report, Tally, TierTallies, gini, ratio, top_share,
 };
+use crate::tally::add_source;
 use crate::world::FollowGraph;
+
+/// The sum of several per-source tallies.
+fn sum_sources<'a>(parts: impl Iterator<Item = &'a BySource>) -> BySource {
+    let mut sum = BySource::new();
+    for part in parts {
+        for (source, t) in part {
+            add_source(&mut sum, source, t);
+        }
+    }
+    sum
+}
 
 impl Simulation<'_> {
     pub(super) fn report(
@@ -33,6 +45,7 @@ impl Simulation<'_> {
                 posts: 0,
                 tally: Tally::default(),
                 by_tier: TierTallies::default(),
+                by_source: BySource::new(),
             })
             .collect();
         let mut public_posts = vec![0u64; world.cohorts().len()];
@@ -41,6 +54,9 @@ impl Simulation<'_> {
             cr.posts += 1;
             cr.tally.add(&p.tally);
             cr.by_tier.add(&p.by_tier);
+            for (source, t) in &p.by_source {
+                add_source(&mut cr.by_source, source, t);
+            }
             if p.reached_public {
                 public_posts[p.cohort as usize] += 1;
             }
@@ -61,6 +77,7 @@ impl Simulation<'_> {
                     a.add(&c.by_tier);
                     a
                 });
+                let by_source = sum_sources(members.iter().map(|c| &c.by_source));
                 let unique_reach = st.cohort_reach[i].count();
                 let funnel = Funnel {
                     new_viewers: st.stranger_reach[i].count(),
@@ -83,6 +100,7 @@ impl Simulation<'_> {
                     tally,
                     rates: tally.rates(),
                     by_tier,
+                    by_source,
                     unique_reach_by_tier: PerTier::from_array(std::array::from_fn(|t| {
                         st.tier_reach[4 * i + t].count()
                     })),
@@ -113,6 +131,7 @@ impl Simulation<'_> {
                 a.add(&c.by_tier);
                 a
             }),
+            by_source: sum_sources(cohorts.iter().map(|c| &c.by_source)),
             unique_reach_by_tier: PerTier::from_array(std::array::from_fn(|t| {
                 st.tier_reach[4 * world.cohorts().len() + t].count()
             })),

@@ -139,6 +139,7 @@ struct Pass<'a> {
 /// What the pass reads about one live post, looked up once per round.
 struct LiveView<'a> {
     post: &'a Post,
+    source: &'static str,
     cohort: usize,
     trust: f64,
     price_yuan: Option<f64>,
@@ -164,6 +165,7 @@ impl Simulation<'_> {
                 let post = &self.posts[lp.post as usize];
                 LiveView {
                     post,
+                    source: lp.stage.map_or("", |s| s.source()),
                     cohort: creators.cohort(post.creator) as usize,
                     trust: f64::from(creators.trust[post.creator as usize]),
                     price_yuan: post.price_yuan(),
@@ -265,6 +267,7 @@ impl Simulation<'_> {
                     ecommerce_member: false,
                     coupon: false,
                     seen_today: u32::from(seen_u),
+                    source: v.source,
                 }
             }));
             s.shown.clear();

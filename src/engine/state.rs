@@ -41,6 +41,8 @@ pub(crate) struct LivePost<'p> {
     pub(crate) cursors: Vec<(&'p str, Cursor)>,
     pub(crate) so_far: Tally,
     pub(crate) so_far_by_tier: TierTallies,
+    /// Counts so far per source of the stages shown.
+    pub(crate) by_source: Vec<(&'static str, Tally)>,
     /// The users offered the post this round, in the order the stage's
     /// audience chose them.
     pub(crate) offers: Vec<u32>,
@@ -64,6 +66,7 @@ impl<'p> LivePost<'p> {
             cursors: Vec::new(),
             so_far: Tally::default(),
             so_far_by_tier: TierTallies::default(),
+            by_source: Vec::new(),
             offers: Vec::new(),
             wanted: 0,
             exhausted: false,

@@ -298,6 +298,7 @@ impl IronFanFirst {
             size: s.size.map_or(Size::All, |n| Size::Users(n.into())),
             order: Order::Engagement,
             label,
+            source: None,
         })
     }
 
@@ -309,6 +310,7 @@ impl IronFanFirst {
             size: Size::Users(size.round().min(u64::MAX as f64) as u64),
             order: w.order,
             label: WAVE,
+            source: None,
         })
     }
 

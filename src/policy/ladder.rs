@@ -119,6 +119,7 @@ pub(crate) fn next_pool<'p>(pools: &[Pool], done: usize, ctx: &PushContext, weig
         size: Size::Users(size.min(u64::MAX as f64) as u64),
         order: Order::Random,
         label: "public pool",
+        source: None,
     })
 }
 

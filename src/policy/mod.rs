@@ -368,6 +368,29 @@ pub struct Stage<'p> {
     pub order: Order,
     /// A short name for reports ("iron fans", "fan wave", "public pool").
     pub label: &'static str,
+    /// The traffic source the stage's offers are counted under in reports'
+    /// `by_source` and that the response model sees
+    /// ([`ImpressionContext::source`](crate::response::ImpressionContext));
+    /// `None`: the label.
+    pub source: Option<&'static str>,
+}
+
+impl<'p> Stage<'p> {
+    /// A stage whose source is its label.
+    pub fn new(audience: &'p dyn Audience, size: Size, order: Order, label: &'static str) -> Self {
+        Stage {
+            audience,
+            size,
+            order,
+            label,
+            source: None,
+        }
+    }
+
+    /// The source its offers are counted under: `source`, or the label.
+    pub fn source(&self) -> &'static str {
+        self.source.unwrap_or(self.label)
+    }
 }
 
 impl std::fmt::Debug for Stage<'_> {
@@ -377,6 +400,7 @@ impl std::fmt::Debug for Stage<'_> {
             .field("size", &self.size)
             .field("order", &self.order)
             .field("label", &self.label)
+            .field("source", &self.source())
             .finish()
     }
 }
@@ -509,7 +533,7 @@ impl PushContext<'_> {
 /// impl PushPolicy for FansOnly {
 ///     fn name(&self) -> &str { "fans only" }
 ///     fn next_stage<'p>(&'p self, ctx: &PushContext) -> Step<'p> {
-///         let stage = |audience, label| Step::Stage(Stage { audience, size: Size::All, order: Order::Random, label });
+///         let stage = |audience, label| Step::Stage(Stage::new(audience, Size::All, Order::Random, label));
 ///         match ctx.history.len() {
 ///             0 => stage(&IronFans, "iron fans"),
 ///             1 => stage(&OtherFans, "other fans"),
