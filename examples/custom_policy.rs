@@ -66,6 +66,7 @@ impl PushPolicy for TenPercentWave {
                 size: Size::Share(0.1),
                 order: Order::Engagement,
                 label: "fan wave",
+                source: None,
             }),
             1 if !self.gate.judge(&ctx.history[0].shown, ctx.so_far).advances() => {
                 Step::End(PushEnd::Gate { stage: 0 })
@@ -77,6 +78,7 @@ impl PushPolicy for TenPercentWave {
                     size: Size::Users(size.round().max(1.0) as u64),
                     order: Order::Random,
                     label: "public pool",
+                    source: None,
                 })
             }
             _ => Step::End(PushEnd::Completed),
