@@ -34,6 +34,7 @@ pub(crate) mod tag {
     pub const SIMILAR: u64 = 0x5349_4d4c;
     pub const FEED: u64 = 0x4645_4544;
     pub const DURATION: u64 = 0x4455_5241;
+    pub const FEED_DRAW: u64 = 0x4644_5257;
 }
 
 /// SplitMix64's finalizer: a bijective, well-avalanching 64-bit mix.

@@ -13,7 +13,7 @@ use rayon::prelude::*;
 
 use super::Simulation;
 use super::state::{LivePost, NO_EDGE};
-use crate::feed::Candidate;
+use crate::feed::{Candidate, Viewer};
 use crate::response::Relation;
 use crate::rng::{key, tag};
 use crate::tally::Tier;
@@ -147,14 +147,14 @@ impl ByViewer {
 impl Simulation<'_> {
     /// Marks in `shown` which of one viewer's offers (`candidates`, in
     /// (post, offer) order) the feed shows within `room`; the rest are not
-    /// shown and lost. Whatever a feed returns, a viewer watches at most the
+    /// shown and lost. `shown` starts all false. Whatever a feed returns, a viewer watches at most the
     /// room, each offer once.
     pub(super) fn choose_for_viewer(
         &self,
         candidates: &mut [Candidate],
         room: usize,
         slot: u32,
-        viewer: u32,
+        viewer: &Viewer,
         chosen: &mut Vec<usize>,
         shown: &mut [bool],
     ) {
@@ -163,11 +163,11 @@ impl Simulation<'_> {
                 self.seed,
                 tag::FEED,
                 slot.into(),
-                (u64::from(viewer) << 32) | u64::from(c.post),
+                (u64::from(viewer.user) << 32) | u64::from(c.post),
             );
         }
         chosen.clear();
-        self.feed.choose(candidates, room, chosen);
+        self.feed.choose(viewer, candidates, room, chosen);
         let mut n = 0;
         for &i in chosen.iter() {
             if n < room && i < shown.len() && !shown[i] {

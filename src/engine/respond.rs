@@ -20,7 +20,7 @@ use super::choose::{BUCKET_USERS, ByViewer, ViewerOffer};
 use super::state::{LivePost, NO_EDGE, RunState, buyer_key, outcome, slot_allowance};
 use super::{RATIO_BINS, Simulation};
 use crate::content::Post;
-use crate::feed::Candidate;
+use crate::feed::{Candidate, Viewer};
 use crate::response::{ImpressionContext, Relation, ResponseModel};
 use crate::rng::{stream, tag};
 use crate::tally::{Tier, TierTallies};
@@ -234,6 +234,7 @@ impl Simulation<'_> {
             *at += 1;
         }
         let finite = !self.feed.shows_everything();
+        let every_viewer = self.feed.runs_for_every_viewer();
         let spd = self.slots_per_day;
         let users = self.world.users();
         let mut start = 0;
@@ -276,7 +277,7 @@ impl Simulation<'_> {
             } else {
                 usize::MAX
             };
-            if offers.len() > room {
+            if offers.len() > room || every_viewer {
                 s.shown.resize(offers.len(), false);
                 s.candidates.clear();
                 s.candidates
@@ -287,7 +288,8 @@ impl Simulation<'_> {
                         predicted: model.watch_probability(ctx),
                         tiebreak: 0,
                     }));
-                self.choose_for_viewer(&mut s.candidates, room, slot, u, &mut s.chosen, &mut s.shown);
+                let viewer = Viewer::new(u, u32::from(seen_u), self.seed);
+                self.choose_for_viewer(&mut s.candidates, room, slot, &viewer, &mut s.chosen, &mut s.shown);
             } else {
                 s.shown.resize(offers.len(), true);
             }

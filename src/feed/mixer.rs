@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{AuthorDiversity, Candidate, Feed, greedy};
+use super::{AuthorDiversity, Candidate, Feed, Viewer, greedy};
 use crate::error::{Result, check};
 
 /// A feed after X's open-sourced home mixer (DOMAIN.md, "Real systems"): a
@@ -62,7 +62,7 @@ impl Feed for XMixer {
         self.author_diversity.validate("viewer_feed.author_diversity")
     }
 
-    fn choose(&self, candidates: &[Candidate], room: usize, chosen: &mut Vec<usize>) {
+    fn choose(&self, _: &Viewer, candidates: &[Candidate], room: usize, chosen: &mut Vec<usize>) {
         // Keep the best `max_per_side` of each side.
         let mut kept = vec![false; candidates.len()];
         let mut counts = [0usize; 2];
@@ -107,7 +107,7 @@ impl Feed for XMixer {
 
 #[cfg(test)]
 mod tests {
-    use super::super::tests::candidate;
+    use super::super::tests::{candidate, viewer};
     use super::*;
     use crate::tally::Tier;
 
@@ -122,12 +122,12 @@ mod tests {
         ];
         let feed = XMixer::default();
         let mut chosen = Vec::new();
-        feed.choose(&c, 4, &mut chosen);
+        feed.choose(&viewer(), &c, 4, &mut chosen);
         chosen.sort_unstable();
         assert_eq!(chosen, vec![0, 1, 3, 4]);
         // With no in-network candidates, out-of-network fills the room.
         let mut chosen = Vec::new();
-        feed.choose(&c[..3], 2, &mut chosen);
+        feed.choose(&viewer(), &c[..3], 2, &mut chosen);
         assert_eq!(chosen, vec![0, 1]);
     }
 
@@ -139,7 +139,7 @@ mod tests {
             ..XMixer::default()
         };
         let mut chosen = Vec::new();
-        feed.choose(&c, 8, &mut chosen);
+        feed.choose(&viewer(), &c, 8, &mut chosen);
         assert_eq!(chosen.len(), 3);
     }
 }

@@ -14,7 +14,11 @@
 //! 66.5 plays per user per day) and spread evenly over the day's slots, so
 //! slot `s` of `S` has room for `⌊(s+1)·B/S⌋ − ⌊s·B/S⌋` impressions; room
 //! a slot leaves unused is not carried over. Only viewers offered more than
-//! their room are ranked; the others watch everything they are offered.
+//! their room are ranked; the others watch everything they are offered,
+//! unless the feed [runs for every viewer](Feed::runs_for_every_viewer) (a
+//! feed in which the viewer chooses). A feed sees the [`Viewer`] and may
+//! draw from the viewer's keyed stream for each post ([`Viewer::stream`]),
+//! so its choices stay bit-identical at any thread count.
 //!
 //! Shipped feeds: [`SingleColumn`] (Douyin's ranked autoplay column:
 //! predicted engagement × tier weight, quotas, an author-diversity
@@ -52,16 +56,45 @@ pub struct Candidate {
     pub tiebreak: u64,
 }
 
+/// The viewer a feed chooses for, in one round.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Viewer {
+    /// The user.
+    pub user: u32,
+    /// Impressions the viewer watched earlier that day, before this slot.
+    pub seen_today: u32,
+    seed: u64,
+}
+
+impl Viewer {
+    /// Viewer `user` in a run seeded `seed` (the engine builds these; a test
+    /// of a feed can too).
+    pub fn new(user: u32, seen_today: u32, seed: u64) -> Self {
+        Viewer { user, seen_today, seed }
+    }
+
+    /// The viewer's random stream for `post`, keyed `(seed, viewer, post)`
+    /// as response streams are: the same whatever the slot, the policy or
+    /// the thread count, so a feed that draws (a viewer clicking covers)
+    /// stays bit-identical at any thread count and gives common random
+    /// numbers across policies. A post is offered to a viewer at most once,
+    /// so each stream serves one decision.
+    pub fn stream(&self, post: u32) -> rand::rngs::Xoshiro256PlusPlus {
+        crate::rng::stream(self.seed, crate::rng::tag::FEED_DRAW, post.into(), self.user.into())
+    }
+}
+
 /// A viewer's feed. Implementations are immutable values shared by all
-/// threads and must be pure functions of their arguments.
+/// threads and must be pure functions of their arguments (drawing only from
+/// [`Viewer::stream`]).
 ///
 /// ```
-/// use feedsim::feed::{Candidate, Feed};
+/// use feedsim::feed::{Candidate, Feed, Viewer};
 /// /// Shows the freshest posts first (highest post id), whatever they are.
 /// struct Chronological;
 /// impl Feed for Chronological {
 ///     fn name(&self) -> &str { "chronological" }
-///     fn choose(&self, c: &[Candidate], room: usize, chosen: &mut Vec<usize>) {
+///     fn choose(&self, _: &Viewer, c: &[Candidate], room: usize, chosen: &mut Vec<usize>) {
 ///         let mut order: Vec<usize> = (0..c.len()).collect();
 ///         order.sort_by_key(|&i| std::cmp::Reverse(c[i].post));
 ///         chosen.extend(order.into_iter().take(room));
@@ -83,10 +116,20 @@ pub trait Feed: Send + Sync {
         false
     }
 
+    /// Whether the engine calls [`choose`](Self::choose) for every viewer
+    /// with offers, not only for those offered more than their room (a feed
+    /// in which the viewer chooses, such as Kuaishou's covers, must; the
+    /// default is false).
+    fn runs_for_every_viewer(&self) -> bool {
+        false
+    }
+
     /// Appends to `chosen` the indices of at most `room` distinct
-    /// `candidates` to show, in the order watched. Called only when the
-    /// viewer has more candidates than room.
-    fn choose(&self, candidates: &[Candidate], room: usize, chosen: &mut Vec<usize>);
+    /// `candidates` to show to `viewer`, in the order watched; the rest are
+    /// not shown. Called when the viewer has more candidates than room, or
+    /// for every viewer with candidates if
+    /// [`runs_for_every_viewer`](Self::runs_for_every_viewer).
+    fn choose(&self, viewer: &Viewer, candidates: &[Candidate], room: usize, chosen: &mut Vec<usize>);
 }
 
 /// One number per audience tier.
@@ -244,14 +287,21 @@ impl Feed for FeedSpec {
     fn shows_everything(&self) -> bool {
         self.as_feed().shows_everything()
     }
-    fn choose(&self, candidates: &[Candidate], room: usize, chosen: &mut Vec<usize>) {
-        self.as_feed().choose(candidates, room, chosen)
+    fn runs_for_every_viewer(&self) -> bool {
+        self.as_feed().runs_for_every_viewer()
+    }
+    fn choose(&self, viewer: &Viewer, candidates: &[Candidate], room: usize, chosen: &mut Vec<usize>) {
+        self.as_feed().choose(viewer, candidates, room, chosen)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    pub(crate) fn viewer() -> Viewer {
+        Viewer::new(0, 0, 1)
+    }
 
     pub(crate) fn candidate(post: u32, creator: u32, tier: Tier, predicted: f64) -> Candidate {
         Candidate {

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{AuthorDiversity, Candidate, Feed, TierValues, greedy};
+use super::{AuthorDiversity, Candidate, Feed, TierValues, Viewer, greedy};
 use crate::error::{Error, Result, check};
 use crate::tally::Tier;
 
@@ -64,7 +64,7 @@ impl Feed for SingleColumn {
         self.author_diversity.validate("viewer_feed.author_diversity")
     }
 
-    fn choose(&self, candidates: &[Candidate], room: usize, chosen: &mut Vec<usize>) {
+    fn choose(&self, _: &Viewer, candidates: &[Candidate], room: usize, chosen: &mut Vec<usize>) {
         let score = |c: &Candidate| c.predicted * self.tier_weights.get(c.tier);
         let d = &self.author_diversity;
         let start = chosen.len();
@@ -82,7 +82,7 @@ impl Feed for SingleColumn {
 
 #[cfg(test)]
 mod tests {
-    use super::super::tests::candidate;
+    use super::super::tests::{candidate, viewer};
     use super::*;
 
     #[test]
@@ -95,18 +95,18 @@ mod tests {
         ];
         let mut feed = SingleColumn::default();
         let mut chosen = Vec::new();
-        feed.choose(&c, 2, &mut chosen);
+        feed.choose(&viewer(), &c, 2, &mut chosen);
         assert_eq!(chosen, vec![0, 1]);
         // Half the room reserved for other fans: the fan post gets a place.
         feed.quotas.other_fan = 0.5;
         chosen.clear();
-        feed.choose(&c, 2, &mut chosen);
+        feed.choose(&viewer(), &c, 2, &mut chosen);
         assert_eq!(chosen, vec![2, 0]);
         // A weight of 3 on fans ranks the fan post first without a quota.
         feed.quotas.other_fan = 0.0;
         feed.tier_weights.other_fan = 3.0;
         chosen.clear();
-        feed.choose(&c, 2, &mut chosen);
+        feed.choose(&viewer(), &c, 2, &mut chosen);
         assert_eq!(chosen, vec![0, 2]);
     }
 

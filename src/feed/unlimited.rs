@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Candidate, Feed};
+use super::{Candidate, Feed, Viewer};
 
 /// Every offer made to an active user is watched, whatever the session
 /// length: the closed-form mode of the engine's statistical tests, and
@@ -20,7 +20,7 @@ impl Feed for Unlimited {
         true
     }
 
-    fn choose(&self, candidates: &[Candidate], _: usize, chosen: &mut Vec<usize>) {
+    fn choose(&self, _: &Viewer, candidates: &[Candidate], _: usize, chosen: &mut Vec<usize>) {
         chosen.extend(0..candidates.len());
     }
 }

@@ -1,10 +1,16 @@
-//! Traffic sources: every offer is counted under the source of the stage
-//! that made it, the sources of every post, creator, cohort and of the
-//! platform sum to its tally, and the response model sees the source.
+//! The library extended from outside, without editing it: a stage with a
+//! source of its own, which reports count and the response model sees, and
+//! a feed in which the viewer draws (covers clicked at random from the
+//! viewer's keyed stream), bit-identical at any thread count.
 
 mod common;
 
+use std::sync::Arc;
+
+use rand::RngExt;
+
 use feedsim::audience::{InterestTargetedPublic, IronFans};
+use feedsim::feed::{Candidate, Feed, Viewer};
 use feedsim::metrics::{BySource, Tally};
 use feedsim::policy::{Order, PushContext, PushEnd, PushPolicy, Size, Stage, Step};
 use feedsim::response::{ImpressionContext, Probabilities, ResponseModel};
@@ -103,4 +109,53 @@ fn a_stage_s_source_names_its_offers_and_reaches_the_response_model() {
     assert_eq!(public.watches, 0);
     // The iron fans' impressions are all the notified source's.
     assert_eq!(notified.impressions, notified.iron_fan_impressions);
+}
+
+/// Every offered cover is clicked with probability one half, drawn from the
+/// viewer's stream for the post; clicked covers are watched, in offer
+/// order, as far as the room goes. Runs for every viewer.
+struct Covers;
+
+impl Feed for Covers {
+    fn name(&self) -> &str {
+        "covers"
+    }
+    fn runs_for_every_viewer(&self) -> bool {
+        true
+    }
+    fn choose(&self, viewer: &Viewer, candidates: &[Candidate], room: usize, chosen: &mut Vec<usize>) {
+        for (i, c) in candidates.iter().enumerate() {
+            if chosen.len() < room && viewer.stream(c.post).random::<f64>() < 0.5 {
+                chosen.push(i);
+            }
+        }
+    }
+}
+
+#[test]
+fn a_feed_that_draws_is_bit_identical_at_any_thread_count() {
+    let mut s = common::small_scenario();
+    // Sessions long enough that the room never binds: what is shown is
+    // what the viewers clicked.
+    s.attention.daily_median = 10_000.0;
+    s.attention.daily_mean = 10_000.0;
+    let world = World::generate(&s).unwrap();
+    let sim = Simulation::new(&s, &world).unwrap().with_feed(Arc::new(Covers));
+    let run = |threads: usize| {
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+        pool.install(|| sim.run(&s.public_pool_ladder, &s.response).unwrap().to_json().unwrap())
+    };
+    let one = run(1);
+    assert_eq!(one, run(2));
+    assert_eq!(one, run(3));
+    let r = sim.run(&s.public_pool_ladder, &s.response).unwrap();
+    let t = &r.platform.tally;
+    let offers = (t.impressions + t.offers_not_shown) as f64;
+    let shown = t.impressions as f64 / offers;
+    // Binomial: one half, within five standard errors.
+    assert!(
+        (shown - 0.5).abs() < 5.0 * (0.25 / offers).sqrt(),
+        "{shown} of {offers} offers"
+    );
+    assert!(offers > 100_000.0, "{offers}");
 }
