@@ -47,6 +47,9 @@ struct Row {
     /// Peak resident memory once the world and posts are generated, before
     /// the run.
     world_peak_rss_bytes: u64,
+    /// Seconds spent in each engine phase (enter, offer, choose, respond,
+    /// apply, gate, end of day).
+    phase_seconds: [f64; 7],
 }
 
 struct Args {
@@ -150,7 +153,7 @@ fn run_row(args: &Args) -> Result<(), String> {
     let p: &dyn PushPolicy = if policy == "ladder" { &ladder } else { &iron };
     let world_peak_rss_bytes = peak_rss_bytes();
     let t = Instant::now();
-    let report = sim.run(p, &s.response).map_err(|e| e.to_string())?;
+    let (report, phases) = sim.run_timed(p, &s.response).map_err(|e| e.to_string())?;
     let seconds = t.elapsed().as_secs_f64();
     let impressions = report.platform.tally.impressions;
     let row = Row {
@@ -165,6 +168,16 @@ fn run_row(args: &Args) -> Result<(), String> {
         impressions_per_second: impressions as f64 / seconds,
         peak_rss_bytes: peak_rss_bytes(),
         world_peak_rss_bytes,
+        phase_seconds: [
+            phases.enter,
+            phases.offer,
+            phases.choose,
+            phases.respond,
+            phases.apply,
+            phases.gate,
+            phases.end_of_day,
+        ]
+        .map(|d| d.as_secs_f64()),
     };
     println!("{}", serde_json::to_string(&row).map_err(|e| e.to_string())?);
     Ok(())
@@ -203,6 +216,11 @@ fn run_all(args: &Args) -> Result<(), String> {
                 row.peak_rss_bytes as f64 / 1e6,
                 row.world_peak_rss_bytes as f64 / 1e6,
                 (row.peak_rss_bytes as f64 - 12.0 * row.edges as f64) / row.users as f64,
+            );
+            let [enter, offer, choose, respond, apply, gate, day] = row.phase_seconds;
+            println!(
+                "    phases (s): enter {enter:.2}, offer {offer:.2}, choose {choose:.2}, respond {respond:.2}, \
+                 apply {apply:.2}, gate {gate:.2}, day start/end {day:.2}"
             );
             rows.push(row);
         }

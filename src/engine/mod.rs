@@ -341,11 +341,31 @@ impl<'w> Simulation<'w> {
         }
     }
 
+    /// Like [`run`](Self::run), and also returns the wall time spent in
+    /// each phase of the engine: for the per-phase benchmarks
+    /// (`benches/phases.rs`), not part of the API.
+    #[doc(hidden)]
+    pub fn run_timed(&self, policy: &dyn PushPolicy, model: &dyn ResponseModel) -> Result<(Report, PhaseTimes)> {
+        let mut times = PhaseTimes::default();
+        let report = self.execute_timed(policy, model, None, Some(&mut times))?;
+        Ok((report, times))
+    }
+
     fn execute<'p>(
         &self,
         policy: &'p dyn PushPolicy,
         model: &dyn ResponseModel,
+        log: Option<&mut Vec<ImpressionRecord>>,
+    ) -> Result<Report> {
+        self.execute_timed(policy, model, log, None)
+    }
+
+    fn execute_timed<'p>(
+        &self,
+        policy: &'p dyn PushPolicy,
+        model: &dyn ResponseModel,
         mut log: Option<&mut Vec<ImpressionRecord>>,
+        times: Option<&mut PhaseTimes>,
     ) -> Result<Report> {
         policy.validate()?;
         model.validate()?;
@@ -360,10 +380,12 @@ impl<'w> Simulation<'w> {
         let mut slot = 0u32;
         let horizon = self.days * spd;
 
+        let mut clock = PhaseClock::new(times.is_some());
         while !(next == self.posts.len() && live.is_empty() && slot >= horizon) {
             let day = slot / spd;
             if slot.is_multiple_of(spd) {
                 self.start_day(&mut st, day);
+                clock.lap(Phase::EndOfDay);
             }
             // 1. Enter.
             let entering = live.len();
@@ -376,18 +398,23 @@ impl<'w> Simulation<'w> {
             self.refresh_creators(&mut st);
             self.decide(policy, &mut live[entering..], &st, slot)?;
             self.finish(&mut live, &mut finished, &mut st);
+            clock.lap(Phase::Enter);
             // 2. Offer.
             self.offer(&mut live, &st);
             st.attention.offered += live.iter().map(|lp| lp.offers.len() as u64).sum::<u64>();
+            clock.lap(Phase::Offer);
             // 3. Choose (grouping by viewer; each viewer's feed picks in 4).
             by_viewer.fill(self, &live, &st.graph);
+            clock.lap(Phase::Choose);
             // 4. Respond.
             let round = self.respond(&live, &by_viewer, &mut st, model, slot, &mut rounds);
+            clock.lap(Phase::Respond);
             // 5. Apply, at the round's one sync point.
             if let Some(log) = log.as_deref_mut() {
                 self.record(log, &live, round, slot);
             }
             self.apply(&mut st, &mut live, round, day);
+            clock.lap(Phase::Apply);
             // 6. Gate.
             for lp in &mut live {
                 lp.close_stage();
@@ -396,16 +423,85 @@ impl<'w> Simulation<'w> {
             self.decide(policy, &mut live, &st, slot)?;
             self.record_peers(&live, &mut st);
             self.finish(&mut live, &mut finished, &mut st);
+            clock.lap(Phase::Gate);
             slot += 1;
             if slot.is_multiple_of(spd) {
                 self.end_day(&mut st, day);
+                clock.lap(Phase::EndOfDay);
             }
         }
         if !slot.is_multiple_of(spd) {
             self.end_day(&mut st, slot / spd);
+            clock.lap(Phase::EndOfDay);
+        }
+        if let Some(times) = times {
+            *times = clock.times;
         }
         finished.sort_by_key(|p| p.id);
         Ok(self.report(policy.name(), model.name().to_string(), slot, finished, st))
+    }
+}
+
+/// Wall time spent in each phase over a run ([`Simulation::run_timed`]).
+#[doc(hidden)]
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PhaseTimes {
+    /// Posts entering and their first decision.
+    pub enter: std::time::Duration,
+    /// Audiences filling offers.
+    pub offer: std::time::Duration,
+    /// Offers grouped by viewer (the partition).
+    pub choose: std::time::Duration,
+    /// The per-viewer pass: feeds choosing and responses drawn.
+    pub respond: std::time::Duration,
+    /// Effects at the sync point.
+    pub apply: std::time::Duration,
+    /// Stages closed, policies deciding, relative-gate peers.
+    pub gate: std::time::Duration,
+    /// The start and end of each day (activity, lifecycle, daily figures).
+    pub end_of_day: std::time::Duration,
+}
+
+#[derive(Clone, Copy)]
+enum Phase {
+    Enter,
+    Offer,
+    Choose,
+    Respond,
+    Apply,
+    Gate,
+    EndOfDay,
+}
+
+/// Accumulates [`PhaseTimes`] when asked to; otherwise reads no clock.
+struct PhaseClock {
+    last: Option<std::time::Instant>,
+    times: PhaseTimes,
+}
+
+impl PhaseClock {
+    fn new(on: bool) -> Self {
+        PhaseClock {
+            last: on.then(std::time::Instant::now),
+            times: PhaseTimes::default(),
+        }
+    }
+
+    /// Adds the time since the last lap to `phase`.
+    fn lap(&mut self, phase: Phase) {
+        let Some(last) = self.last else { return };
+        let now = std::time::Instant::now();
+        let t = &mut self.times;
+        *match phase {
+            Phase::Enter => &mut t.enter,
+            Phase::Offer => &mut t.offer,
+            Phase::Choose => &mut t.choose,
+            Phase::Respond => &mut t.respond,
+            Phase::Apply => &mut t.apply,
+            Phase::Gate => &mut t.gate,
+            Phase::EndOfDay => &mut t.end_of_day,
+        } += now - last;
+        self.last = Some(now);
     }
 }
 
