@@ -351,9 +351,9 @@ impl<'w> Simulation<'w> {
         Ok((report, times))
     }
 
-    fn execute<'p>(
+    fn execute(
         &self,
-        policy: &'p dyn PushPolicy,
+        policy: &dyn PushPolicy,
         model: &dyn ResponseModel,
         log: Option<&mut Vec<ImpressionRecord>>,
     ) -> Result<Report> {
