@@ -277,7 +277,8 @@ impl Simulation<'_> {
             } else {
                 usize::MAX
             };
-            if offers.len() > room || every_viewer {
+            let ranked = offers.len() > room || every_viewer;
+            if ranked {
                 s.shown.resize(offers.len(), false);
                 s.candidates.clear();
                 s.candidates
@@ -294,14 +295,21 @@ impl Simulation<'_> {
                 s.shown.resize(offers.len(), true);
             }
             let mut watched = 0u16;
-            for ((o, ctx), &shown) in offers.iter().zip(&s.contexts).zip(&s.shown) {
+            for (i, ((o, ctx), &shown)) in offers.iter().zip(&s.contexts).zip(&s.shown).enumerate() {
                 let v = &views[o.live as usize];
                 if !shown {
                     round.tallies[o.live as usize].0[o.tier as usize].offers_not_shown += 1;
                     continue;
                 }
                 watched = watched.saturating_add(1);
-                self.draw(pass, o, v, *ctx, seen_u, round);
+                // The feed's prediction is the watch probability: computed
+                // once for a ranked viewer.
+                let p_watch = if ranked {
+                    s.candidates[i].predicted
+                } else {
+                    model.watch_probability(ctx)
+                };
+                self.draw(pass, o, v, *ctx, p_watch, seen_u, round);
             }
             seen[u as usize - lo] = seen_u.saturating_add(watched);
         }
@@ -309,7 +317,12 @@ impl Simulation<'_> {
     }
 
     /// Draws one impression's response and counts it (see
-    /// [`crate::response`] for the order of events).
+    /// [`crate::response`] for the order of events). `p_watch` is the
+    /// model's watch probability for `ctx`; the other probabilities are
+    /// computed only for a completed view, the only one that draws them
+    /// (`ResponseModel::watch_probability` must equal
+    /// `probabilities(ctx).watch`, so the draws are the same).
+    #[allow(clippy::too_many_arguments)]
     #[inline]
     fn draw(
         &self,
@@ -317,12 +330,12 @@ impl Simulation<'_> {
         o: &ViewerOffer,
         v: &LiveView,
         mut ctx: ImpressionContext,
+        p_watch: f64,
         seen_u: u16,
         round: &mut Round,
     ) {
         let (st, model) = (pass.st, pass.model);
         let post = v.post;
-        let p = model.probabilities(&ctx);
         let t = &mut round.tallies[o.live as usize].0[o.tier as usize];
         t.count_impression(o.relation);
         let n_cohorts = self.world.cohorts().len();
@@ -338,7 +351,7 @@ impl Simulation<'_> {
         let mut bits = 0u8;
         // Completion, then the time watched (see WatchParams), then the
         // other events, from the impression's stream.
-        let completed = rng.random::<f64>() < p.watch;
+        let completed = rng.random::<f64>() < p_watch;
         let u: f64 = rng.random();
         if completed {
             bits |= outcome::WATCH;
@@ -368,6 +381,7 @@ impl Simulation<'_> {
         t.long_views += u64::from(long_view);
         round.ratio_hist[((ratio * 100.0) as usize).min(RATIO_BINS - 1)] += 1;
         if completed {
+            let p = model.probabilities(&ctx);
             t.watches += 1;
             t.likes += u64::from(draw(p.like, outcome::LIKE));
             t.comments += u64::from(draw(p.comment, outcome::COMMENT));
