@@ -35,8 +35,9 @@
 //! Each is a trait a researcher can implement in their own crate; the engine
 //! ([`engine`]) never matches on their types. A run returns a [`Report`] of
 //! reach and conversion per post, creator, cohort and for the platform,
-//! split by audience tier ([`metrics::Tier`]), with the share of impressions
-//! from followed accounts and the offers feeds did not show.
+//! split by audience tier ([`metrics::Tier`]) and by traffic source (the
+//! push stage that made the offers, [`metrics::BySource`]), with the share
+//! of impressions from followed accounts and the offers feeds did not show.
 //!
 //! Over several days, with `[dynamics] enabled = true` fans are made,
 //! promoted to iron fans, grouped and lost through their own behaviour, so
@@ -76,9 +77,9 @@
 //! The same scenario and seed give a bit-identical report at any thread
 //! count: every random draw comes from a `Xoshiro256PlusPlus` stream (rand
 //! 0.10) seeded by mixing the run seed with what is drawn (SplitMix64
-//! finalizer), the parallel phases only read, and the one phase that writes
-//! runs in post order (see [`engine`]); all sums are integers or taken in a
-//! fixed order.
+//! finalizer), the parallel phases write only what they own and defer the
+//! rest to one sync point per round where every effect commutes (see
+//! [`engine`]); all sums are integers or taken in a fixed order.
 
 #![deny(missing_docs)]
 

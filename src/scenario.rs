@@ -855,6 +855,18 @@ mod tests {
     }
 
     #[test]
+    fn the_10m_scenario_file_is_growth_scaled() {
+        let file = Scenario::from_toml_str(include_str!("../scenarios/growth_10m.toml")).unwrap();
+        let mut scaled = Scenario::from_toml_str(include_str!("../scenarios/growth.toml"))
+            .unwrap()
+            .scaled(10_000_000);
+        scaled.name = file.name.clone();
+        assert_eq!(file, scaled);
+        let edges = file.expected_edges();
+        assert!((7.0e8..8.0e8).contains(&edges), "{edges}");
+    }
+
+    #[test]
     fn follower_means_match_the_drawn_counts() {
         // Expected edges against the default world's drawn follower counts
         // (41,134 creators; the general cohort's log-normal dominates the

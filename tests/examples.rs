@@ -126,3 +126,51 @@ fn calibrate_writes_the_baseline_figures() {
         assert!(x > 0.0 && x < 1.0, "{key} = {x}");
     }
 }
+
+#[test]
+fn throughput_writes_one_row_per_policy_and_attention() {
+    let json = std::env::temp_dir().join(format!("feedsim-throughput-{}.json", std::process::id()));
+    let stdout = run("throughput", &["--users", "20000", "--json", json.to_str().unwrap()]);
+    let rows: Vec<serde_json::Value> = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    std::fs::remove_file(&json).ok();
+    assert_eq!(rows.len(), 4, "{stdout}");
+    let mut seen = Vec::new();
+    for r in &rows {
+        for field in [
+            "policy",
+            "attention",
+            "threads",
+            "users",
+            "edges",
+            "offers",
+            "impressions",
+            "seconds",
+            "impressions_per_second",
+            "peak_rss_bytes",
+        ] {
+            assert!(!r[field].is_null(), "{field} missing: {r}");
+        }
+        assert_eq!(r["users"], 20_000);
+        let (offers, impressions) = (r["offers"].as_u64().unwrap(), r["impressions"].as_u64().unwrap());
+        assert!(impressions > 0 && impressions <= offers, "{r}");
+        // Unlimited attention shows every offer.
+        if r["attention"] == "unlimited" {
+            assert_eq!(impressions, offers, "{r}");
+        }
+        let rate = r["impressions_per_second"].as_f64().unwrap();
+        assert!((rate - impressions as f64 / r["seconds"].as_f64().unwrap()).abs() < 1e-6 * rate);
+        assert!(r["peak_rss_bytes"].as_u64().unwrap() > 0);
+        seen.push((r["policy"].as_str().unwrap().to_string(), r["attention"].as_str().unwrap().to_string()));
+    }
+    seen.sort();
+    seen.dedup();
+    assert_eq!(seen.len(), 4, "each policy under each attention once: {seen:?}");
+}
+
+#[test]
+fn scale_runs_both_policies_and_reports_its_time() {
+    let stdout = run("scale", &["--users", "20000", "--days", "2"]);
+    let lines: Vec<&str> = stdout.lines().filter(|l| l.contains("impressions/s")).collect();
+    assert_eq!(lines.len(), 2, "{stdout}");
+    assert!(lines[0].starts_with("public-pool ladder") && lines[1].starts_with("iron-fan first"), "{stdout}");
+}

@@ -12,21 +12,27 @@
 //!    asks its stage's audience for up to the stage's size of users who are
 //!    active today and have not been offered the post before (the engine
 //!    keeps each post's offered users, so this holds for every audience).
-//! 3. **Choose** (`choose.rs`). Offers are counted per viewer; a viewer
-//!    offered more than the round's room in their session has the offers
-//!    ranked by the scenario's [`Feed`], which picks what is watched; the
-//!    rest are *not shown* and lost (see [`crate::feed`]). Viewers are
-//!    ranked in parallel, each from its own candidates only.
-//! 4. **Respond** (`respond.rs`). The responses to shown offers are drawn in
-//!    parallel, each from its own `Xoshiro256PlusPlus` stream keyed
-//!    `(seed, post, user)`, and summed per post and tier into integer
-//!    tallies.
-//! 5. **Apply** (`apply.rs`). Effects write, in post order and within a post
-//!    in offer order, the only writes of the round: each viewer's count of
-//!    impressions today (fatigue) grows; with dynamics on, fans' engagement
-//!    scores grow by the points of what they did, follows are queued, buyers
-//!    become e-commerce members and receive a repurchase coupon; buyers are
-//!    always recorded (past buyers, repurchases).
+//! 3. **Choose** (`choose.rs`). The round's offers are grouped by viewer:
+//!    a counting sort by user range into buckets of 4,096 users (one
+//!    sequential pass over the posts' offers, split over tasks by runs of
+//!    posts), looking up each viewer's relation to the creator on the way.
+//! 4. **Respond** (`respond.rs`). Bucket by bucket, in parallel, the
+//!    bucket's offers are sorted by viewer in cache, and for each viewer:
+//!    the impression contexts are built once; a viewer offered more than the
+//!    round's room in their session (or every viewer, if the feed asks) has
+//!    the offers chosen by the scenario's [`Feed`]; the rest are *not shown*
+//!    and lost (see [`crate::feed`]); the responses to the shown offers are
+//!    drawn, each from its own `Xoshiro256PlusPlus` stream keyed `(seed,
+//!    post, user)`. A bucket owns its users' fatigue counters and their words
+//!    of the reach bitsets; counts go to per-task tallies (per post and
+//!    tier), effects on shared state to per-task lists.
+//! 5. **Apply** (`apply.rs`). At the round's one sync point, the per-task
+//!    tallies are summed into each post's round and the effects applied:
+//!    with dynamics on, fans' engagement scores grow by the points of what
+//!    they did and follows are queued; buyers become e-commerce members and
+//!    receive a repurchase coupon; buyers are always recorded (past buyers,
+//!    repurchases). Every effect commutes (sums, saturating sums, set
+//!    insertions, the day's coupon), and they are applied in bucket order.
 //! 6. **Gate** (`gate.rs`). Each live post's stage is now complete (every
 //!    offer watched or lost), so it is recorded in the post's history and the
 //!    policy, in parallel and read-only, decides the next stage or the end,
@@ -53,12 +59,15 @@
 //! # Determinism
 //!
 //! The parallel phases (offer, choose, respond, the policy's decisions)
-//! only read the run state; the apply phase writes it, in post order, at one
-//! point of the round (as bevy's deferred commands do). Every draw comes
-//! from a keyed stream, never a shared generator; every reduction is an
-//! integer sum or runs in post order; users reached are marked with atomic
-//! OR, which commutes; sorts are on unique keys. The report is therefore
-//! bit-identical at any thread count.
+//! read the shared run state and write only what they own: a post its
+//! offers, a task its share of the partition, a bucket its users' fatigue
+//! counters and reach bits. Everything else is deferred to the apply
+//! phase, at one point of the round (as bevy's deferred commands are).
+//! Every draw comes from a keyed stream, never a shared generator; every
+//! reduction is an integer sum or runs in a fixed order; the order of
+//! offers within a bucket does not depend on the number of tasks; sorts are
+//! stable or on unique keys. The report is therefore bit-identical at any
+//! thread count.
 
 mod apply;
 mod choose;
@@ -277,11 +286,12 @@ impl<'w> Simulation<'w> {
 
     /// Runs every post through `policy`, drawing responses from `model`.
     ///
-    /// Cost: O(impressions × log followers) work, parallel over posts, over
-    /// viewers and over each post's impressions; memory O(users / 8 ×
-    /// cohorts) for reach plus each live post's offered users; with dynamics
-    /// on, a copy of the follow graph and a rebuild of it at the end of each
-    /// day.
+    /// Cost: O(offers × log followers) work, parallel over posts and over
+    /// buckets of viewers; memory O(users / 8 × cohorts) for reach, each
+    /// live post's offered users (about 6–12 bytes each) and the round's
+    /// offers (24 bytes each, at the size of the largest round); with
+    /// dynamics on, a copy of the follow graph and a rebuild of it at the
+    /// end of each day.
     pub fn run(&self, policy: &dyn PushPolicy, model: &dyn ResponseModel) -> Result<Report> {
         self.execute(policy, model, None)
     }
@@ -341,13 +351,25 @@ impl<'w> Simulation<'w> {
         }
     }
 
+    /// Like [`run`](Self::run), calling `progress` at the end of each
+    /// simulated day (from the thread that runs the simulation): for a long
+    /// run's progress bar. The report is the same as `run`'s.
+    pub fn run_with_progress(
+        &self,
+        policy: &dyn PushPolicy,
+        model: &dyn ResponseModel,
+        progress: &dyn Fn(DayDone),
+    ) -> Result<Report> {
+        self.execute_timed(policy, model, None, None, Some(progress))
+    }
+
     /// Like [`run`](Self::run), and also returns the wall time spent in
     /// each phase of the engine: for the per-phase benchmarks
     /// (`benches/phases.rs`), not part of the API.
     #[doc(hidden)]
     pub fn run_timed(&self, policy: &dyn PushPolicy, model: &dyn ResponseModel) -> Result<(Report, PhaseTimes)> {
         let mut times = PhaseTimes::default();
-        let report = self.execute_timed(policy, model, None, Some(&mut times))?;
+        let report = self.execute_timed(policy, model, None, Some(&mut times), None)?;
         Ok((report, times))
     }
 
@@ -357,7 +379,7 @@ impl<'w> Simulation<'w> {
         model: &dyn ResponseModel,
         log: Option<&mut Vec<ImpressionRecord>>,
     ) -> Result<Report> {
-        self.execute_timed(policy, model, log, None)
+        self.execute_timed(policy, model, log, None, None)
     }
 
     fn execute_timed<'p>(
@@ -366,6 +388,7 @@ impl<'w> Simulation<'w> {
         model: &dyn ResponseModel,
         mut log: Option<&mut Vec<ImpressionRecord>>,
         times: Option<&mut PhaseTimes>,
+        progress: Option<&dyn Fn(DayDone)>,
     ) -> Result<Report> {
         policy.validate()?;
         model.validate()?;
@@ -428,6 +451,15 @@ impl<'w> Simulation<'w> {
             if slot.is_multiple_of(spd) {
                 self.end_day(&mut st, day);
                 clock.lap(Phase::EndOfDay);
+                if let Some(progress) = progress {
+                    progress(DayDone {
+                        day,
+                        days: self.days,
+                        impressions: st.attention.served,
+                        offers: st.attention.offered,
+                        live_posts: live.len(),
+                    });
+                }
             }
         }
         if !slot.is_multiple_of(spd) {
@@ -440,6 +472,22 @@ impl<'w> Simulation<'w> {
         finished.sort_by_key(|p| p.id);
         Ok(self.report(policy.name(), model.name().to_string(), slot, finished, st))
     }
+}
+
+/// What [`Simulation::run_with_progress`] reports at the end of each day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DayDone {
+    /// The day just ended (from 0).
+    pub day: u32,
+    /// The scenario's posting days (the run goes on past them until every
+    /// push has ended).
+    pub days: u32,
+    /// Impressions so far in the run.
+    pub impressions: u64,
+    /// Offers so far in the run.
+    pub offers: u64,
+    /// Posts whose push is still under way.
+    pub live_posts: usize,
 }
 
 /// Wall time spent in each phase over a run ([`Simulation::run_timed`]).

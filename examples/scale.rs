@@ -1,0 +1,147 @@
+//! A long, large run with a progress bar and its wall time:
+//! `scenarios/growth.toml` (30 days, the fan lifecycle on, finite sessions)
+//! scaled to `--users` users by `Scenario::scaled` (default 10M), under
+//! both push policies, or a scenario file of your own.
+//!
+//! ```sh
+//! cargo run --release --example scale -- --users 1000000 --days 7
+//! cargo run --release --example scale -- --scenario scenarios/growth_10m.toml
+//! cargo run --release --example scale -- --users 3000000 --save-scenario my.toml   # write the scaled scenario, run nothing
+//! ```
+//!
+//! Prints, per policy, the run's wall time, impressions, impressions per
+//! second and the process's peak memory so far. The world is generated once
+//! and both policies run on it. Check the memory a world needs before a
+//! large run: about 19 bytes per follow edge plus a few hundred bytes per
+//! user (see `SCALING.md`), twice the edges with the lifecycle on.
+
+use std::process::ExitCode;
+use std::time::Instant;
+
+use indicatif::{ProgressBar, ProgressStyle};
+
+use feedsim::policy::PushPolicy;
+use feedsim::{Scenario, Simulation, World};
+
+const GROWTH: &str = include_str!("../scenarios/growth.toml");
+const USAGE: &str =
+    "usage: scale [--users N] [--days D] [--policy ladder|iron|both] [--scenario FILE] [--save-scenario FILE]";
+
+fn main() -> ExitCode {
+    match run() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}\n{USAGE}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run() -> Result<(), String> {
+    let (mut users, mut days, mut policy, mut file, mut save) = (10_000_000u32, None, "both".to_string(), None, None);
+    let mut it = std::env::args().skip(1);
+    while let Some(flag) = it.next() {
+        let mut value = || it.next().ok_or(format!("{flag} needs a value"));
+        match flag.as_str() {
+            "--users" => {
+                let v = value()?;
+                users = v.parse().map_err(|_| format!("--users: not a user count: {v}"))?;
+            }
+            "--days" => {
+                let v = value()?;
+                days = Some(v.parse::<u32>().map_err(|_| format!("--days: not a day count: {v}"))?);
+            }
+            "--policy" => policy = value()?,
+            "--scenario" => file = Some(value()?),
+            "--save-scenario" => save = Some(value()?),
+            _ => return Err(format!("unknown argument {flag}")),
+        }
+    }
+    let mut s = match &file {
+        Some(f) => Scenario::from_file(f).map_err(|e| e.to_string())?,
+        None => {
+            let growth = Scenario::from_toml_str(GROWTH).map_err(|e| e.to_string())?;
+            let mut s = growth.scaled(users);
+            s.name = format!("growth at {users} users");
+            s
+        }
+    };
+    if let Some(d) = days {
+        s.feed.days = d;
+    }
+    s.validate().map_err(|e| e.to_string())?;
+    if let Some(path) = save {
+        let text = s.to_toml_string().map_err(|e| e.to_string())?;
+        std::fs::write(&path, text).map_err(|e| format!("{path}: {e}"))?;
+        eprintln!("wrote {path}");
+        return Ok(());
+    }
+    let ladder = s.public_pool_ladder.clone();
+    let iron = s.iron_fan_first();
+    let policies: Vec<&dyn PushPolicy> = match policy.as_str() {
+        "ladder" => vec![&ladder],
+        "iron" => vec![&iron],
+        "both" => vec![&ladder, &iron],
+        p => return Err(format!("--policy: expected ladder, iron or both, got {p}")),
+    };
+    eprintln!(
+        "scenario \"{}\": {} users, about {:.0}M follow edges expected, {} days, dynamics {}",
+        s.name,
+        s.users.count,
+        s.expected_edges() / 1e6,
+        s.feed.days,
+        if s.dynamics.enabled { "on" } else { "off" }
+    );
+    let t0 = Instant::now();
+    let world = World::generate(&s).map_err(|e| e.to_string())?;
+    let sim = Simulation::new(&s, &world).map_err(|e| e.to_string())?;
+    eprintln!(
+        "world: {} users, {} edges, {} posts planned, generated in {:.1?}, peak memory {:.2} GB",
+        world.users().len(),
+        world.graph().edges(),
+        sim.posts().len(),
+        t0.elapsed(),
+        peak_rss_bytes() as f64 / 1e9
+    );
+    for p in policies {
+        let bar = ProgressBar::new(u64::from(s.feed.days));
+        bar.set_style(
+            ProgressStyle::with_template("{prefix} [{elapsed_precise}] {bar:30} day {pos}/{len} {msg} (eta {eta})")
+                .map_err(|e| e.to_string())?,
+        );
+        bar.set_prefix(p.name().to_string());
+        let t = Instant::now();
+        let report = sim
+            .run_with_progress(p, &s.response, &|d| {
+                bar.set_position(u64::from(d.day + 1).min(u64::from(d.days)));
+                bar.set_message(format!("{:.0}M impressions", d.impressions as f64 / 1e6));
+            })
+            .map_err(|e| e.to_string())?;
+        bar.finish();
+        let secs = t.elapsed().as_secs_f64();
+        let impressions = report.platform.tally.impressions;
+        println!(
+            "{:<20} {:>8.1} s  {:>15} impressions  {:>6.2} M impressions/s  peak memory {:.2} GB",
+            p.name(),
+            secs,
+            impressions,
+            impressions as f64 / secs / 1e6,
+            peak_rss_bytes() as f64 / 1e9
+        );
+    }
+    Ok(())
+}
+
+/// This process's peak resident memory (Linux `VmHWM`), or 0 where the
+/// kernel does not say.
+fn peak_rss_bytes() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<u64>().ok())
+        })
+        .map_or(0, |kb| kb * 1024)
+}
