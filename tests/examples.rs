@@ -160,7 +160,10 @@ fn throughput_writes_one_row_per_policy_and_attention() {
         let rate = r["impressions_per_second"].as_f64().unwrap();
         assert!((rate - impressions as f64 / r["seconds"].as_f64().unwrap()).abs() < 1e-6 * rate);
         assert!(r["peak_rss_bytes"].as_u64().unwrap() > 0);
-        seen.push((r["policy"].as_str().unwrap().to_string(), r["attention"].as_str().unwrap().to_string()));
+        seen.push((
+            r["policy"].as_str().unwrap().to_string(),
+            r["attention"].as_str().unwrap().to_string(),
+        ));
     }
     seen.sort();
     seen.dedup();
@@ -172,5 +175,8 @@ fn scale_runs_both_policies_and_reports_its_time() {
     let stdout = run("scale", &["--users", "20000", "--days", "2"]);
     let lines: Vec<&str> = stdout.lines().filter(|l| l.contains("impressions/s")).collect();
     assert_eq!(lines.len(), 2, "{stdout}");
-    assert!(lines[0].starts_with("public-pool ladder") && lines[1].starts_with("iron-fan first"), "{stdout}");
+    assert!(
+        lines[0].starts_with("public-pool ladder") && lines[1].starts_with("iron-fan first"),
+        "{stdout}"
+    );
 }
