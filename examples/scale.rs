@@ -23,6 +23,9 @@ use indicatif::{ProgressBar, ProgressStyle};
 use feedsim::policy::PushPolicy;
 use feedsim::{Scenario, Simulation, World};
 
+#[path = "common/mod.rs"]
+mod common;
+
 const GROWTH: &str = include_str!("../scenarios/growth.toml");
 const USAGE: &str =
     "usage: scale [--users N] [--days D] [--policy ladder|iron|both] [--scenario FILE] [--save-scenario FILE]";
@@ -101,7 +104,7 @@ fn run() -> Result<(), String> {
         world.graph().edges(),
         sim.posts().len(),
         t0.elapsed(),
-        peak_rss_bytes() as f64 / 1e9
+        common::peak_rss_bytes() as f64 / 1e9
     );
     for p in policies {
         let bar = ProgressBar::new(u64::from(s.feed.days));
@@ -126,22 +129,8 @@ fn run() -> Result<(), String> {
             secs,
             impressions,
             impressions as f64 / secs / 1e6,
-            peak_rss_bytes() as f64 / 1e9
+            common::peak_rss_bytes() as f64 / 1e9
         );
     }
     Ok(())
-}
-
-/// This process's peak resident memory (Linux `VmHWM`), or 0 where the
-/// kernel does not say.
-fn peak_rss_bytes() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|kb| kb.parse::<u64>().ok())
-        })
-        .map_or(0, |kb| kb * 1024)
 }

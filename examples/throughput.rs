@@ -28,6 +28,9 @@ use feedsim::scenario::AttentionMode;
 use feedsim::{Scenario, Simulation, World};
 use serde::{Deserialize, Serialize};
 
+#[path = "common/mod.rs"]
+mod common;
+
 const USAGE: &str = "usage: throughput [--users N] [--days D] [--attention unlimited|finite|both] \
 [--policy ladder|iron|both] [--json FILE]";
 
@@ -151,7 +154,7 @@ fn run_row(args: &Args) -> Result<(), String> {
     let ladder = s.public_pool_ladder.clone();
     let iron = s.iron_fan_first();
     let p: &dyn PushPolicy = if policy == "ladder" { &ladder } else { &iron };
-    let world_peak_rss_bytes = peak_rss_bytes();
+    let world_peak_rss_bytes = common::peak_rss_bytes();
     let t = Instant::now();
     let (report, phases) = sim.run_timed(p, &s.response).map_err(|e| e.to_string())?;
     let seconds = t.elapsed().as_secs_f64();
@@ -166,7 +169,7 @@ fn run_row(args: &Args) -> Result<(), String> {
         impressions,
         seconds,
         impressions_per_second: impressions as f64 / seconds,
-        peak_rss_bytes: peak_rss_bytes(),
+        peak_rss_bytes: common::peak_rss_bytes(),
         world_peak_rss_bytes,
         phase_seconds: [
             phases.enter,
@@ -231,18 +234,4 @@ fn run_all(args: &Args) -> Result<(), String> {
         eprintln!("wrote {path}: {} rows", rows.len());
     }
     Ok(())
-}
-
-/// This process's peak resident memory (Linux `VmHWM`), or 0 where the
-/// kernel does not say.
-fn peak_rss_bytes() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|kb| kb.parse::<u64>().ok())
-        })
-        .map_or(0, |kb| kb * 1024)
 }

@@ -123,3 +123,17 @@ pub fn print_comparison(scenario: &Scenario, reports: &[Report]) {
         }
     );
 }
+
+/// This process's peak resident memory (Linux `VmHWM`), or 0 where the
+/// kernel does not say.
+pub fn peak_rss_bytes() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<u64>().ok())
+        })
+        .map_or(0, |kb| kb * 1024)
+}
