@@ -325,3 +325,45 @@ fn a_general_population_cohort_has_kuairand_s_fan_counts() {
     assert!((q(0.9) / 660.0 - 1.0).abs() < 0.07, "p90 {}", q(0.9));
     assert!((4_373.0..7_000.0).contains(&q(0.99)), "p99 {}", q(0.99));
 }
+
+/// Iron fans, most engaged first, in one stage.
+struct IronFansByEngagement;
+
+impl feedsim::PushPolicy for IronFansByEngagement {
+    fn name(&self) -> &str {
+        "iron fans by engagement"
+    }
+    fn next_stage<'p>(&'p self, ctx: &feedsim::policy::PushContext) -> feedsim::policy::Step<'p> {
+        use feedsim::policy::{Order, PushEnd, Size, Stage, Step};
+        match ctx.history.len() {
+            0 => Step::Stage(Stage::new(
+                &feedsim::audience::IronFans,
+                Size::All,
+                Order::Engagement,
+                "iron fans",
+            )),
+            _ => Step::End(PushEnd::Completed),
+        }
+    }
+}
+
+#[test]
+fn the_trace_lists_impressions_by_slot_post_and_offer_order() {
+    // Unlimited attention shows every offer, and without the lifecycle the
+    // fans' scores stay as generated: within a post the trace must follow
+    // the stage's order, most engaged fan first.
+    let s = common::constant_scenario(20_000, 400, 0.5, 40, 2.0);
+    let world = World::generate(&s).unwrap();
+    let sim = Simulation::new(&s, &world).unwrap();
+    let (report, log) = sim.trace(&IronFansByEngagement, &s.response).unwrap();
+    assert_eq!(log.len() as u64, report.platform.tally.impressions);
+    assert!(log.len() > 5_000, "{}", log.len());
+    assert!(log.windows(2).all(|w| (w[0].slot, w[0].post) <= (w[1].slot, w[1].post)));
+    let g = world.graph();
+    let creator = |p: u32| sim.posts()[p as usize].creator;
+    for w in log.windows(2).filter(|w| w[0].post == w[1].post) {
+        let c = creator(w[0].post);
+        let (a, b) = (g.score(c, w[0].user).unwrap(), g.score(c, w[1].user).unwrap());
+        assert!(a >= b, "post {}: score {a} listed before {b}", w[0].post);
+    }
+}

@@ -63,14 +63,30 @@ impl Simulation<'_> {
     }
 
     /// Appends the round's impressions to `log`, in post order and, within
-    /// a post, in offer order. O(impressions log impressions): for traces
-    /// of small worlds.
+    /// a post, in offer order. O(offers of the traced posts × log): for
+    /// traces of small worlds.
     pub(super) fn record(&self, log: &mut Vec<ImpressionRecord>, live: &[LivePost], round: &mut Round, slot: u32) {
+        // Each traced post's offers as (user, offer index), by user.
+        let mut index: Vec<Vec<(u32, u32)>> = vec![Vec::new(); live.len()];
+        for t in &round.trace {
+            let i = &mut index[t.live as usize];
+            if i.is_empty() {
+                i.extend(
+                    live[t.live as usize]
+                        .offers
+                        .iter()
+                        .enumerate()
+                        .map(|(k, &u)| (u, k as u32)),
+                );
+                i.sort_unstable();
+            }
+        }
         let position = |t: &super::respond::Traced| {
-            let offers = &live[t.live as usize].offers;
-            (t.live, offers.iter().position(|&u| u == t.user).unwrap_or(usize::MAX))
+            let i = &index[t.live as usize];
+            let k = i.binary_search_by_key(&t.user, |e| e.0).map_or(u32::MAX, |k| i[k].1);
+            (t.live, k)
         };
-        round.trace.sort_by_cached_key(position);
+        round.trace.sort_unstable_by_key(position);
         log.extend(round.trace.iter().map(|t| {
             let lp = &live[t.live as usize];
             let bit = |b: u8| t.outcome & b != 0;
