@@ -1,6 +1,6 @@
-//! Phase 5 and the day's edges: effects write the run state, in post order;
-//! a day starts (who is active) and ends (the fan lifecycle, churn, the
-//! day's figures).
+//! Phase 5 and the day's edges: the round's deferred effects write the run
+//! state at its one sync point; a day starts (who is active) and ends (the
+//! fan lifecycle, churn, the day's figures).
 
 use rayon::prelude::*;
 

@@ -3,7 +3,8 @@
 //! are sorted by viewer (a counting sort, in cache), and for each viewer in
 //! turn: the impression contexts are built once (the viewer's record is read
 //! once per round, in user order), the feed picks what is watched when the
-//! viewer was offered more than the room, and the responses to the shown
+//! viewer was offered more than the room (or always, if the feed runs for
+//! every viewer), and the responses to the shown
 //! offers are drawn from keyed streams.
 //!
 //! What the pass writes is either its own or deferred: a bucket owns its
@@ -296,7 +297,6 @@ impl Simulation<'_> {
             }
             let mut watched = 0u16;
             for (i, ((o, ctx), &shown)) in offers.iter().zip(&s.contexts).zip(&s.shown).enumerate() {
-                let v = &views[o.live as usize];
                 if !shown {
                     round.tallies[o.live as usize].0[o.tier as usize].offers_not_shown += 1;
                     continue;
@@ -309,7 +309,7 @@ impl Simulation<'_> {
                 } else {
                     model.watch_probability(ctx)
                 };
-                self.draw(pass, o, v, *ctx, p_watch, seen_u, round);
+                self.draw(pass, o, *ctx, p_watch, round);
             }
             seen[u as usize - lo] = seen_u.saturating_add(watched);
         }
@@ -322,19 +322,10 @@ impl Simulation<'_> {
     /// computed only for a completed view, the only one that draws them
     /// (`ResponseModel::watch_probability` must equal
     /// `probabilities(ctx).watch`, so the draws are the same).
-    #[allow(clippy::too_many_arguments)]
     #[inline]
-    fn draw(
-        &self,
-        pass: &Pass,
-        o: &ViewerOffer,
-        v: &LiveView,
-        mut ctx: ImpressionContext,
-        p_watch: f64,
-        seen_u: u16,
-        round: &mut Round,
-    ) {
+    fn draw(&self, pass: &Pass, o: &ViewerOffer, mut ctx: ImpressionContext, p_watch: f64, round: &mut Round) {
         let (st, model) = (pass.st, pass.model);
+        let v = &pass.views[o.live as usize];
         let post = v.post;
         let t = &mut round.tallies[o.live as usize].0[o.tier as usize];
         t.count_impression(o.relation);
@@ -436,7 +427,7 @@ impl Simulation<'_> {
                 user: o.user,
                 relation: o.relation,
                 tier: o.tier,
-                seen_today: seen_u,
+                seen_today: ctx.seen_today as u16,
                 outcome: bits,
                 long_view,
                 ratio_milli: milli,

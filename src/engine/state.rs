@@ -159,8 +159,10 @@ impl UserSet {
     }
 }
 
-/// A set of user ids, written concurrently with atomic OR (which commutes,
-/// so the result does not depend on thread timing).
+/// A set of user ids shared by the respond phase's tasks, each of which
+/// writes only the words of its own buckets' users (see
+/// [`insert_owned`](Self::insert_owned)), so the result does not depend on
+/// thread timing.
 pub(crate) struct AtomicBitset(Vec<AtomicU64>);
 
 impl AtomicBitset {
