@@ -85,6 +85,7 @@
 
 pub mod audience;
 pub mod calibration;
+pub mod channel;
 pub mod content;
 pub mod engine;
 pub mod error;

@@ -18,15 +18,24 @@ impl Simulation<'_> {
     /// the day's coupon), so the state after the round does not depend on
     /// the order; the fixed order is kept all the same.
     pub(super) fn apply(&self, st: &mut RunState, live: &mut [LivePost], round: &Round, day: u32) {
-        for (lp, t) in live.iter_mut().zip(&round.tallies) {
-            lp.round = *t;
+        let stride = 1 + self.channels.len();
+        for (lp, t) in live.iter_mut().zip(round.tallies.chunks_exact(stride)) {
+            lp.round = t[0];
             let c = self.posts[lp.post as usize].creator;
             let cohort = self.world.creators().cohort(c) as usize;
-            let shown = t.total();
-            st.day_tally[cohort].add(&shown);
-            st.creator_today[c as usize] += shown.impressions;
-            st.attention.served += shown.impressions;
-            st.attention.declined += shown.offers_not_shown;
+            for (k, t) in t.iter().enumerate() {
+                let shown = t.total();
+                st.day_tally[cohort].add(&shown);
+                st.creator_today[c as usize] += shown.impressions;
+                st.attention.served += shown.impressions;
+                st.attention.declined += shown.offers_not_shown;
+                // A channel's counts are the post's, not the stage's.
+                if k > 0 && shown.impressions + shown.offers_not_shown > 0 {
+                    lp.channels_so_far.add(&shown);
+                    lp.channels_by_tier.add(t);
+                    lp.add_source(self.channels[k - 1].source(), &shown);
+                }
+            }
         }
         for (a, b) in st.ratio_hist.iter_mut().zip(&round.ratio_hist) {
             *a += b;
@@ -95,6 +104,7 @@ impl Simulation<'_> {
                 post: lp.post,
                 user: t.user,
                 stage: lp.history.len() as u8,
+                source: t.source,
                 relation: t.relation,
                 tier: t.tier,
                 seen_today: t.seen_today,

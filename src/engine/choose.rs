@@ -38,6 +38,8 @@ pub(crate) struct ViewerOffer {
     pub(crate) interest: f32,
     pub(crate) relation: Relation,
     pub(crate) tier: Tier,
+    /// 0 for the stage's offer, `k + 1` for channel `k`'s.
+    pub(crate) channel: u8,
 }
 
 /// One task's share of the partition: its offers in bucket order, and
@@ -112,14 +114,19 @@ impl ByViewer {
                 interest: 0.0,
                 relation: Relation::Stranger,
                 tier: Tier::Public,
+                channel: 0,
             };
             part.items.clear();
             part.items.resize(n, blank);
             let mut next = part.offsets.clone();
             for (i, lp) in posts.iter().enumerate() {
                 let creator = sim.posts[lp.post as usize].creator;
-                for &u in &lp.offers {
+                for (k, &u) in lp.offers.iter().enumerate() {
                     let (relation, edge) = graph.relation(creator, u);
+                    let channel = match k.checked_sub(lp.stage_offers) {
+                        None => 0,
+                        Some(j) => lp.channel_of[j] + 1,
+                    };
                     let at = &mut next[u as usize / BUCKET_USERS];
                     part.items[*at as usize] = ViewerOffer {
                         user: u,
@@ -128,6 +135,7 @@ impl ByViewer {
                         interest: edge.map_or(0.0, |e| graph.verticality(e)),
                         relation,
                         tier: Tier::of(relation, edge.is_some_and(|e| graph.edge_in_group(e))),
+                        channel,
                     };
                     *at += 1;
                 }

@@ -11,6 +11,14 @@ use crate::policy::{CreatorState, MAX_STAGES, PushPolicy, Size, StageRecord, Ste
 use crate::tally::{PushEnd, TierTallies, ratio};
 
 impl LivePost<'_> {
+    /// Adds `shown` to the post's counts for `source`.
+    pub(crate) fn add_source(&mut self, source: &'static str, shown: &crate::tally::Tally) {
+        match self.by_source.iter_mut().find(|(s, _)| *s == source) {
+            Some((_, t)) => t.add(shown),
+            None => self.by_source.push((source, *shown)),
+        }
+    }
+
     /// Records the stage just shown (every offer watched or lost) in the
     /// post's history.
     pub(crate) fn close_stage(&mut self) {
@@ -22,16 +30,12 @@ impl LivePost<'_> {
         let shown = self.round.total();
         self.so_far.add(&shown);
         self.so_far_by_tier.add(&self.round);
-        let source = stage.source();
-        match self.by_source.iter_mut().find(|(s, _)| *s == source) {
-            Some((_, t)) => t.add(&shown),
-            None => self.by_source.push((source, shown)),
-        }
+        self.add_source(stage.source(), &shown);
         self.entered_public |= stage.audience.is_public();
         self.history.push(StageRecord {
             stage,
             wanted: self.wanted,
-            offered: self.offers.len() as u64,
+            offered: self.stage_offers as u64,
             exhausted: self.exhausted,
             shown,
             by_tier: self.round,
@@ -146,8 +150,12 @@ impl Simulation<'_> {
             stage_impressions: lp.history.iter().map(|r| r.shown.impressions).collect(),
             stage_offers: lp.history.iter().map(|r| r.offered).collect(),
             reached_public: lp.entered_public,
-            tally: lp.so_far,
-            by_tier: lp.so_far_by_tier,
+            tally: lp.so_far.sum(lp.channels_so_far),
+            by_tier: {
+                let mut t = lp.so_far_by_tier;
+                t.add(&lp.channels_by_tier);
+                t
+            },
             by_source: lp.by_source.iter().map(|(s, t)| (s.to_string(), *t)).collect(),
         }
     }

@@ -12,6 +12,10 @@
 //!    asks its stage's audience for up to the stage's size of users who are
 //!    active today and have not been offered the post before (the engine
 //!    keeps each post's offered users, so this holds for every audience).
+//!    Then each [`Channel`](crate::channel::Channel), in the order added,
+//!    names more users for the post; those not yet offered and active are
+//!    offered too, counted under the channel's source (the post's counts,
+//!    not the stage's).
 //! 3. **Choose** (`choose.rs`). The round's offers are grouped by viewer:
 //!    a counting sort by user range into buckets of 4,096 users (one
 //!    sequential pass over the posts' offers, split over tasks by runs of
@@ -81,6 +85,7 @@ mod state;
 use std::borrow::Cow;
 use std::sync::Arc;
 
+use crate::channel::{Channel, MAX_CHANNELS};
 use crate::content::Post;
 use crate::error::{Error, Result};
 use crate::feed::{Feed, Unlimited};
@@ -120,6 +125,7 @@ pub struct Simulation<'w> {
     days: u32,
     interest_targeting: f64,
     feed: Arc<dyn Feed>,
+    channels: Vec<Arc<dyn Channel>>,
     dynamics: DynamicsParams,
     watch: WatchParams,
     rules: Vec<CohortRules>,
@@ -132,6 +138,10 @@ impl std::fmt::Debug for Simulation<'_> {
             .field("seed", &self.seed)
             .field("posts", &self.posts.len())
             .field("feed", &self.feed.name())
+            .field(
+                "channels",
+                &self.channels.iter().map(|c| c.source()).collect::<Vec<_>>(),
+            )
             .finish()
     }
 }
@@ -145,8 +155,12 @@ pub struct ImpressionRecord {
     pub post: u32,
     /// The viewer.
     pub user: u32,
-    /// The index of the post's stage that made the offer.
+    /// The index of the post's stage under way (for a channel's offer, the
+    /// stage during which the channel made it).
     pub stage: u8,
+    /// The offer's source: the stage's, or the channel's (see
+    /// [`crate::channel`]).
+    pub source: &'static str,
     /// The viewer's relation to the creator.
     pub relation: Relation,
     /// The viewer's audience tier.
@@ -254,6 +268,7 @@ impl<'w> Simulation<'w> {
             days: scenario.feed.days,
             interest_targeting: scenario.feed.interest_targeting,
             feed,
+            channels: Vec::new(),
             dynamics: scenario.dynamics.clone(),
             watch: scenario.watch.clone(),
             rules: scenario.cohorts.iter().map(CohortRules::from).collect(),
@@ -272,6 +287,21 @@ impl<'w> Simulation<'w> {
     pub fn with_feed(mut self, feed: Arc<dyn Feed>) -> Self {
         self.feed = feed;
         self
+    }
+
+    /// Adds `channel`: from now on every live post is also offered, each
+    /// round, to the users the channel names, counted under its source (see
+    /// [`crate::channel`]). Channels are called in the order they were
+    /// added; at most [`MAX_CHANNELS`](crate::channel::MAX_CHANNELS) (a run
+    /// with more is refused).
+    pub fn with_channel(mut self, channel: Arc<dyn Channel>) -> Self {
+        self.channels.push(channel);
+        self
+    }
+
+    /// The channels in use, in the order they are called.
+    pub fn channels(&self) -> &[Arc<dyn Channel>] {
+        &self.channels
     }
 
     /// The posts this simulation pushes, by id.
@@ -393,6 +423,16 @@ impl<'w> Simulation<'w> {
         policy.validate()?;
         model.validate()?;
         self.feed.validate()?;
+        if self.channels.len() > MAX_CHANNELS {
+            return Err(Error::invalid(
+                "channels",
+                self.channels.len(),
+                format!("at most {MAX_CHANNELS} channels"),
+            ));
+        }
+        for c in &self.channels {
+            c.validate()?;
+        }
         let spd = self.slots_per_day;
         let mut st = self.new_state();
         let mut by_viewer = choose::ByViewer::new(self.world.users().len());
@@ -423,7 +463,7 @@ impl<'w> Simulation<'w> {
             self.finish(&mut live, &mut finished, &mut st);
             clock.lap(Phase::Enter);
             // 2. Offer.
-            self.offer(&mut live, &st);
+            self.offer(&mut live, &st, slot);
             st.attention.offered += live.iter().map(|lp| lp.offers.len() as u64).sum::<u64>();
             clock.lap(Phase::Offer);
             // 3. Choose (grouping by viewer; each viewer's feed picks in 4).

@@ -5,6 +5,7 @@ use rayon::prelude::*;
 use super::Simulation;
 use super::state::{LivePost, RunState};
 use crate::audience::AudienceView;
+use crate::channel::ChannelView;
 use crate::rng::{tag, unit};
 
 impl<'w> Simulation<'w> {
@@ -28,14 +29,17 @@ impl<'w> Simulation<'w> {
             .collect()
     }
 
-    /// Fills every live post's offers for its current stage (in parallel:
-    /// each post reads the shared state and writes only its own offers).
-    pub(super) fn offer(&self, live: &mut [LivePost], st: &RunState) {
-        live.par_iter_mut().for_each(|lp| self.offer_post(lp, st));
+    /// Fills every live post's offers for its current stage, then its
+    /// channels' offers (in parallel: each post reads the shared state and
+    /// writes only its own offers).
+    pub(super) fn offer(&self, live: &mut [LivePost], st: &RunState, slot: u32) {
+        live.par_iter_mut().for_each(|lp| self.offer_post(lp, st, slot));
     }
 
-    fn offer_post<'p>(&self, lp: &mut LivePost<'p>, st: &RunState) {
+    fn offer_post<'p>(&self, lp: &mut LivePost<'p>, st: &RunState, slot: u32) {
         lp.offers.clear();
+        lp.channel_of.clear();
+        lp.stage_offers = 0;
         let Some(stage) = lp.stage else {
             return;
         };
@@ -72,8 +76,25 @@ impl<'w> Simulation<'w> {
         users.truncate(want.min(usize::MAX as u64) as usize);
         users.retain(|&u| offered.insert(u));
         lp.exhausted = (users.len() as u64) < want;
+        lp.stage_offers = users.len();
+        lp.wanted = want;
+        if !self.channels.is_empty() {
+            let n = st.seen_today.len();
+            let day = slot / self.slots_per_day;
+            let mut extra = Vec::new();
+            for (k, channel) in self.channels.iter().enumerate() {
+                let cv = ChannelView::new(view, slot, day, channel.source());
+                extra.clear();
+                channel.offer(&cv, &mut extra);
+                for &u in &extra {
+                    if (u as usize) < n && st.is_active(u) && offered.insert(u) {
+                        users.push(u);
+                        lp.channel_of.push(k as u8);
+                    }
+                }
+            }
+        }
         lp.offers = users;
         lp.offered = offered;
-        lp.wanted = want;
     }
 }

@@ -28,7 +28,8 @@ use crate::tally::{Tier, TierTallies};
 
 /// What the respond phase hands the apply phase: counts and deferred effects.
 pub(crate) struct Round {
-    /// Per live post and tier.
+    /// Per live post, then per offerer (the stage, then each channel) and
+    /// tier: entry `live × (1 + channels) + offerer`.
     pub(crate) tallies: Vec<TierTallies>,
     /// Watch ratios in bins of 0.01.
     pub(crate) ratio_hist: Vec<u64>,
@@ -55,6 +56,8 @@ pub(crate) struct Traced {
     pub(crate) outcome: u8,
     pub(crate) long_view: bool,
     pub(crate) ratio_milli: u32,
+    /// The offer's source.
+    pub(crate) source: &'static str,
 }
 
 #[derive(Default)]
@@ -81,10 +84,11 @@ impl Round {
         }
     }
 
-    /// Empties the round for `posts` live posts, keeping its buffers.
-    fn reset(&mut self, posts: usize) {
+    /// Empties the round for `entries` tallies (live posts × offerers),
+    /// keeping its buffers.
+    fn reset(&mut self, entries: usize) {
         self.tallies.clear();
-        self.tallies.resize(posts, TierTallies::default());
+        self.tallies.resize(entries, TierTallies::default());
         self.ratio_hist.fill(0);
         self.points.clear();
         self.follows.clear();
@@ -134,6 +138,8 @@ struct Pass<'a> {
     model: &'a dyn ResponseModel,
     slot: u32,
     day: u32,
+    /// Tallies per live post: the stage's, then one per channel.
+    stride: usize,
     trace: bool,
 }
 
@@ -141,6 +147,8 @@ struct Pass<'a> {
 struct LiveView<'a> {
     post: &'a Post,
     source: &'static str,
+    /// Each channel's source, by channel.
+    channel_sources: &'a [&'static str],
     cohort: usize,
     trust: f64,
     price_yuan: Option<f64>,
@@ -160,6 +168,8 @@ impl Simulation<'_> {
     ) -> &'r mut Round {
         let day = slot / self.slots_per_day;
         let creators = self.world.creators();
+        let channel_sources: Vec<&'static str> = self.channels.iter().map(|c| c.source()).collect();
+        let stride = 1 + channel_sources.len();
         let views: Vec<LiveView> = live
             .iter()
             .map(|lp| {
@@ -167,6 +177,7 @@ impl Simulation<'_> {
                 LiveView {
                     post,
                     source: lp.stage.map_or("", |s| s.source()),
+                    channel_sources: &channel_sources,
                     cohort: creators.cohort(post.creator) as usize,
                     trust: f64::from(creators.trust[post.creator as usize]),
                     price_yuan: post.price_yuan(),
@@ -181,6 +192,7 @@ impl Simulation<'_> {
             model,
             slot,
             day,
+            stride,
             trace: rounds.trace,
         };
         let tasks = &mut rounds.tasks;
@@ -190,7 +202,7 @@ impl Simulation<'_> {
             .zip(tasks.par_iter_mut())
             .enumerate()
             .for_each(|(t, (seen, round))| {
-                round.reset(live.len());
+                round.reset(live.len() * stride);
                 for (j, seen) in seen.chunks_mut(BUCKET_USERS).enumerate() {
                     self.respond_bucket(&pass, t * per_task + j, seen, round);
                 }
@@ -199,7 +211,7 @@ impl Simulation<'_> {
         st.seen_today = seen_today;
         let (first, rest) = tasks.split_first_mut().expect("at least one task");
         if used == 0 {
-            first.reset(live.len());
+            first.reset(live.len() * stride);
         }
         for r in &rest[..used.saturating_sub(1)] {
             first.absorb(r);
@@ -269,7 +281,10 @@ impl Simulation<'_> {
                     ecommerce_member: false,
                     coupon: false,
                     seen_today: u32::from(seen_u),
-                    source: v.source,
+                    source: match o.channel {
+                        0 => v.source,
+                        k => v.channel_sources[k as usize - 1],
+                    },
                 }
             }));
             s.shown.clear();
@@ -298,7 +313,8 @@ impl Simulation<'_> {
             let mut watched = 0u16;
             for (i, ((o, ctx), &shown)) in offers.iter().zip(&s.contexts).zip(&s.shown).enumerate() {
                 if !shown {
-                    round.tallies[o.live as usize].0[o.tier as usize].offers_not_shown += 1;
+                    round.tallies[o.live as usize * pass.stride + o.channel as usize].0[o.tier as usize]
+                        .offers_not_shown += 1;
                     continue;
                 }
                 watched = watched.saturating_add(1);
@@ -327,7 +343,7 @@ impl Simulation<'_> {
         let (st, model) = (pass.st, pass.model);
         let v = &pass.views[o.live as usize];
         let post = v.post;
-        let t = &mut round.tallies[o.live as usize].0[o.tier as usize];
+        let t = &mut round.tallies[o.live as usize * pass.stride + o.channel as usize].0[o.tier as usize];
         t.count_impression(o.relation);
         let n_cohorts = self.world.cohorts().len();
         st.reach.insert_owned(o.user);
@@ -431,6 +447,7 @@ impl Simulation<'_> {
                 outcome: bits,
                 long_view,
                 ratio_milli: milli,
+                source: ctx.source,
             });
         }
     }

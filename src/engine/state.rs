@@ -43,9 +43,18 @@ pub(crate) struct LivePost<'p> {
     pub(crate) so_far_by_tier: TierTallies,
     /// Counts so far per source of the stages shown.
     pub(crate) by_source: Vec<(&'static str, Tally)>,
-    /// The users offered the post this round, in the order the stage's
-    /// audience chose them.
+    /// The users offered the post this round: first the stage's, in the
+    /// order its audience chose them (`stage_offers` of them), then the
+    /// channels', in channel order.
     pub(crate) offers: Vec<u32>,
+    /// How many of `offers` the stage made.
+    pub(crate) stage_offers: usize,
+    /// For each channel offer (`offers[stage_offers..]`), its channel.
+    pub(crate) channel_of: Vec<u8>,
+    /// Counts of the channels' impressions so far (the post's, not the
+    /// stage's: see [`crate::channel`]).
+    pub(crate) channels_so_far: Tally,
+    pub(crate) channels_by_tier: TierTallies,
     pub(crate) wanted: u64,
     pub(crate) exhausted: bool,
     /// This round's counts, per tier.
@@ -68,6 +77,10 @@ impl<'p> LivePost<'p> {
             so_far_by_tier: TierTallies::default(),
             by_source: Vec::new(),
             offers: Vec::new(),
+            stage_offers: 0,
+            channel_of: Vec::new(),
+            channels_so_far: Tally::default(),
+            channels_by_tier: TierTallies::default(),
             wanted: 0,
             exhausted: false,
             round: TierTallies::default(),

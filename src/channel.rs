@@ -1,0 +1,136 @@
+//! Channels: traffic that reaches a post outside its push policy's stages.
+//!
+//! A push policy decides, stage by stage, whom a post is offered to. The
+//! documents name other ways a post reaches viewers that are not a stage of
+//! the push: a followed tab (a viewer opening the posts of the accounts they
+//! follow), shares, search, a live room's notifications, paid traffic
+//! (DOMAIN.md, "Other feeds the documents contrast" and the commercial
+//! domain). A [`Channel`] is one such way. The engine calls every channel
+//! once per round for every live post, after the post's stage has made its
+//! offers; what a channel returns is offered under the channel's
+//! [`source`](Channel::source).
+//!
+//! The engine keeps its rules for channel offers as for a stage's: a user
+//! is offered a post at most once whoever offers it (a channel's offer to a
+//! user the stage already chose, or another channel chose, is dropped), only
+//! users active that day are offered, and every offer goes through the
+//! viewer's feed like any other (it competes for the same session room).
+//!
+//! **How channel traffic is counted (our choice).** A channel's impressions
+//! are the post's: they count in the post's tally, `by_tier` (by the
+//! viewer's relation, as any impression), `by_source` (under the channel's
+//! source), and in every level above (creator, cohort, platform, the day's
+//! figures). They are not the stage's: the policy's gates judge the stage's
+//! own offers ([`PushContext::so_far`](crate::policy::PushContext) and the
+//! stage records count only them), so adding a channel does not change what
+//! a policy decides from a given stage result. A channel offers only while
+//! the post's push is under way.
+//!
+//! ```
+//! use std::sync::Arc;
+//! use feedsim::channel::{Channel, ChannelView};
+//! use feedsim::{Scenario, Simulation, World};
+//!
+//! /// In the slot a post is published, each of the creator's iron fans is
+//! /// notified (our example; not a documented mechanism).
+//! struct Notify;
+//! impl Channel for Notify {
+//!     fn source(&self) -> &'static str { "notification" }
+//!     fn offer(&self, v: &ChannelView, out: &mut Vec<u32>) {
+//!         if v.slot == v.audience.post.slot {
+//!             out.extend_from_slice(v.audience.graph.iron_fans_of(v.audience.post.creator));
+//!         }
+//!     }
+//! }
+//!
+//! let s = Scenario::default_scenario().scaled(20_000);
+//! let world = World::generate(&s)?;
+//! let sim = Simulation::new(&s, &world)?.with_channel(Arc::new(Notify));
+//! let r = sim.run(&s.public_pool_ladder, &s.response)?;
+//! assert!(r.platform.by_source["notification"].impressions > 0);
+//! # Ok::<(), feedsim::Error>(())
+//! ```
+
+use rand::rngs::Xoshiro256PlusPlus;
+
+use crate::audience::AudienceView;
+use crate::error::Result;
+use crate::rng::{key, mix, stream, tag};
+
+/// What a channel may read when it offers a live post: everything an
+/// audience reads ([`AudienceView`]: the world, the follow graph as it
+/// stands, the post, the creator's customers), the round's slot and day,
+/// and keyed random draws of its own.
+#[derive(Clone, Copy)]
+pub struct ChannelView<'a> {
+    /// The world, the graph, the post and the creator's customers.
+    pub audience: AudienceView<'a>,
+    /// The round's slot (from 0; `feed.slots_per_day` per day).
+    pub slot: u32,
+    /// The round's day (from 0).
+    pub day: u32,
+    /// The channel's own key: its source name hashed with the run seed, so
+    /// two channels never share draws.
+    channel_key: u64,
+}
+
+impl<'a> ChannelView<'a> {
+    /// The view of `audience.post` in `slot` for the channel whose source is
+    /// `source` (the engine builds these; a test of a channel can too).
+    pub fn new(audience: AudienceView<'a>, slot: u32, day: u32, source: &str) -> Self {
+        let name = source.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
+        });
+        ChannelView {
+            audience,
+            slot,
+            day,
+            channel_key: mix(name ^ tag::CHANNEL),
+        }
+    }
+
+    /// A uniform number in `[0, 1)` keyed `(seed, channel, post, a)`: the
+    /// same whatever the thread count and the policy (so policies compared
+    /// on one world see the same channel draws where they offer the same
+    /// post), different for every `a` (a user, a slot, or both packed).
+    pub fn unit(&self, a: u64) -> f64 {
+        (key(self.audience.seed, self.channel_key, self.audience.post.id.into(), a) >> 11) as f64
+            * (1.0 / (1u64 << 53) as f64)
+    }
+
+    /// A random stream keyed `(seed, channel, post, a)`, for a channel that
+    /// needs more than one draw per key.
+    pub fn stream(&self, a: u64) -> Xoshiro256PlusPlus {
+        stream(self.audience.seed, self.channel_key, self.audience.post.id.into(), a)
+    }
+}
+
+/// A way a post reaches viewers outside its push policy's stages. See the
+/// [module docs](self) for the rules the engine keeps and how its traffic
+/// is counted.
+///
+/// Implementations are immutable values shared by all threads; `offer` is
+/// called for many posts at once and must be a pure function of the view
+/// (drawing only from [`ChannelView::unit`] or [`ChannelView::stream`]),
+/// which keeps the run bit-identical at any thread count.
+pub trait Channel: Send + Sync {
+    /// The source its offers are counted under in `by_source` (e.g.
+    /// `"followed_tab"`). Must differ from every stage's source if the two
+    /// are to be told apart in reports.
+    fn source(&self) -> &'static str;
+
+    /// Appends to `out` the users this channel offers the live post
+    /// `view.audience.post` in this round. Users already offered the post,
+    /// inactive today or out of range are dropped by the engine, as are
+    /// repeats.
+    fn offer(&self, view: &ChannelView, out: &mut Vec<u32>);
+
+    /// Checks the channel's parameters; the engine calls it before a run.
+    fn validate(&self) -> Result<()> {
+        Ok(())
+    }
+}
+
+/// The most channels one simulation runs (an offer records its channel in
+/// a byte beside the stage).
+pub const MAX_CHANNELS: usize = 255;
