@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::scenario::AttentionMode;
 pub(crate) use crate::tally::ratio;
-pub use crate::tally::{BySource, PerTier, PushEnd, Rates, Tally, Tier, TierTallies};
+pub use crate::tally::{BySource, Events, PerTier, PushEnd, Rates, Tally, Tier, TierTallies};
 
 /// One post's push.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -44,6 +44,11 @@ pub struct PostReport {
     pub by_tier: TierTallies,
     /// The same counts per traffic source (sums to `tally`).
     pub by_source: BySource,
+    /// Counts of the response model's own events, by name (see
+    /// [`ResponseModel::extra_events`](crate::response::ResponseModel::extra_events));
+    /// absent when the model names none.
+    #[serde(default, skip_serializing_if = "Events::is_empty")]
+    pub events: Events,
 }
 
 /// One creator over the run.
@@ -73,6 +78,11 @@ pub struct CreatorReport {
     pub by_tier: TierTallies,
     /// The same counts per traffic source (sums to `tally`).
     pub by_source: BySource,
+    /// Counts of the response model's own events, by name (see
+    /// [`ResponseModel::extra_events`](crate::response::ResponseModel::extra_events));
+    /// absent when the model names none.
+    #[serde(default, skip_serializing_if = "Events::is_empty")]
+    pub events: Events,
 }
 
 /// Lifecycle counts of a cohort over the run along the private-domain loop
@@ -271,6 +281,11 @@ pub struct CohortReport {
     pub by_tier: TierTallies,
     /// The cohort's counts per traffic source (sums to `tally`).
     pub by_source: BySource,
+    /// Counts of the response model's own events, by name (see
+    /// [`ResponseModel::extra_events`](crate::response::ResponseModel::extra_events));
+    /// absent when the model names none.
+    #[serde(default, skip_serializing_if = "Events::is_empty")]
+    pub events: Events,
     /// Distinct users reached in each tier (a user who is an iron fan of one
     /// creator and a stranger to another counts in both).
     pub unique_reach_by_tier: PerTier<u64>,
@@ -313,6 +328,11 @@ pub struct PlatformReport {
     pub by_tier: TierTallies,
     /// The platform's counts per traffic source (sums to `tally`).
     pub by_source: BySource,
+    /// Counts of the response model's own events, by name (see
+    /// [`ResponseModel::extra_events`](crate::response::ResponseModel::extra_events));
+    /// absent when the model names none.
+    #[serde(default, skip_serializing_if = "Events::is_empty")]
+    pub events: Events,
     /// Distinct users reached in each tier.
     pub unique_reach_by_tier: PerTier<u64>,
     /// Median watch ratio over impressions, to 0.01 (the lower edge of the

@@ -231,6 +231,16 @@ impl Tier {
 /// report's posts the sources sum to the total tally.
 pub type BySource = std::collections::BTreeMap<String, Tally>;
 
+/// Counts of a response model's own events, keyed by the event's name.
+pub type Events = std::collections::BTreeMap<String, u64>;
+
+/// Adds every count of `from` to `to`.
+pub(crate) fn add_events(to: &mut Events, from: &Events) {
+    for (name, n) in from {
+        *to.entry(name.clone()).or_default() += n;
+    }
+}
+
 /// Adds `t` to `source`'s entry of `map`.
 pub(crate) fn add_source(map: &mut BySource, source: &str, t: &Tally) {
     match map.get_mut(source) {

@@ -1,8 +1,9 @@
 //! The library extended from outside, without editing it: a stage with a
 //! source of its own, which reports count and the response model sees; a
-//! channel that offers posts outside the policy; and a feed in which the
-//! viewer draws (covers clicked at random from the viewer's keyed stream),
-//! bit-identical at any thread count.
+//! channel that offers posts outside the policy; a response event of a
+//! model's own; and a feed in which the viewer draws (covers clicked at
+//! random from the viewer's keyed stream), bit-identical at any thread
+//! count.
 
 mod common;
 
@@ -15,7 +16,7 @@ use feedsim::channel::{Channel, ChannelView};
 use feedsim::feed::{Candidate, Feed, Viewer};
 use feedsim::metrics::{BySource, Tally};
 use feedsim::policy::{Order, PushContext, PushEnd, PushPolicy, Size, Stage, Step};
-use feedsim::response::{ImpressionContext, Probabilities, Relation, ResponseModel};
+use feedsim::response::{ImpressionContext, Outcome, Probabilities, Relation, ResponseDraw, ResponseModel, event};
 use feedsim::scenario::AttentionMode;
 use feedsim::{Simulation, World};
 
@@ -268,4 +269,73 @@ fn more_channels_than_an_offer_can_name_are_refused() {
     }
     let e = sim.run(&s.public_pool_ladder, &s.response).unwrap_err();
     assert_eq!(e.field(), Some("channels"), "{e}");
+}
+
+/// The scenario's model plus an event of its own, drawn after the standard
+/// sequence from the same stream: a completed view is saved to favourites
+/// with probability 0.3 (our test's figure).
+struct WithSaves<'a>(&'a dyn ResponseModel, &'static [&'static str]);
+
+const SAVE: u32 = 1 << event::FIRST_EXTRA;
+
+impl ResponseModel for WithSaves<'_> {
+    fn probabilities(&self, ctx: &ImpressionContext) -> Probabilities {
+        self.0.probabilities(ctx)
+    }
+    fn watch_probability(&self, ctx: &ImpressionContext) -> f64 {
+        self.0.watch_probability(ctx)
+    }
+    fn draw(&self, ctx: &ImpressionContext, p_watch: f64, d: &mut ResponseDraw) -> Outcome {
+        let mut out = d.standard(self, ctx, p_watch);
+        if out.completed && d.chance(0.3) {
+            out.events |= SAVE;
+        }
+        out
+    }
+    fn extra_events(&self) -> &[&'static str] {
+        self.1
+    }
+}
+
+#[test]
+fn a_response_event_of_the_model_s_own_is_counted_at_every_level() {
+    let s = common::small_scenario();
+    let world = World::generate(&s).unwrap();
+    let sim = Simulation::new(&s, &world).unwrap();
+    let policy = s.iron_fan_first();
+    let model = WithSaves(&s.response, &["save"]);
+    let (r, trace) = sim.trace(&policy, &model).unwrap();
+    // The new event is drawn after the standard ones, so every built-in
+    // count is what the scenario's own model gives.
+    let plain = sim.run(&policy, &s.response).unwrap();
+    assert_eq!(r.platform.tally, plain.platform.tally);
+    assert!(plain.platform.events.is_empty());
+    let saves = r.platform.events["save"];
+    let watches = r.platform.tally.watches as f64;
+    // Binomial: 0.3 of watches, within five standard errors.
+    let se = (0.3 * 0.7 / watches).sqrt();
+    assert!(
+        (saves as f64 / watches - 0.3).abs() < 5.0 * se,
+        "{saves} saves of {watches} watches"
+    );
+    let traced = trace.iter().filter(|i| i.extra_events & 1 == 1).count() as u64;
+    assert_eq!(traced, saves);
+    assert!(trace.iter().all(|i| i.watched || i.extra_events == 0));
+    let sum = |events: &mut dyn Iterator<Item = u64>| events.sum::<u64>();
+    assert_eq!(sum(&mut r.cohorts.iter().map(|c| c.events["save"])), saves);
+    assert_eq!(sum(&mut r.creators.iter().map(|c| c.events["save"])), saves);
+    assert_eq!(sum(&mut r.posts.iter().map(|p| p.events["save"])), saves);
+    assert!(r.to_json().unwrap().contains("\"events\": {"));
+    // Bit-identical at any thread count.
+    let run = |threads: usize| {
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+        pool.install(|| sim.run(&policy, &model).unwrap().to_json().unwrap())
+    };
+    let one = run(1);
+    assert_eq!(one, run(2));
+    assert_eq!(one, run(3));
+    // Two events of one name are refused, naming the second.
+    let twice = WithSaves(&s.response, &["save", "save"]);
+    let e = sim.run(&policy, &twice).unwrap_err();
+    assert_eq!(e.field(), Some("response.extra_events[1]"), "{e}");
 }

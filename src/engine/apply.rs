@@ -37,6 +37,15 @@ impl Simulation<'_> {
                 }
             }
         }
+        let n = round.extra.len() / live.len().max(1);
+        if n > 0 {
+            for (lp, e) in live.iter_mut().zip(round.extra.chunks_exact(n)) {
+                lp.extra_events.resize(n, 0);
+                for (a, b) in lp.extra_events.iter_mut().zip(e) {
+                    *a += b;
+                }
+            }
+        }
         for (a, b) in st.ratio_hist.iter_mut().zip(&round.ratio_hist) {
             *a += b;
         }
@@ -105,6 +114,7 @@ impl Simulation<'_> {
                 user: t.user,
                 stage: lp.history.len() as u8,
                 source: t.source,
+                extra_events: t.extra,
                 relation: t.relation,
                 tier: t.tier,
                 seen_today: t.seen_today,

@@ -122,10 +122,16 @@ impl Simulation<'_> {
     }
 
     /// Reports the posts whose push has ended, in post order, and drops them.
-    pub(super) fn finish(&self, live: &mut Vec<LivePost>, finished: &mut Vec<PostReport>, st: &mut RunState) {
+    pub(super) fn finish(
+        &self,
+        live: &mut Vec<LivePost>,
+        finished: &mut Vec<PostReport>,
+        st: &mut RunState,
+        extra_events: &[&'static str],
+    ) {
         for lp in live.iter() {
             if let Some(end) = lp.end {
-                let report = self.post_report(lp, end);
+                let report = self.post_report(lp, end, extra_events);
                 let f = &mut st.finished[report.creator as usize];
                 f.posts += 1;
                 f.impressions += report.tally.impressions;
@@ -136,7 +142,7 @@ impl Simulation<'_> {
         live.retain(|lp| lp.end.is_none());
     }
 
-    pub(super) fn post_report(&self, lp: &LivePost, end: PushEnd) -> PostReport {
+    pub(super) fn post_report(&self, lp: &LivePost, end: PushEnd, extra_events: &[&'static str]) -> PostReport {
         let post = &self.posts[lp.post as usize];
         PostReport {
             id: post.id,
@@ -157,6 +163,11 @@ impl Simulation<'_> {
                 t
             },
             by_source: lp.by_source.iter().map(|(s, t)| (s.to_string(), *t)).collect(),
+            events: extra_events
+                .iter()
+                .enumerate()
+                .map(|(i, name)| (name.to_string(), lp.extra_events.get(i).copied().unwrap_or(0)))
+                .collect(),
         }
     }
 }

@@ -186,6 +186,9 @@ pub struct ImpressionRecord {
     pub clicked: bool,
     /// Ordered.
     pub ordered: bool,
+    /// The response model's own events: bit `i` for its `i`-th
+    /// [`extra_events`](ResponseModel::extra_events) name.
+    pub extra_events: u32,
     /// The order was a repurchase.
     pub repurchased: bool,
 }
@@ -433,6 +436,23 @@ impl<'w> Simulation<'w> {
         for c in &self.channels {
             c.validate()?;
         }
+        let extra = model.extra_events();
+        if extra.len() > crate::response::event::MAX_EXTRA {
+            return Err(Error::invalid(
+                "response.extra_events",
+                extra.len(),
+                format!("at most {} events of a model's own", crate::response::event::MAX_EXTRA),
+            ));
+        }
+        for (i, name) in extra.iter().enumerate() {
+            if name.is_empty() || extra[..i].contains(name) {
+                return Err(Error::invalid(
+                    format!("response.extra_events[{i}]"),
+                    format!("{name:?}"),
+                    "each event needs a name of its own",
+                ));
+            }
+        }
         let spd = self.slots_per_day;
         let mut st = self.new_state();
         let mut by_viewer = choose::ByViewer::new(self.world.users().len());
@@ -460,7 +480,7 @@ impl<'w> Simulation<'w> {
             }
             self.refresh_creators(&mut st);
             self.decide(policy, &mut live[entering..], &st, slot)?;
-            self.finish(&mut live, &mut finished, &mut st);
+            self.finish(&mut live, &mut finished, &mut st, extra);
             clock.lap(Phase::Enter);
             // 2. Offer.
             self.offer(&mut live, &st, slot);
@@ -485,7 +505,7 @@ impl<'w> Simulation<'w> {
             self.refresh_creators(&mut st);
             self.decide(policy, &mut live, &st, slot)?;
             self.record_peers(&live, &mut st);
-            self.finish(&mut live, &mut finished, &mut st);
+            self.finish(&mut live, &mut finished, &mut st, extra);
             clock.lap(Phase::Gate);
             slot += 1;
             if slot.is_multiple_of(spd) {
@@ -510,7 +530,7 @@ impl<'w> Simulation<'w> {
             *times = clock.times;
         }
         finished.sort_by_key(|p| p.id);
-        Ok(self.report(policy.name(), model.name().to_string(), slot, finished, st))
+        Ok(self.report(policy.name(), model, slot, finished, st))
     }
 }
 

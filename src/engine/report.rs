@@ -6,7 +6,8 @@ use crate::metrics::{
     BySource, CohortReport, ContentFunnel, CreatorReport, Funnel, PerTier, PlatformReport, PostReport,
     RelationshipFunnel, Report, Tally, TierTallies, gini, ratio, top_share,
 };
-use crate::tally::add_source;
+use crate::response::ResponseModel;
+use crate::tally::{Events, add_events, add_source};
 use crate::world::FollowGraph;
 
 /// The sum of several per-source tallies.
@@ -24,12 +25,13 @@ impl Simulation<'_> {
     pub(super) fn report(
         &self,
         policy: &str,
-        model: String,
+        model: &dyn ResponseModel,
         slots: u32,
         posts: Vec<PostReport>,
         st: RunState,
     ) -> Report {
         let world = self.world;
+        let no_events: Events = model.extra_events().iter().map(|n| (n.to_string(), 0)).collect();
         let start = world.graph();
         let end: &FollowGraph = &st.graph;
         let mut creators: Vec<CreatorReport> = (0..world.creators().len() as u32)
@@ -46,6 +48,7 @@ impl Simulation<'_> {
                 tally: Tally::default(),
                 by_tier: TierTallies::default(),
                 by_source: BySource::new(),
+                events: no_events.clone(),
             })
             .collect();
         let mut public_posts = vec![0u64; world.cohorts().len()];
@@ -57,6 +60,7 @@ impl Simulation<'_> {
             for (source, t) in &p.by_source {
                 add_source(&mut cr.by_source, source, t);
             }
+            add_events(&mut cr.events, &p.events);
             if p.reached_public {
                 public_posts[p.cohort as usize] += 1;
             }
@@ -78,6 +82,8 @@ impl Simulation<'_> {
                     a
                 });
                 let by_source = sum_sources(members.iter().map(|c| &c.by_source));
+                let mut events = no_events.clone();
+                members.iter().for_each(|c| add_events(&mut events, &c.events));
                 let unique_reach = st.cohort_reach[i].count();
                 let funnel = Funnel {
                     new_viewers: st.stranger_reach[i].count(),
@@ -101,6 +107,7 @@ impl Simulation<'_> {
                     rates: tally.rates(),
                     by_tier,
                     by_source,
+                    events,
                     unique_reach_by_tier: PerTier::from_array(std::array::from_fn(|t| {
                         st.tier_reach[4 * i + t].count()
                     })),
@@ -132,6 +139,10 @@ impl Simulation<'_> {
                 a
             }),
             by_source: sum_sources(cohorts.iter().map(|c| &c.by_source)),
+            events: cohorts.iter().fold(no_events.clone(), |mut a, c| {
+                add_events(&mut a, &c.events);
+                a
+            }),
             unique_reach_by_tier: PerTier::from_array(std::array::from_fn(|t| {
                 st.tier_reach[4 * world.cohorts().len() + t].count()
             })),
@@ -156,7 +167,7 @@ impl Simulation<'_> {
         Report {
             scenario: self.scenario_name.clone(),
             policy: policy.to_string(),
-            model,
+            model: model.name().to_string(),
             seed: self.seed,
             slots,
             platform,

@@ -14,7 +14,6 @@
 //! to per-task lists, concatenated in bucket order and applied at the
 //! round's sync point (`apply.rs`).
 
-use rand::RngExt;
 use rayon::prelude::*;
 
 use super::choose::{BUCKET_USERS, ByViewer, ViewerOffer};
@@ -22,7 +21,7 @@ use super::state::{LivePost, NO_EDGE, RunState, buyer_key, outcome, slot_allowan
 use super::{RATIO_BINS, Simulation};
 use crate::content::Post;
 use crate::feed::{Candidate, Viewer};
-use crate::response::{ImpressionContext, Relation, ResponseModel};
+use crate::response::{ImpressionContext, PurchaseHistory, Relation, ResponseDraw, ResponseModel, event};
 use crate::rng::{stream, tag};
 use crate::tally::{Tier, TierTallies};
 
@@ -33,6 +32,8 @@ pub(crate) struct Round {
     pub(crate) tallies: Vec<TierTallies>,
     /// Watch ratios in bins of 0.01.
     pub(crate) ratio_hist: Vec<u64>,
+    /// The model's own events, per live post (`live × extra events + i`).
+    pub(crate) extra: Vec<u64>,
     /// Engagement points gained per fan edge, in bucket order.
     pub(crate) points: Vec<(u32, u32)>,
     /// Strangers who followed, as `buyer_key(creator, user)`.
@@ -54,6 +55,8 @@ pub(crate) struct Traced {
     pub(crate) tier: Tier,
     pub(crate) seen_today: u16,
     pub(crate) outcome: u8,
+    /// The model's own events, bit `i` for extra event `i`.
+    pub(crate) extra: u32,
     pub(crate) long_view: bool,
     pub(crate) ratio_milli: u32,
     /// The offer's source.
@@ -76,6 +79,7 @@ impl Round {
         Round {
             tallies: Vec::new(),
             ratio_hist: vec![0; RATIO_BINS],
+            extra: Vec::new(),
             points: Vec::new(),
             follows: Vec::new(),
             orders: Vec::new(),
@@ -86,9 +90,11 @@ impl Round {
 
     /// Empties the round for `entries` tallies (live posts × offerers),
     /// keeping its buffers.
-    fn reset(&mut self, entries: usize) {
+    fn reset(&mut self, entries: usize, extra: usize) {
         self.tallies.clear();
         self.tallies.resize(entries, TierTallies::default());
+        self.extra.clear();
+        self.extra.resize(extra, 0);
         self.ratio_hist.fill(0);
         self.points.clear();
         self.follows.clear();
@@ -102,6 +108,9 @@ impl Round {
             a.add(b);
         }
         for (a, b) in self.ratio_hist.iter_mut().zip(&later.ratio_hist) {
+            *a += b;
+        }
+        for (a, b) in self.extra.iter_mut().zip(&later.extra) {
             *a += b;
         }
         self.points.extend_from_slice(&later.points);
@@ -140,6 +149,8 @@ struct Pass<'a> {
     day: u32,
     /// Tallies per live post: the stage's, then one per channel.
     stride: usize,
+    /// How many events of its own the model names.
+    extra_events: usize,
     trace: bool,
 }
 
@@ -170,6 +181,7 @@ impl Simulation<'_> {
         let creators = self.world.creators();
         let channel_sources: Vec<&'static str> = self.channels.iter().map(|c| c.source()).collect();
         let stride = 1 + channel_sources.len();
+        let extra_events = model.extra_events().len();
         let views: Vec<LiveView> = live
             .iter()
             .map(|lp| {
@@ -193,6 +205,7 @@ impl Simulation<'_> {
             slot,
             day,
             stride,
+            extra_events,
             trace: rounds.trace,
         };
         let tasks = &mut rounds.tasks;
@@ -202,7 +215,7 @@ impl Simulation<'_> {
             .zip(tasks.par_iter_mut())
             .enumerate()
             .for_each(|(t, (seen, round))| {
-                round.reset(live.len() * stride);
+                round.reset(live.len() * stride, live.len() * extra_events);
                 for (j, seen) in seen.chunks_mut(BUCKET_USERS).enumerate() {
                     self.respond_bucket(&pass, t * per_task + j, seen, round);
                 }
@@ -211,7 +224,7 @@ impl Simulation<'_> {
         st.seen_today = seen_today;
         let (first, rest) = tasks.split_first_mut().expect("at least one task");
         if used == 0 {
-            first.reset(live.len() * stride);
+            first.reset(live.len() * stride, live.len() * extra_events);
         }
         for r in &rest[..used.saturating_sub(1)] {
             first.absorb(r);
@@ -332,14 +345,11 @@ impl Simulation<'_> {
         round.scratch = s;
     }
 
-    /// Draws one impression's response and counts it (see
-    /// [`crate::response`] for the order of events). `p_watch` is the
-    /// model's watch probability for `ctx`; the other probabilities are
-    /// computed only for a completed view, the only one that draws them
-    /// (`ResponseModel::watch_probability` must equal
-    /// `probabilities(ctx).watch`, so the draws are the same).
+    /// Draws one impression's response through the model
+    /// ([`ResponseModel::draw`]) and counts it. `p_watch` is the model's
+    /// watch probability for `ctx` (the feed's prediction, computed once).
     #[inline]
-    fn draw(&self, pass: &Pass, o: &ViewerOffer, mut ctx: ImpressionContext, p_watch: f64, round: &mut Round) {
+    fn draw(&self, pass: &Pass, o: &ViewerOffer, ctx: ImpressionContext, p_watch: f64, round: &mut Round) {
         let (st, model) = (pass.st, pass.model);
         let v = &pass.views[o.live as usize];
         let post = v.post;
@@ -354,31 +364,54 @@ impl Simulation<'_> {
         }
         st.tier_reach[4 * v.cohort + o.tier as usize].insert_owned(o.user);
         st.tier_reach[4 * n_cohorts + o.tier as usize].insert_owned(o.user);
-        let mut rng = stream(self.seed, tag::RESPONSE, post.id.into(), o.user.into());
-        let mut bits = 0u8;
-        // Completion, then the time watched (see WatchParams), then the
-        // other events, from the impression's stream.
-        let completed = rng.random::<f64>() < p_watch;
-        let u: f64 = rng.random();
-        if completed {
-            bits |= outcome::WATCH;
-        }
-        let mut draw = |p: f64, bit: u8| -> bool {
-            let hit = rng.random::<f64>() < p;
-            if hit {
-                bits |= bit;
-            }
-            hit
-        };
-        let w = &self.watch;
-        let ratio = if completed {
-            (1.0 - w.replay_mean * (1.0 - u).ln()).min(w.max_ratio)
-        } else {
-            u.powf(w.partial_shape)
+        let history = || match st.buyers.get(&buyer_key(post.creator, o.user)) {
+            Some(b) => PurchaseHistory {
+                bought_before: b.orders > 0,
+                ecommerce_member: b.member,
+                coupon: b.coupon_valid(pass.day, self.dynamics.coupon_days),
+            },
+            None => PurchaseHistory::default(),
         };
         let duration = f64::from(post.duration_s);
+        let mut d = ResponseDraw::new(
+            stream(self.seed, tag::RESPONSE, post.id.into(), o.user.into()),
+            &self.watch,
+            duration,
+            &history,
+        );
+        let out = model.draw(&ctx, p_watch, &mut d);
+        let has = |bit: u32| out.events & bit != 0;
+        // What the engine keeps of the outcome: follows only from
+        // strangers, clicks only on a product, orders only after a click.
+        let follow = o.relation == Relation::Stranger && has(event::FOLLOW);
+        let click = post.price_fen > 0 && has(event::CLICK);
+        let order = click && has(event::ORDER);
+        let repurchase = order && d.purchase_history().bought_before;
+        let mut bits = 0u8;
+        for (on, bit) in [
+            (out.completed, outcome::WATCH),
+            (has(event::LIKE), outcome::LIKE),
+            (has(event::COMMENT), outcome::COMMENT),
+            (has(event::SHARE), outcome::SHARE),
+            (follow, outcome::FOLLOW),
+            (click, outcome::CLICK),
+            (order, outcome::ORDER),
+            (repurchase, outcome::REPURCHASE),
+        ] {
+            if on {
+                bits |= bit;
+            }
+        }
+        let w = &self.watch;
+        // Not NaN, never negative: a model's ratio is clamped to what the
+        // scenario allows.
+        let ratio = if out.watch_ratio >= 0.0 {
+            out.watch_ratio.min(w.max_ratio)
+        } else {
+            0.0
+        };
         let long_view = if duration <= w.long_view_s {
-            completed
+            out.completed
         } else {
             ratio * duration >= w.long_view_s
         };
@@ -387,36 +420,27 @@ impl Simulation<'_> {
         t.watch_time_ms += (ratio * duration * 1000.0).round() as u64;
         t.long_views += u64::from(long_view);
         round.ratio_hist[((ratio * 100.0) as usize).min(RATIO_BINS - 1)] += 1;
-        if completed {
-            let p = model.probabilities(&ctx);
-            t.watches += 1;
-            t.likes += u64::from(draw(p.like, outcome::LIKE));
-            t.comments += u64::from(draw(p.comment, outcome::COMMENT));
-            t.shares += u64::from(draw(p.share, outcome::SHARE));
-            if o.relation == Relation::Stranger {
-                t.follows += u64::from(draw(p.follow, outcome::FOLLOW));
+        t.watches += u64::from(out.completed);
+        t.likes += u64::from(has(event::LIKE));
+        t.comments += u64::from(has(event::COMMENT));
+        t.shares += u64::from(has(event::SHARE));
+        t.follows += u64::from(follow);
+        t.clicks += u64::from(click);
+        if order {
+            t.orders += 1;
+            t.gmv_fen += u64::from(post.price_fen);
+            if o.edge != NO_EDGE {
+                t.fan_gmv_fen += u64::from(post.price_fen);
             }
-            if post.price_fen > 0 && draw(p.click, outcome::CLICK) {
-                t.clicks += 1;
-                let mut p_order = p.order;
-                if let Some(b) = st.buyers.get(&buyer_key(post.creator, o.user)) {
-                    ctx.bought_before = b.orders > 0;
-                    ctx.ecommerce_member = b.member;
-                    ctx.coupon = b.coupon_valid(pass.day, self.dynamics.coupon_days);
-                    p_order = model.probabilities(&ctx).order;
-                }
-                if draw(p_order, outcome::ORDER) {
-                    t.orders += 1;
-                    t.gmv_fen += u64::from(post.price_fen);
-                    if o.edge != NO_EDGE {
-                        t.fan_gmv_fen += u64::from(post.price_fen);
-                    }
-                    if ctx.bought_before {
-                        t.repurchases += 1;
-                        bits |= outcome::REPURCHASE;
-                    }
-                    round.orders.push(buyer_key(post.creator, o.user));
-                }
+            t.repurchases += u64::from(repurchase);
+            round.orders.push(buyer_key(post.creator, o.user));
+        }
+        let extra = out.events >> event::FIRST_EXTRA;
+        if extra != 0 {
+            let n = pass.extra_events;
+            let counts = &mut round.extra[o.live as usize * n..(o.live as usize + 1) * n];
+            for (i, c) in counts.iter_mut().enumerate() {
+                *c += u64::from(extra >> i & 1);
             }
         }
         if self.dynamics.enabled {
@@ -433,7 +457,7 @@ impl Simulation<'_> {
                     round.points.push((o.edge, gained));
                 }
             }
-            if bits & outcome::FOLLOW != 0 {
+            if follow {
                 round.follows.push(buyer_key(post.creator, o.user));
             }
         }
@@ -445,6 +469,7 @@ impl Simulation<'_> {
                 tier: o.tier,
                 seen_today: ctx.seen_today as u16,
                 outcome: bits,
+                extra,
                 long_view,
                 ratio_milli: milli,
                 source: ctx.source,

@@ -55,6 +55,8 @@ pub(crate) struct LivePost<'p> {
     /// stage's: see [`crate::channel`]).
     pub(crate) channels_so_far: Tally,
     pub(crate) channels_by_tier: TierTallies,
+    /// Counts of the model's own events so far, by event.
+    pub(crate) extra_events: Vec<u64>,
     pub(crate) wanted: u64,
     pub(crate) exhausted: bool,
     /// This round's counts, per tier.
@@ -81,6 +83,7 @@ impl<'p> LivePost<'p> {
             channel_of: Vec::new(),
             channels_so_far: Tally::default(),
             channels_by_tier: TierTallies::default(),
+            extra_events: Vec::new(),
             wanted: 0,
             exhausted: false,
             round: TierTallies::default(),

@@ -1,9 +1,11 @@
 //! How a user responds to one impression.
 //!
 //! A [`ResponseModel`] maps the context of an impression (who sees what,
-//! through which relation) to the probabilities of each event. The engine
-//! draws the events in a fixed order from the impression's own random
-//! stream (see [`crate::engine`]):
+//! through which relation) to the probabilities of each event, and draws
+//! the impression's [`Outcome`] from the impression's own random stream
+//! ([`ResponseModel::draw`]; the engine only counts what it returns). The
+//! shipped models keep the default draw, a fixed order of events
+//! ([`ResponseDraw::standard`]):
 //!
 //! 1. **watch-through** with probability `watch`;
 //! 2. only if watched through: **like**, **comment**, **share**, **follow**
@@ -23,6 +25,9 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Result, check};
+
+mod draw;
+pub use draw::{Outcome, PurchaseHistory, ResponseDraw, event};
 
 /// How the viewer stands to the post's creator.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -154,6 +159,25 @@ pub trait ResponseModel: Send + Sync {
     /// default computes exactly that, a model may compute it more cheaply.
     fn watch_probability(&self, ctx: &ImpressionContext) -> f64 {
         self.probabilities(ctx).watch
+    }
+
+    /// Draws the impression's outcome; `p_watch` is
+    /// [`watch_probability`](Self::watch_probability) of `ctx`, already
+    /// computed (the feed ranks by it). The default is the documented
+    /// sequence, [`ResponseDraw::standard`]; a model with events of its own
+    /// or another order overrides it, drawing only from `draw` (which keeps
+    /// the run bit-identical at any thread count and gives common random
+    /// numbers across policies).
+    fn draw(&self, ctx: &ImpressionContext, p_watch: f64, draw: &mut ResponseDraw) -> Outcome {
+        draw.standard(self, ctx, p_watch)
+    }
+
+    /// Names of the model's own events, beyond the built-in ones: event `i`
+    /// is bit [`event::FIRST_EXTRA`]` + i` of [`Outcome::events`], counted
+    /// under its name in the reports' `events`. At most
+    /// [`event::MAX_EXTRA`], each named once. None by default.
+    fn extra_events(&self) -> &[&'static str] {
+        &[]
     }
 
     /// A short name for reports.
