@@ -54,6 +54,24 @@ pub struct AudienceView<'a> {
     pub buyers: &'a [u32],
     /// The creator's e-commerce members, ascending.
     pub members: &'a [u32],
+    /// Engagement points gained today and not yet in `graph`'s scores, per
+    /// edge (on a run's first day with dynamics on, while the graph is
+    /// still the world's; empty otherwise). Read scores through
+    /// [`score`](Self::score), which adds them.
+    pub day_points: &'a [u32],
+}
+
+impl AudienceView<'_> {
+    /// The engagement score of edge `e` as it stands now (see the fan
+    /// lifecycle in [`crate::engine`]).
+    #[inline]
+    pub fn score(&self, e: u32) -> u32 {
+        let s = self.graph.edge_score(e);
+        match self.day_points.get(e as usize) {
+            Some(&p) => s.saturating_add(p),
+            None => s,
+        }
+    }
 }
 
 /// How a stage picks among more eligible users than it may offer.
@@ -132,7 +150,7 @@ pub fn order_key(view: &AudienceView, order: Order, u: u32, edge: Option<u32>) -
     let high: u64 = match order {
         Order::Random => return h,
         Order::Engagement => edge.map_or(u64::from(u32::MAX), |e| {
-            u64::from(u32::MAX - view.graph.score[e as usize].min(u32::MAX - 1))
+            u64::from(u32::MAX - view.score(e).min(u32::MAX - 1))
         }),
         Order::Interest => {
             let i = edge.map_or_else(

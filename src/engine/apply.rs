@@ -2,6 +2,8 @@
 //! state at its one sync point; a day starts (who is active) and ends (the
 //! fan lifecycle, churn, the day's figures).
 
+use std::borrow::Cow;
+
 use rayon::prelude::*;
 
 use super::respond::Round;
@@ -51,9 +53,20 @@ impl Simulation<'_> {
         }
         let dynamics = self.dynamics.enabled;
         if dynamics && !round.points.is_empty() {
-            let g = st.graph.to_mut();
+            // Into the run's own graph; while the graph is still the world's
+            // (the first day), into a column of the day's points instead of
+            // a copy of the graph.
+            let scores = match &mut st.graph {
+                Cow::Owned(g) => &mut g.score,
+                Cow::Borrowed(g) => {
+                    if st.day_points.is_empty() {
+                        st.day_points = vec![0; g.edges()];
+                    }
+                    &mut st.day_points
+                }
+            };
             for &(e, gained) in &round.points {
-                let s = &mut g.score[e as usize];
+                let s = &mut scores[e as usize];
                 *s = s.saturating_add(gained);
             }
         }
@@ -159,10 +172,11 @@ impl Simulation<'_> {
     pub(super) fn end_day(&self, st: &mut RunState, day: u32) {
         let world = self.world;
         if self.dynamics.enabled {
-            let graph = st.graph.to_mut();
+            let points = std::mem::take(&mut st.day_points);
             lifecycle::end_of_day(
                 world,
-                graph,
+                &mut st.graph,
+                &points,
                 &self.dynamics,
                 &self.rules,
                 self.seed,

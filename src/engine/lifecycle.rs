@@ -3,6 +3,8 @@
 //! applied in creator order and, within a creator, in fan order; then the
 //! follow graph is rebuilt. See [`crate::engine`] for where this sits in a run.
 
+use std::borrow::Cow;
+
 use rayon::prelude::*;
 
 use super::state::{BuyerMap, Customers, buyer_key, insert_sorted};
@@ -40,33 +42,114 @@ pub(crate) struct CohortCounts {
     pub(crate) repeat_buyers: u64,
 }
 
-/// One fan edge while a row is rebuilt.
-#[derive(Clone, Copy)]
-struct Edge {
-    user: u32,
-    verticality: f32,
-    score: u32,
-    since_day: i32,
-    group: bool,
-    low_days: u16,
-    iron: bool,
-}
-
-/// A creator's rebuilt row and what happened in it.
-struct Row {
-    edges: Vec<Edge>,
+/// What the first pass decides for one creator's row.
+struct Plan {
+    /// The rebuilt row's length and its iron fans.
+    len: usize,
     iron: usize,
     promotions: u64,
     demotions: u64,
     unfollows: u64,
+    /// Iron fans given e-commerce membership, in fan order.
     perks: Vec<u32>,
 }
 
-/// Applies the end-of-day rules of `day` to `graph` (see the module docs).
+/// Where each edge of the rebuilt graph comes from: an old edge, or one of
+/// the day's follows.
+#[derive(Clone, Copy, Default)]
+enum Source {
+    #[default]
+    Old,
+    New,
+}
+
+/// The day's rules as they read the old graph.
+#[derive(Clone, Copy)]
+struct DayRules<'a> {
+    d: &'a DynamicsParams,
+    /// Points per edge not yet in the scores (empty if none).
+    points: &'a [u32],
+}
+
+#[derive(Clone, Copy)]
+struct OnGraph<'a> {
+    rules: DayRules<'a>,
+    g: &'a FollowGraph,
+}
+
+impl<'a> DayRules<'a> {
+    fn on(self, g: &'a FollowGraph) -> OnGraph<'a> {
+        OnGraph { rules: self, g }
+    }
+}
+
+impl OnGraph<'_> {
+    /// The day's score of edge `e`.
+    fn score(&self, e: usize) -> u32 {
+        match self.rules.points.get(e) {
+            Some(&p) => self.g.score[e].saturating_add(p),
+            None => self.g.score[e],
+        }
+    }
+
+    /// Tiers are judged on the day's score, with hysteresis ...
+    fn iron(&self, e: usize, was_iron: bool) -> bool {
+        let (score, d) = (self.score(e), self.rules.d);
+        if was_iron {
+            score >= d.iron_fan_below
+        } else {
+            score >= d.iron_fan_above
+        }
+    }
+
+    /// ... then the score decays overnight.
+    fn decayed(&self, e: usize) -> u32 {
+        (f64::from(self.score(e)) * (1.0 - self.rules.d.daily_decay)).floor() as u32
+    }
+
+    /// Days in a row below the unfollow level, tonight included.
+    fn low_days(&self, e: usize) -> u16 {
+        if self.decayed(e) < self.rules.d.unfollow_below {
+            self.g.low_days[e].saturating_add(1)
+        } else {
+            0
+        }
+    }
+
+    /// Whether the fan on edge `e` still follows after tonight.
+    fn stays(&self, e: usize) -> bool {
+        u32::from(self.low_days(e)) < self.rules.d.unfollow_after_days
+    }
+}
+
+/// Splits `col` into one slice per row of `offsets` (disjoint, so rows can
+/// be written in parallel).
+fn rows_of<'a, T>(mut col: &'a mut [T], offsets: &[usize]) -> Vec<&'a mut [T]> {
+    let mut out = Vec::with_capacity(offsets.len().saturating_sub(1));
+    for w in offsets.windows(2) {
+        let (row, rest) = col.split_at_mut(w[1] - w[0]);
+        out.push(row);
+        col = rest;
+    }
+    out
+}
+
+/// Applies the end-of-day rules of `day` to `graph` (see the module docs),
+/// given the day's engagement points per edge not yet in the graph's
+/// scores (`points`; empty when they were added as they came).
+///
+/// The graph is rebuilt column by column, without a per-edge temporary of
+/// all columns: a first pass decides each row (which fans stay, in which
+/// section, which follows join) into one index per new edge; then each new
+/// column is written from the old one, and, when the run owns the old
+/// graph, the old column is freed before the next is built. Peak memory:
+/// the old graph, 4 bytes per new edge of indices, and one new column
+/// (plus, on the day the old graph is the world's, the new graph whole).
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn end_of_day(
     world: &World,
-    graph: &mut FollowGraph,
+    graph: &mut Cow<'_, FollowGraph>,
+    points: &[u32],
     d: &DynamicsParams,
     rules: &[CohortRules],
     seed: u64,
@@ -89,127 +172,189 @@ pub(crate) fn end_of_day(
     for c in 0..n {
         starts[c + 1] += starts[c];
     }
-    let g: &FollowGraph = graph;
-    let rows: Vec<Row> = (0..n)
+    let mut old = std::mem::replace(graph, Cow::Owned(FollowGraph::default()));
+    let day_rules = DayRules { d, points };
+    let new_is_iron = d.follow_score >= d.iron_fan_above;
+    let g: &FollowGraph = &old;
+    let r = day_rules.on(g);
+    // A follower already in the row (or unfollowed today) stays as is.
+    let joins = |c: usize, k: usize| g.relation(c as u32, follows[k] as u32).1.is_none();
+
+    // 1. Each row's plan, then the source of every new edge.
+    let plans: Vec<Plan> = (0..n)
         .into_par_iter()
         .map(|c| {
             let rule = rules[creators.cohort[c] as usize];
-            let cat = creators.category[c];
             let (iron_range, _) = g.sections(c as u32);
-            let row = g.offsets[c] as usize..g.offsets[c + 1] as usize;
-            let mut out = Row {
-                edges: Vec::with_capacity(row.len() + starts[c + 1] - starts[c]),
+            let mut p = Plan {
+                len: 0,
                 iron: 0,
                 promotions: 0,
                 demotions: 0,
                 unfollows: 0,
                 perks: Vec::new(),
             };
-            for e in row {
+            for e in g.offsets[c] as usize..g.offsets[c + 1] as usize {
                 let was_iron = (e as u32) < iron_range.end;
-                let score = g.score[e];
-                // Tiers are judged on the day's score, with hysteresis ...
-                let iron = if was_iron {
-                    score >= d.iron_fan_below
-                } else {
-                    score >= d.iron_fan_above
-                };
-                out.promotions += u64::from(iron && !was_iron);
-                out.demotions += u64::from(was_iron && !iron);
-                // ... then the score decays overnight.
-                let score = (f64::from(score) * (1.0 - d.daily_decay)).floor() as u32;
-                let low_days = if score < d.unfollow_below {
-                    g.low_days[e].saturating_add(1)
-                } else {
-                    0
-                };
-                if u32::from(low_days) >= d.unfollow_after_days {
-                    out.unfollows += 1;
+                let iron = r.iron(e, was_iron);
+                p.promotions += u64::from(iron && !was_iron);
+                p.demotions += u64::from(was_iron && !iron);
+                if !r.stays(e) {
+                    p.unfollows += 1;
                     continue;
                 }
-                let since_day = g.since_day[e];
-                let group = g.group[e]
-                    || rule.fan_group.is_some_and(|fg| {
-                        i64::from(day) - i64::from(since_day) >= i64::from(fg.min_days) && score >= fg.min_score
-                    });
+                p.len += 1;
+                p.iron += usize::from(iron);
                 let user = g.fans[e];
                 if iron
                     && rule.member_perk_rate > 0.0
                     && unit(seed, tag::PERK, day.into(), buyer_key(c as u32, user)) < rule.member_perk_rate
                 {
-                    out.perks.push(user);
+                    p.perks.push(user);
                 }
-                out.edges.push(Edge {
-                    user,
-                    verticality: g.verticality[e],
-                    score,
-                    since_day,
-                    group,
-                    low_days,
-                    iron,
-                });
             }
-            for &k in &follows[starts[c]..starts[c + 1]] {
-                let user = k as u32;
-                // A fan who is already in the row (or unfollowed today) stays as is.
-                if g.relation(c as u32, user).1.is_some() {
-                    continue;
-                }
-                out.edges.push(Edge {
-                    user,
-                    verticality: world.users().interest(user, cat),
-                    score: d.follow_score,
-                    since_day: day as i32,
-                    group: false,
-                    low_days: 0,
-                    iron: d.follow_score >= d.iron_fan_above,
-                });
-            }
-            out.edges.sort_unstable_by_key(|e| (!e.iron, e.user));
-            out.iron = out.edges.iter().take_while(|e| e.iron).count();
-            out
+            let joined = (starts[c]..starts[c + 1]).filter(|&k| joins(c, k)).count();
+            p.len += joined;
+            p.iron += if new_is_iron { joined } else { 0 };
+            p
         })
         .collect();
+    let mut offsets = Vec::with_capacity(n + 1);
+    offsets.push(0usize);
+    for p in &plans {
+        offsets.push(offsets.last().unwrap() + p.len);
+    }
+    let total = offsets[n];
+    // Index of the old edge or of the follow, and which, per new edge, in
+    // the row's order: iron fans, then the others, each by user id.
+    let mut src = vec![0u32; total];
+    let mut kind = vec![Source::Old; total];
+    rows_of(&mut src, &offsets)
+        .into_par_iter()
+        .zip(rows_of(&mut kind, &offsets))
+        .enumerate()
+        .for_each(|(c, (src, kind))| {
+            let (iron_range, _) = g.sections(c as u32);
+            let mut row: Vec<(bool, u32, u32, Source)> = Vec::with_capacity(src.len());
+            for e in g.offsets[c] as usize..g.offsets[c + 1] as usize {
+                if r.stays(e) {
+                    let iron = r.iron(e, (e as u32) < iron_range.end);
+                    row.push((!iron, g.fans[e], e as u32, Source::Old));
+                }
+            }
+            for k in (starts[c]..starts[c + 1]).filter(|&k| joins(c, k)) {
+                row.push((!new_is_iron, follows[k] as u32, k as u32, Source::New));
+            }
+            row.sort_unstable_by_key(|r| (r.0, r.1));
+            for (j, r) in row.into_iter().enumerate() {
+                src[j] = r.2;
+                kind[j] = r.3;
+            }
+        });
 
-    let total: usize = rows.iter().map(|r| r.edges.len()).sum();
-    let mut next = FollowGraph {
-        offsets: Vec::with_capacity(n + 1),
-        iron_end: Vec::with_capacity(n),
-        fans: Vec::with_capacity(total),
-        verticality: Vec::with_capacity(total),
-        score: Vec::with_capacity(total),
-        since_day: Vec::with_capacity(total),
-        group: Vec::with_capacity(total),
-        low_days: Vec::with_capacity(total),
-        big_rows: Vec::new(),
+    // 2. The new columns, each from the old ones; an owned old column is
+    // freed as soon as no later column needs it.
+    fn column<T: Copy + Default + Send>(
+        offsets: &[usize],
+        src: &[u32],
+        kind: &[Source],
+        f: impl Fn(usize, u32, Source) -> T + Sync,
+    ) -> Vec<T> {
+        let mut col = vec![T::default(); src.len()];
+        rows_of(&mut col, offsets)
+            .into_par_iter()
+            .enumerate()
+            .for_each(|(c, row)| {
+                let at = offsets[c];
+                for (j, x) in row.iter_mut().enumerate() {
+                    *x = f(c, src[at + j], kind[at + j]);
+                }
+            });
+        col
+    }
+    let free = |old: &mut Cow<'_, FollowGraph>, drop: fn(&mut FollowGraph)| {
+        if let Cow::Owned(o) = old {
+            drop(o);
+        }
     };
-    next.offsets.push(0);
-    for (c, row) in rows.into_iter().enumerate() {
+    let mut next = FollowGraph::default();
+    {
+        let (g, r) = (&*old, day_rules.on(&old));
+        next.group = column(&offsets, &src, &kind, |c, s, k| match k {
+            Source::New => false,
+            Source::Old => {
+                let e = s as usize;
+                g.group[e]
+                    || rules[creators.cohort[c] as usize].fan_group.is_some_and(|fg| {
+                        i64::from(day) - i64::from(g.since_day[e]) >= i64::from(fg.min_days)
+                            && r.decayed(e) >= fg.min_score
+                    })
+            }
+        });
+    }
+    free(&mut old, |o| o.group = Vec::new());
+    {
+        let r = day_rules.on(&old);
+        next.low_days = column(&offsets, &src, &kind, |_, s, k| match k {
+            Source::New => 0,
+            Source::Old => r.low_days(s as usize),
+        });
+    }
+    free(&mut old, |o| o.low_days = Vec::new());
+    {
+        let g: &FollowGraph = &old;
+        next.since_day = column(&offsets, &src, &kind, |_, s, k| match k {
+            Source::New => day as i32,
+            Source::Old => g.since_day[s as usize],
+        });
+    }
+    free(&mut old, |o| o.since_day = Vec::new());
+    {
+        let g: &FollowGraph = &old;
+        next.verticality = column(&offsets, &src, &kind, |c, s, k| match k {
+            Source::New => world.users().interest(follows[s as usize] as u32, creators.category[c]),
+            Source::Old => g.verticality[s as usize],
+        });
+    }
+    free(&mut old, |o| o.verticality = Vec::new());
+    {
+        let r = day_rules.on(&old);
+        next.score = column(&offsets, &src, &kind, |_, s, k| match k {
+            Source::New => d.follow_score,
+            Source::Old => r.decayed(s as usize),
+        });
+    }
+    free(&mut old, |o| o.score = Vec::new());
+    {
+        let g: &FollowGraph = &old;
+        next.fans = column(&offsets, &src, &kind, |_, s, k| match k {
+            Source::New => follows[s as usize] as u32,
+            Source::Old => g.fans[s as usize],
+        });
+    }
+    drop(old);
+    drop((src, kind));
+    next.offsets = offsets.iter().map(|&o| o as u32).collect();
+    next.iron_end = plans
+        .iter()
+        .zip(&offsets)
+        .map(|(p, &at)| (at + p.iron) as u32)
+        .collect();
+    for (c, p) in plans.into_iter().enumerate() {
         let cohort = creators.cohort[c] as usize;
-        counts[cohort].promotions += row.promotions;
-        counts[cohort].demotions += row.demotions;
-        counts[cohort].unfollows += row.unfollows;
-        for user in row.perks {
+        counts[cohort].promotions += p.promotions;
+        counts[cohort].demotions += p.demotions;
+        counts[cohort].unfollows += p.unfollows;
+        for user in p.perks {
             let b = buyers.entry(buyer_key(c as u32, user)).or_default();
             if !b.member {
                 b.member = true;
                 insert_sorted(&mut customers.members[c], user);
             }
         }
-        let base = next.fans.len() as u32;
-        next.iron_end.push(base + row.iron as u32);
-        for e in &row.edges {
-            next.fans.push(e.user);
-            next.verticality.push(e.verticality);
-            next.score.push(e.score);
-            next.since_day.push(e.since_day);
-            next.group.push(e.group);
-            next.low_days.push(e.low_days);
-        }
-        next.offsets.push(next.fans.len() as u32);
     }
     next.index_big_rows(world.users().len());
-    *graph = next;
+    *graph = Cow::Owned(next);
 }
 
 #[cfg(test)]
@@ -229,8 +374,8 @@ mod tests {
         s.dynamics.enabled = true;
         let d = s.dynamics.clone();
         let world = World::generate(&s).unwrap();
-        let mut g = world.graph().clone();
-        assert_eq!((g.iron_fans(0), g.followers(0)), (4, 8));
+        let mut owned = world.graph().clone();
+        assert_eq!((owned.iron_fans(0), owned.followers(0)), (4, 8));
         // Iron fans at: just below the demotion level, at it, between, above.
         // Other fans at: just below promotion, at it, between, zero.
         let scores = [
@@ -243,8 +388,9 @@ mod tests {
             d.iron_fan_below,
             0,
         ];
-        g.score.copy_from_slice(&scores);
-        let users: Vec<u32> = g.fans.clone();
+        owned.score.copy_from_slice(&scores);
+        let users: Vec<u32> = owned.fans.clone();
+        let mut g = Cow::Owned(owned);
         let rules = [CohortRules::from(&s.cohorts[0])];
         let mut counts = [CohortCounts::default()];
         let (mut buyers, mut customers) = (
@@ -257,6 +403,7 @@ mod tests {
         end_of_day(
             &world,
             &mut g,
+            &[],
             &d,
             &rules,
             1,
@@ -301,18 +448,19 @@ mod tests {
         s.dynamics.iron_fan_below = 1_000;
         let d = s.dynamics.clone();
         let world = World::generate(&s).unwrap();
-        let mut g = world.graph().clone();
+        let mut owned = world.graph().clone();
         let day = 40;
         // (followed on day, score): long enough and high enough; long enough
         // but one point short; high enough but one day short; exactly at both
         // thresholds; neither; a member already, now below both.
         let fans = [(0, 50), (0, 39), (11, 50), (10, 40), (39, 0), (39, 0)];
         for (e, &(since, score)) in fans.iter().enumerate() {
-            g.since_day[e] = since;
-            g.score[e] = score;
+            owned.since_day[e] = since;
+            owned.score[e] = score;
         }
-        g.group[5] = true;
-        let users: Vec<u32> = g.fans.clone();
+        owned.group[5] = true;
+        let users: Vec<u32> = owned.fans.clone();
+        let mut g = Cow::Owned(owned);
         let rules = [CohortRules::from(&s.cohorts[0])];
         let mut counts = [CohortCounts::default()];
         let mut customers = Customers {
@@ -322,6 +470,7 @@ mod tests {
         end_of_day(
             &world,
             &mut g,
+            &[],
             &d,
             &rules,
             1,
@@ -335,5 +484,91 @@ mod tests {
         let joined: Vec<bool> = users.iter().map(|&u| member(u)).collect();
         assert_eq!(joined, [true, false, false, true, false, true]);
         assert_eq!(g.group_members(0), 3);
+    }
+
+    /// The first day's points (kept apart while the graph is the world's)
+    /// give the graph that scores raised as the points came give.
+    #[test]
+    fn points_kept_apart_end_the_day_as_points_added_in_place() {
+        let s = crate::Scenario::default_scenario().scaled(20_000);
+        let mut s = s;
+        s.dynamics.enabled = true;
+        let world = World::generate(&s).unwrap();
+        let mut d = s.dynamics.clone();
+        // Low scores unfollow tonight, so the rebuild drops fans too.
+        d.unfollow_after_days = 1;
+        let rules: Vec<CohortRules> = s.cohorts.iter().map(CohortRules::from).collect();
+        let edges = world.graph().edges();
+        let points: Vec<u32> = (0..edges as u64).map(|e| (crate::rng::mix(e) % 40) as u32).collect();
+        let follows: Vec<u64> = (0..500u64)
+            .map(|k| {
+                buyer_key(
+                    (k % world.creators().len() as u64) as u32,
+                    (crate::rng::mix(k) % 20_000) as u32,
+                )
+            })
+            .collect();
+        let end = |mut g: Cow<'_, FollowGraph>, points: &[u32]| {
+            let n = world.creators().len();
+            let mut customers = Customers {
+                buyers: vec![Vec::new(); n],
+                members: vec![Vec::new(); n],
+            };
+            let mut counts = vec![CohortCounts::default(); world.cohorts().len()];
+            let mut buyers = BuyerMap::default();
+            end_of_day(
+                &world,
+                &mut g,
+                points,
+                &d,
+                &rules,
+                7,
+                3,
+                &mut follows.clone(),
+                &mut buyers,
+                &mut customers,
+                &mut counts,
+            );
+            let c: Vec<(u64, u64, u64)> = counts
+                .iter()
+                .map(|c| (c.promotions, c.demotions, c.unfollows))
+                .collect();
+            (g.into_owned(), customers.members, c)
+        };
+        let (a, members_a, counts_a) = end(Cow::Borrowed(world.graph()), &points);
+        let mut raised = world.graph().clone();
+        for (s, p) in raised.score.iter_mut().zip(&points) {
+            *s = s.saturating_add(*p);
+        }
+        let (b, members_b, counts_b) = end(Cow::Owned(raised), &[]);
+        assert_eq!(
+            (
+                &a.offsets,
+                &a.iron_end,
+                &a.fans,
+                &a.score,
+                &a.since_day,
+                &a.group,
+                &a.low_days
+            ),
+            (
+                &b.offsets,
+                &b.iron_end,
+                &b.fans,
+                &b.score,
+                &b.since_day,
+                &b.group,
+                &b.low_days
+            )
+        );
+        assert!(
+            a.verticality
+                .iter()
+                .zip(&b.verticality)
+                .all(|(x, y)| x.to_bits() == y.to_bits())
+        );
+        assert_eq!((members_a, counts_a.clone()), (members_b, counts_b));
+        assert!(counts_a.iter().any(|c| c.0 > 0 && c.2 > 0), "{counts_a:?}");
+        assert!(a.edges() != world.graph().edges() || a.fans != world.graph().fans);
     }
 }

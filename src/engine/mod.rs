@@ -346,6 +346,7 @@ impl<'w> Simulation<'w> {
         let finite = !self.feed.shows_everything();
         RunState {
             graph: Cow::Borrowed(world.graph()),
+            day_points: Vec::new(),
             buyers: BuyerMap::default(),
             customers: Customers {
                 buyers: vec![Vec::new(); n_creators],

@@ -54,6 +54,7 @@ impl<'w> Simulation<'w> {
             interest_targeting: self.interest_targeting,
             buyers: &st.customers.buyers[c],
             members: &st.customers.members[c],
+            day_points: &st.day_points,
         };
         let want = match stage.size {
             crate::policy::Size::Share(_) => stage.size.resolve(stage.audience.len(&view)),

@@ -295,7 +295,13 @@ pub(crate) struct Finished {
 
 /// The mutable state of one run.
 pub(crate) struct RunState<'w> {
+    /// The follow graph: the world's until the first day's end, the run's
+    /// own after (rebuilt each day with dynamics on).
     pub(crate) graph: Cow<'w, FollowGraph>,
+    /// With dynamics on, while the graph is still the world's: the day's
+    /// engagement points per edge, added to the scores at the day's end
+    /// (so the world's graph is never copied whole). Empty otherwise.
+    pub(crate) day_points: Vec<u32>,
     pub(crate) buyers: BuyerMap,
     pub(crate) customers: Customers,
     /// Fan-group members per creator, counted at the start of each day.
