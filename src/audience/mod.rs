@@ -17,6 +17,13 @@
 //! the population) keeps its position in the [`Cursor`] the engine holds
 //! for it per post, so a later stage of the same audience continues where
 //! the last one stopped.
+//!
+//! An audience that never returns, for one post, a user it returned before
+//! (a walk whose cursor consumes its positions, as the public walks do) says
+//! so with [`Audience::draws_distinct`]; the engine then does not record
+//! that audience's offers in the post's set while it is the post's current
+//! audience, only in a list, and inserts them when another audience takes
+//! over (a hash insertion per offer saved on the path most offers take).
 
 mod commerce;
 mod fans;
@@ -139,6 +146,16 @@ pub trait Audience: Send + Sync {
         cursor: &mut Cursor,
         out: &mut Vec<u32>,
     );
+
+    /// Whether `select` never returns, for one post, a user it returned in
+    /// an earlier call with the same cursor (nor one twice in a call), so
+    /// the engine need not test its offers against its own earlier ones
+    /// (see the [module docs](self)). The engine trusts the answer: an
+    /// audience that says true and repeats a user offers the post twice.
+    /// False by default; the public walks say true.
+    fn draws_distinct(&self) -> bool {
+        false
+    }
 }
 
 /// The sort key of user `u` (with follow edge `edge`, if a fan of the post's

@@ -28,6 +28,10 @@ impl Audience for InterestTargetedPublic {
     fn name(&self) -> &str {
         "public (interest-targeted)"
     }
+    fn draws_distinct(&self) -> bool {
+        // A keyed permutation walked by a cursor: each position once.
+        true
+    }
     fn is_public(&self) -> bool {
         true
     }
@@ -50,6 +54,9 @@ impl Audience for InterestTargetedPublic {
 impl Audience for UniformPublic {
     fn name(&self) -> &str {
         "public (uniform)"
+    }
+    fn draws_distinct(&self) -> bool {
+        true
     }
     fn is_public(&self) -> bool {
         true

@@ -62,11 +62,26 @@ impl<'w> Simulation<'w> {
         };
         let mut users = std::mem::take(&mut lp.offers);
         let mut offered = std::mem::take(&mut lp.offered);
+        let name = stage.audience.name();
+        // An audience that draws distinct users keeps its offers out of the
+        // set while it is the post's audience (channels' offers must be
+        // tested against every earlier offer, so not with channels).
+        let distinct = stage.audience.draws_distinct() && self.channels.is_empty();
+        if lp.excluded.is_some_and(|x| x != name || !distinct) {
+            for &u in &lp.excluded_offers {
+                offered.insert(u);
+            }
+            lp.excluded_offers = Vec::new();
+            lp.excluded = None;
+        }
+        if distinct && lp.excluded.is_none() {
+            lp.excluded = Some(name);
+        }
         {
             let offered = &offered;
             let n = st.seen_today.len();
             let eligible = |u: u32| (u as usize) < n && st.is_active(u) && !offered.contains(u);
-            let cursor = lp.cursor(stage.audience.name());
+            let cursor = lp.cursor(name);
             stage
                 .audience
                 .select(&view, stage.order, want, &eligible, cursor, &mut users);
@@ -75,7 +90,12 @@ impl<'w> Simulation<'w> {
             users.retain(|&u| eligible(u));
         }
         users.truncate(want.min(usize::MAX as u64) as usize);
-        users.retain(|&u| offered.insert(u));
+        if lp.excluded == Some(name) {
+            // Its own earlier offers it never repeats; others' are in the set.
+            lp.excluded_offers.extend_from_slice(&users);
+        } else {
+            users.retain(|&u| offered.insert(u));
+        }
         lp.exhausted = (users.len() as u64) < want;
         lp.stage_offers = users.len();
         lp.wanted = want;

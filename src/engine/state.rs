@@ -35,8 +35,17 @@ pub(crate) struct LivePost<'p> {
     pub(crate) stage: Option<Stage<'p>>,
     pub(crate) end: Option<PushEnd>,
     pub(crate) history: Vec<StageRecord<'p>>,
-    /// Every user offered the post so far.
+    /// Every user offered the post so far, except those offered by the
+    /// `excluded` audience (see below).
     pub(crate) offered: UserSet,
+    /// An audience that draws distinct users
+    /// ([`Audience::draws_distinct`](crate::audience::Audience::draws_distinct))
+    /// and is the post's current one: its offers are kept in
+    /// `excluded_offers` rather than `offered` (its own walk never repeats
+    /// them), and are inserted into `offered` when another audience or a
+    /// channel makes offers.
+    pub(crate) excluded: Option<&'p str>,
+    pub(crate) excluded_offers: Vec<u32>,
     /// Cursors of the walking audiences, by audience name.
     pub(crate) cursors: Vec<(&'p str, Cursor)>,
     pub(crate) so_far: Tally,
@@ -74,6 +83,8 @@ impl<'p> LivePost<'p> {
             end: None,
             history: Vec::new(),
             offered: UserSet::default(),
+            excluded: None,
+            excluded_offers: Vec::new(),
             cursors: Vec::new(),
             so_far: Tally::default(),
             so_far_by_tier: TierTallies::default(),
