@@ -173,19 +173,19 @@ impl Simulation<'_> {
         let world = self.world;
         if self.dynamics.enabled {
             let points = std::mem::take(&mut st.day_points);
-            lifecycle::end_of_day(
+            let rules = lifecycle::Lifecycle {
                 world,
-                &mut st.graph,
-                &points,
-                &self.dynamics,
-                &self.rules,
-                self.seed,
-                day,
-                &mut st.pending_follows,
-                &mut st.buyers,
-                &mut st.customers,
-                &mut st.counts,
-            );
+                d: &self.dynamics,
+                rules: &self.rules,
+                seed: self.seed,
+            };
+            let night = lifecycle::Night {
+                follows: &mut st.pending_follows,
+                buyers: &mut st.buyers,
+                customers: &mut st.customers,
+                counts: &mut st.counts,
+            };
+            lifecycle::end_of_day(&rules, day, &mut st.graph, &points, night);
             // Creator churn, during the posting days only.
             for c in 0..world.creators().len() {
                 st.creator_history[c].push(st.creator_today[c]);

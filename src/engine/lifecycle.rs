@@ -42,6 +42,25 @@ pub(crate) struct CohortCounts {
     pub(crate) repeat_buyers: u64,
 }
 
+/// The lifecycle's inputs for a whole run.
+#[derive(Clone, Copy)]
+pub(crate) struct Lifecycle<'a> {
+    pub(crate) world: &'a World,
+    pub(crate) d: &'a DynamicsParams,
+    /// Per cohort.
+    pub(crate) rules: &'a [CohortRules],
+    pub(crate) seed: u64,
+}
+
+/// What a night changes besides the graph: the day's follows (consumed),
+/// buyers and members given a perk, and the cohorts' lifecycle counts.
+pub(crate) struct Night<'a> {
+    pub(crate) follows: &'a mut Vec<u64>,
+    pub(crate) buyers: &'a mut BuyerMap,
+    pub(crate) customers: &'a mut Customers,
+    pub(crate) counts: &'a mut [CohortCounts],
+}
+
 /// What the first pass decides for one creator's row.
 struct Plan {
     /// The rebuilt row's length and its iron fans.
@@ -145,20 +164,20 @@ fn rows_of<'a, T>(mut col: &'a mut [T], offsets: &[usize]) -> Vec<&'a mut [T]> {
 /// graph, the old column is freed before the next is built. Peak memory:
 /// the old graph, 4 bytes per new edge of indices, and one new column
 /// (plus, on the day the old graph is the world's, the new graph whole).
-#[allow(clippy::too_many_arguments)]
 pub(crate) fn end_of_day(
-    world: &World,
+    lifecycle: &Lifecycle,
+    day: u32,
     graph: &mut Cow<'_, FollowGraph>,
     points: &[u32],
-    d: &DynamicsParams,
-    rules: &[CohortRules],
-    seed: u64,
-    day: u32,
-    pending_follows: &mut Vec<u64>,
-    buyers: &mut BuyerMap,
-    customers: &mut Customers,
-    counts: &mut [CohortCounts],
+    night: Night,
 ) {
+    let Lifecycle { world, d, rules, seed } = *lifecycle;
+    let Night {
+        follows: pending_follows,
+        buyers,
+        customers,
+        counts,
+    } = night;
     // The day's follows, by creator then user; a user follows once.
     pending_follows.sort_unstable();
     pending_follows.dedup();
@@ -401,17 +420,21 @@ mod tests {
             },
         );
         end_of_day(
-            &world,
+            &Lifecycle {
+                world: &world,
+                d: &d,
+                rules: &rules,
+                seed: 1,
+            },
+            0,
             &mut g,
             &[],
-            &d,
-            &rules,
-            1,
-            0,
-            &mut Vec::new(),
-            &mut buyers,
-            &mut customers,
-            &mut counts,
+            Night {
+                follows: &mut Vec::new(),
+                buyers: &mut buyers,
+                customers: &mut customers,
+                counts: &mut counts,
+            },
         );
         let iron: Vec<u32> = g.iron_fans_of(0).to_vec();
         let expect_iron = [users[1], users[2], users[3], users[5]];
@@ -468,17 +491,21 @@ mod tests {
             members: vec![Vec::new()],
         };
         end_of_day(
-            &world,
+            &Lifecycle {
+                world: &world,
+                d: &d,
+                rules: &rules,
+                seed: 1,
+            },
+            day,
             &mut g,
             &[],
-            &d,
-            &rules,
-            1,
-            day,
-            &mut Vec::new(),
-            &mut BuyerMap::default(),
-            &mut customers,
-            &mut counts,
+            Night {
+                follows: &mut Vec::new(),
+                buyers: &mut BuyerMap::default(),
+                customers: &mut customers,
+                counts: &mut counts,
+            },
         );
         let member = |u: u32| g.relation(0, u).1.is_some_and(|e| g.group[e as usize]);
         let joined: Vec<bool> = users.iter().map(|&u| member(u)).collect();
@@ -517,17 +544,21 @@ mod tests {
             let mut counts = vec![CohortCounts::default(); world.cohorts().len()];
             let mut buyers = BuyerMap::default();
             end_of_day(
-                &world,
+                &Lifecycle {
+                    world: &world,
+                    d: &d,
+                    rules: &rules,
+                    seed: 7,
+                },
+                3,
                 &mut g,
                 points,
-                &d,
-                &rules,
-                7,
-                3,
-                &mut follows.clone(),
-                &mut buyers,
-                &mut customers,
-                &mut counts,
+                Night {
+                    follows: &mut follows.clone(),
+                    buyers: &mut buyers,
+                    customers: &mut customers,
+                    counts: &mut counts,
+                },
             );
             let c: Vec<(u64, u64, u64)> = counts
                 .iter()

@@ -11,7 +11,11 @@
 //! 2. **Offer** (`offer.rs`). Every live post, in parallel and read-only,
 //!    asks its stage's audience for up to the stage's size of users who are
 //!    active today and have not been offered the post before (the engine
-//!    keeps each post's offered users, so this holds for every audience).
+//!    keeps each post's offered users, so this holds for every audience;
+//!    an audience that draws distinct users, as the public walks do, keeps
+//!    its offers in a plain list while it is the post's audience, since its
+//!    own walk never repeats them, and they join the post's set when another
+//!    audience or a channel offers).
 //!    Then each [`Channel`](crate::channel::Channel), in the order added,
 //!    names more users for the post; those not yet offered and active are
 //!    offered too, counted under the channel's source (the post's counts,
@@ -321,7 +325,8 @@ impl<'w> Simulation<'w> {
     ///
     /// Cost: O(offers × log followers) work, parallel over posts and over
     /// buckets of viewers; memory O(users / 8 × cohorts) for reach, each
-    /// live post's offered users (about 6–12 bytes each) and the round's
+    /// live post's offered users (4 bytes each while a public walk is the
+    /// post's audience, about 6–12 bytes each in its set otherwise) and the round's
     /// offers (24 bytes each, at the size of the largest round); with
     /// dynamics on, 4 bytes per edge of the first day's points, then the
     /// run's own follow graph beside the world's, rebuilt column by column
