@@ -224,7 +224,8 @@ pub(crate) fn greedy(
     allowed: impl Fn(usize, &[usize]) -> bool,
     chosen: &mut Vec<usize>,
 ) {
-    let base: Vec<f64> = candidates.iter().map(&score).collect();
+    // The score is recomputed rather than kept in a buffer: it is a product
+    // or two, where a buffer would be an allocation per viewer and round.
     while chosen.len() < until {
         let mut best: Option<(f64, u64, usize)> = None;
         for (i, c) in candidates.iter().enumerate() {
@@ -232,7 +233,7 @@ pub(crate) fn greedy(
                 continue;
             }
             let k = chosen.iter().filter(|&&j| candidates[j].creator == c.creator).count();
-            let s = base[i] * diversity.factor(k as u32);
+            let s = score(c) * diversity.factor(k as u32);
             let better = match best {
                 None => true,
                 Some((bs, bt, _)) => s > bs || (s == bs && c.tiebreak < bt),
