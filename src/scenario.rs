@@ -133,6 +133,16 @@ impl Default for WatchParams {
 }
 
 impl WatchParams {
+    /// The parameters a response model's watch-time draw reads
+    /// ([`ResponseDraw::watch_ratio`](crate::response::ResponseDraw::watch_ratio)).
+    pub fn watch_time(&self) -> crate::response::WatchTime {
+        crate::response::WatchTime {
+            replay_mean: self.replay_mean,
+            partial_shape: self.partial_shape,
+            max_ratio: self.max_ratio,
+        }
+    }
+
     /// Checks every field; errors name `watch.<field>`.
     pub fn validate(&self) -> Result<()> {
         check::within("watch.duration_median_s", self.duration_median_s, 0.1, 36_000.0)?;

@@ -21,7 +21,7 @@ use super::state::{LivePost, NO_EDGE, RunState, buyer_key, outcome, slot_allowan
 use super::{RATIO_BINS, Simulation};
 use crate::content::Post;
 use crate::feed::{Candidate, Viewer};
-use crate::response::{ImpressionContext, PurchaseHistory, Relation, ResponseDraw, ResponseModel, event};
+use crate::response::{ImpressionContext, PurchaseHistory, Relation, ResponseDraw, ResponseModel, WatchTime, event};
 use crate::rng::{stream, tag};
 use crate::tally::{Tier, TierTallies};
 
@@ -151,6 +151,7 @@ struct Pass<'a> {
     stride: usize,
     /// How many events of its own the model names.
     extra_events: usize,
+    watch_time: WatchTime,
     trace: bool,
 }
 
@@ -206,6 +207,7 @@ impl Simulation<'_> {
             day,
             stride,
             extra_events,
+            watch_time: self.watch.watch_time(),
             trace: rounds.trace,
         };
         let tasks = &mut rounds.tasks;
@@ -375,7 +377,7 @@ impl Simulation<'_> {
         let duration = f64::from(post.duration_s);
         let mut d = ResponseDraw::new(
             stream(self.seed, tag::RESPONSE, post.id.into(), o.user.into()),
-            &self.watch,
+            pass.watch_time,
             duration,
             &history,
         );

@@ -3,7 +3,7 @@
 //! The engine hands [`ResponseModel::draw`](super::ResponseModel::draw) the
 //! impression's context and a [`ResponseDraw`]: the impression's own random
 //! stream (keyed `(seed, post, user)`), what is needed for the time
-//! watched (the post's duration and the scenario's [`WatchParams`]), and the
+//! watched (the post's duration and the scenario's [`WatchTime`]), and the
 //! viewer's purchase history with the creator, looked up only when asked
 //! for (a hash-map lookup, so a model asks only after a click, as the
 //! standard sequence does). The model returns an [`Outcome`]; the engine
@@ -18,7 +18,19 @@ use rand::RngExt;
 use rand::rngs::Xoshiro256PlusPlus;
 
 use super::{ImpressionContext, Relation, ResponseModel};
-use crate::scenario::WatchParams;
+
+/// The watch-time draw's parameters: the scenario's `[watch]` section
+/// (`WatchParams::watch_time` in [`crate::scenario`], where each is
+/// documented with its source).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct WatchTime {
+    /// Mean of the exponential replay beyond one full view, in durations.
+    pub replay_mean: f64,
+    /// An abandoned view stops at `u^partial_shape` of the duration.
+    pub partial_shape: f64,
+    /// The largest watch ratio.
+    pub max_ratio: f64,
+}
 
 /// The bits of [`Outcome::events`].
 pub mod event {
@@ -78,7 +90,7 @@ pub struct PurchaseHistory {
 /// [module docs](self).
 pub struct ResponseDraw<'a> {
     rng: Xoshiro256PlusPlus,
-    watch: &'a WatchParams,
+    watch: WatchTime,
     duration_s: f64,
     history: Option<PurchaseHistory>,
     lookup: &'a dyn Fn() -> PurchaseHistory,
@@ -90,7 +102,7 @@ impl<'a> ResponseDraw<'a> {
     /// The engine builds these; a test of a model can too.
     pub fn new(
         rng: Xoshiro256PlusPlus,
-        watch: &'a WatchParams,
+        watch: WatchTime,
         duration_s: f64,
         lookup: &'a dyn Fn() -> PurchaseHistory,
     ) -> Self {
@@ -121,12 +133,12 @@ impl<'a> ResponseDraw<'a> {
     }
 
     /// The scenario's watch-time parameters.
-    pub fn watch_params(&self) -> &WatchParams {
+    pub fn watch_time(&self) -> WatchTime {
         self.watch
     }
 
     /// The time watched over the duration, from one uniform `u` (see
-    /// [`WatchParams`]): a completed view replays with mean `replay_mean`
+    /// [`WatchTime`]): a completed view replays with mean `replay_mean`
     /// (exponential, capped at `max_ratio`), an abandoned one stops at
     /// `u^partial_shape`.
     #[inline]

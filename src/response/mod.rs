@@ -27,7 +27,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Result, check};
 
 mod draw;
-pub use draw::{Outcome, PurchaseHistory, ResponseDraw, event};
+pub use draw::{Outcome, PurchaseHistory, ResponseDraw, WatchTime, event};
 
 /// How the viewer stands to the post's creator.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
