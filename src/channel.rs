@@ -78,14 +78,17 @@ impl<'a> ChannelView<'a> {
     /// The view of `audience.post` in `slot` for the channel whose source is
     /// `source` (the engine builds these; a test of a channel can too).
     pub fn new(audience: AudienceView<'a>, slot: u32, day: u32, source: &str) -> Self {
-        let name = source.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
-            (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
-        });
+        Self::keyed(audience, slot, day, channel_key(source))
+    }
+
+    /// The view with the channel's key already derived (the engine derives
+    /// each channel's once per round, not once per post).
+    pub(crate) fn keyed(audience: AudienceView<'a>, slot: u32, day: u32, channel_key: u64) -> Self {
         ChannelView {
             audience,
             slot,
             day,
-            channel_key: mix(name ^ tag::CHANNEL),
+            channel_key,
         }
     }
 
@@ -103,6 +106,15 @@ impl<'a> ChannelView<'a> {
     pub fn stream(&self, a: u64) -> Xoshiro256PlusPlus {
         stream(self.audience.seed, self.channel_key, self.audience.post.id.into(), a)
     }
+}
+
+/// The key of the channel whose source is `source`: its name hashed
+/// (FNV-1a), then mixed with the channel tag.
+pub(crate) fn channel_key(source: &str) -> u64 {
+    let name = source.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
+    });
+    mix(name ^ tag::CHANNEL)
 }
 
 /// A way a post reaches viewers outside its push policy's stages. See the

@@ -5,7 +5,7 @@ use rayon::prelude::*;
 use super::Simulation;
 use super::state::{LivePost, RunState};
 use crate::audience::AudienceView;
-use crate::channel::ChannelView;
+use crate::channel::{ChannelView, channel_key};
 use crate::rng::{tag, unit};
 
 impl<'w> Simulation<'w> {
@@ -33,10 +33,12 @@ impl<'w> Simulation<'w> {
     /// channels' offers (in parallel: each post reads the shared state and
     /// writes only its own offers).
     pub(super) fn offer(&self, live: &mut [LivePost], st: &RunState, slot: u32) {
-        live.par_iter_mut().for_each(|lp| self.offer_post(lp, st, slot));
+        let channel_keys: Vec<u64> = self.channels.iter().map(|c| channel_key(c.source())).collect();
+        live.par_iter_mut()
+            .for_each(|lp| self.offer_post(lp, st, slot, &channel_keys));
     }
 
-    fn offer_post<'p>(&self, lp: &mut LivePost<'p>, st: &RunState, slot: u32) {
+    fn offer_post<'p>(&self, lp: &mut LivePost<'p>, st: &RunState, slot: u32, channel_keys: &[u64]) {
         lp.offers.clear();
         lp.channel_of.clear();
         lp.stage_offers = 0;
@@ -103,8 +105,8 @@ impl<'w> Simulation<'w> {
             let n = st.seen_today.len();
             let day = slot / self.slots_per_day;
             let mut extra = Vec::new();
-            for (k, channel) in self.channels.iter().enumerate() {
-                let cv = ChannelView::new(view, slot, day, channel.source());
+            for (k, (channel, &key)) in self.channels.iter().zip(channel_keys).enumerate() {
+                let cv = ChannelView::keyed(view, slot, day, key);
                 extra.clear();
                 channel.offer(&cv, &mut extra);
                 for &u in &extra {

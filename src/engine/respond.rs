@@ -147,6 +147,8 @@ struct Pass<'a> {
     model: &'a dyn ResponseModel,
     slot: u32,
     day: u32,
+    /// Each channel's source, by channel.
+    channel_sources: &'a [&'static str],
     /// Tallies per live post: the stage's, then one per channel.
     stride: usize,
     /// How many events of its own the model names.
@@ -159,8 +161,6 @@ struct Pass<'a> {
 struct LiveView<'a> {
     post: &'a Post,
     source: &'static str,
-    /// Each channel's source, by channel.
-    channel_sources: &'a [&'static str],
     cohort: usize,
     trust: f64,
     price_yuan: Option<f64>,
@@ -190,7 +190,6 @@ impl Simulation<'_> {
                 LiveView {
                     post,
                     source: lp.stage.map_or("", |s| s.source()),
-                    channel_sources: &channel_sources,
                     cohort: creators.cohort(post.creator) as usize,
                     trust: f64::from(creators.trust[post.creator as usize]),
                     price_yuan: post.price_yuan(),
@@ -205,6 +204,7 @@ impl Simulation<'_> {
             model,
             slot,
             day,
+            channel_sources: &channel_sources,
             stride,
             extra_events,
             watch_time: self.watch.watch_time(),
@@ -298,7 +298,7 @@ impl Simulation<'_> {
                     seen_today: u32::from(seen_u),
                     source: match o.channel {
                         0 => v.source,
-                        k => v.channel_sources[k as usize - 1],
+                        k => pass.channel_sources[k as usize - 1],
                     },
                 }
             }));
