@@ -154,7 +154,6 @@ impl World {
             creators,
             graph,
             cohorts,
-            category_bits: category_bits(&category_offsets, &category_users, n as usize),
             category_offsets,
             category_users,
             creator_offsets,
@@ -282,17 +281,6 @@ fn csr_by_key(key_of: impl Iterator<Item = u32> + Clone, keys: usize) -> (Vec<u3
         fill[k as usize] += 1;
     }
     (offsets, ids)
-}
-
-fn category_bits(offsets: &[u32], users: &[u32], n: usize) -> Vec<u64> {
-    let words = n.div_ceil(64);
-    let mut bits = vec![0u64; words * (offsets.len() - 1)];
-    for k in 0..offsets.len() - 1 {
-        for &u in &users[offsets[k] as usize..offsets[k + 1] as usize] {
-            bits[k * words + u as usize / 64] |= 1 << (u % 64);
-        }
-    }
-    bits
 }
 
 fn generate_creators(s: &Scenario) -> Result<(Creators, Vec<Cohort>, Vec<u32>)> {

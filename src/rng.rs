@@ -36,6 +36,7 @@ pub(crate) mod tag {
     pub const DURATION: u64 = 0x4455_5241;
     pub const FEED_DRAW: u64 = 0x4644_5257;
     pub const CHANNEL: u64 = 0x4348_414e;
+    pub const TODAY: u64 = 0x544f_4441;
 }
 
 /// SplitMix64's finalizer: a bijective, well-avalanching 64-bit mix.
@@ -59,6 +60,15 @@ pub(crate) fn key(seed: u64, tag: u64, a: u64, b: u64) -> u64 {
 #[inline]
 pub(crate) fn unit(seed: u64, tag: u64, a: u64, b: u64) -> f64 {
     (key(seed, tag, a, b) >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
+}
+
+/// The `i`-th uniform number in `[0, 1)` of the sequence keyed `base` (a
+/// [`key`]): SplitMix64's output for state `base + i·φ`, one mix per draw,
+/// for a walk that draws once per step.
+#[inline]
+pub(crate) fn unit_at(base: u64, i: u64) -> f64 {
+    const PHI: u64 = 0x9e37_79b9_7f4a_7c15;
+    (mix(base.wrapping_add(i.wrapping_mul(PHI))) >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
 }
 
 /// The standard normal quantile of `u` in `(0, 1)` (Acklam's rational

@@ -19,21 +19,24 @@
 //! the last one stopped.
 //!
 //! An audience that never returns, for one post, a user it returned before
-//! (a walk whose cursor consumes its positions, as the public walks do) says
-//! so with [`Audience::draws_distinct`]; the engine then does not record
-//! that audience's offers in the post's set while it is the post's current
-//! audience, only in a list, and inserts them when another audience takes
-//! over (a hash insertion per offer saved on the path most offers take).
+//! that day (a walk whose cursor consumes its positions, as the public walks
+//! do) says so with [`Audience::draws_distinct`]; the engine then does not
+//! record that audience's offers in the post's set while it is the post's
+//! current audience, only in a list, and inserts them when another audience
+//! takes over or a new day starts (a hash insertion per offer saved on the
+//! path most offers take).
 
 mod commerce;
 mod fans;
 mod public;
 mod similar;
+mod today;
 
 pub use commerce::{EcommerceMembers, PastBuyers};
 pub use fans::{GroupMembers, IronFans, OtherFans};
 pub use public::{InterestTargetedPublic, UniformPublic};
 pub use similar::FansOfSimilarCreators;
+pub use today::Today;
 
 use serde::{Deserialize, Serialize};
 
@@ -66,6 +69,9 @@ pub struct AudienceView<'a> {
     /// still the world's; empty otherwise). Read scores through
     /// [`score`](Self::score), which adds them.
     pub day_points: &'a [u32],
+    /// Today's active users in the day's keyed order, and by interest (what
+    /// the public walks read; see [`Today`]).
+    pub today: &'a Today,
 }
 
 impl AudienceView<'_> {
@@ -98,7 +104,7 @@ pub enum Order {
 /// Per-post state of an audience that walks the population; the engine
 /// keeps one per post and audience name, zeroed at first use.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Cursor(pub [u64; 3]);
+pub struct Cursor(pub [u64; 4]);
 
 /// A set of users a stage can offer a post to. See the [module docs](self)
 /// for the one rule it must keep.
@@ -148,11 +154,12 @@ pub trait Audience: Send + Sync {
     );
 
     /// Whether `select` never returns, for one post, a user it returned in
-    /// an earlier call with the same cursor (nor one twice in a call), so
-    /// the engine need not test its offers against its own earlier ones
-    /// (see the [module docs](self)). The engine trusts the answer: an
-    /// audience that says true and repeats a user offers the post twice.
-    /// False by default; the public walks say true.
+    /// an earlier call of the same day with the same cursor (nor one twice
+    /// in a call), so the engine need not test its offers against its own
+    /// earlier ones that day (see the [module docs](self)); at a day's
+    /// start the engine adds them to the post's set. The engine trusts the
+    /// answer: an audience that says true and repeats a user within a day
+    /// offers the post twice. False by default; the public walks say true.
     fn draws_distinct(&self) -> bool {
         false
     }

@@ -1,21 +1,24 @@
 //! The public: users drawn from the whole population, without replacement.
 
 use super::{Audience, AudienceView, Cursor, Order};
-use crate::rng::{Permutation, key, tag, unit};
+use crate::rng::{key, tag, unit_at};
 
 /// Public-domain users, leaning towards those interested in the post's
 /// category as far as the scenario's `feed.interest_targeting` (τ) says
 /// (our assumption: 0.5 by default; the documents say the recommender
 /// "pushes to whoever converts best" but give no figure).
 ///
-/// Two disjoint shuffled walks, keyed by the post: one over the users
-/// interested in the category, one over everybody else. Each draw takes
-/// the interested walk with probability `τ + (1 − τ)·share` (`share`: the
-/// interested users' share of the population), falling back to the other
-/// walk when one runs out, so τ = 0 is a uniform draw without replacement.
+/// Two disjoint walks over today's active users in the day's random order
+/// ([`Today`](super::Today)), each from a start keyed by the post and the
+/// day: one over the users interested in the category, one over everybody
+/// else. Each draw takes the interested walk with probability
+/// `τ + (1 − τ)·share` (`share`: the interested users' share of today's
+/// active users), falling back to the other walk when one runs out, so
+/// τ = 0 is a uniform draw without replacement from today's active users.
 /// The walk is its own order (the stage's [`Order`] is ignored) and its
-/// position is kept in the post's [`Cursor`]. Cost: O(1) expected per user
-/// walked (a keyed Feistel permutation, no memory per post).
+/// position is kept in the post's [`Cursor`]; a post still live the next
+/// day starts new windows in the new day's order. Cost: O(1) per user
+/// walked, read in sequence (no memory per post).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct InterestTargetedPublic;
 
@@ -77,23 +80,6 @@ impl Audience for UniformPublic {
     }
 }
 
-/// Picks per batch of the walk: the batch's positions are computed first
-/// (arithmetic only), then its users are loaded (independent loads the core
-/// overlaps, where one pick at a time waits for each cache miss in turn),
-/// then they are tested for eligibility in order.
-const BATCH: usize = 32;
-
-/// One pick of the walk: the user drawn (or none: a uniform draw that hit an
-/// interested user, skipped) and the cursor after it.
-#[derive(Clone, Copy, Default)]
-struct Pick {
-    from_targeted: bool,
-    skipped: bool,
-    index: u64,
-    user: u32,
-    cursor: [u64; 3],
-}
-
 fn walk(
     v: &AudienceView,
     tau: f64,
@@ -102,72 +88,63 @@ fn walk(
     cursor: &mut Cursor,
     out: &mut Vec<u32>,
 ) {
-    let world = v.world;
+    let today = v.today;
     let post = v.post;
-    let n = world.users().len() as u64;
-    let interested = world.users_interested_in(post.category);
-    let l = interested.len() as u64;
+    let k = post.category;
+    let targeted = today.interested_in(k);
+    let (l, n) = (targeted.len() as u64, today.active() as u64);
+    if n == 0 {
+        return;
+    }
+    let day = u64::from(today.day());
+    // The cursor: positions taken in today's two windows, picks drawn, and
+    // the day (plus one; zero for a fresh cursor) the windows belong to.
+    let [mut tc, mut uc, mut picks, walk_day] = cursor.0;
+    if walk_day != day + 1 {
+        // A new day, a new order: new windows (the engine has put the earlier
+        // days' offers in the post's set, which `eligible` tests).
+        (tc, uc) = (0, 0);
+    }
     let p_targeted = tau + (1.0 - tau) * (l as f64 / n as f64);
-    let targeted = Permutation::new(l.max(1), key(v.seed, tag::PUBLIC_TARGETED, post.id.into(), 0));
-    let uniform = Permutation::new(n, key(v.seed, tag::PUBLIC_UNIFORM, post.id.into(), 0));
-    let [mut tc, mut uc, mut picks] = cursor.0;
+    let t_start = key(v.seed, tag::PUBLIC_TARGETED, post.id.into(), day) % l.max(1);
+    let u_start = key(v.seed, tag::PUBLIC_UNIFORM, post.id.into(), day) % n;
+    let coin = key(v.seed, tag::PUBLIC_PICK, post.id.into(), 0);
     let mut taken = 0u64;
-    let mut batch = [Pick::default(); BATCH];
-    'walk: while taken < want {
-        // 1. Positions: the same sequence of draws as one pick at a time.
-        let mut len = 0;
-        while len < BATCH {
-            let t_left = tc < l;
-            let u_left = l < n && uc < n;
-            let use_targeted = match (t_left, u_left) {
-                (false, false) => break,
-                (true, true) => {
-                    picks += 1;
-                    unit(v.seed, tag::PUBLIC_PICK, post.id.into(), picks) < p_targeted
-                }
-                (t, _) => t,
-            };
-            let index = if use_targeted {
-                tc += 1;
-                targeted.at(tc - 1)
-            } else {
+    while taken < want {
+        let use_targeted = match (tc < l, uc < n) {
+            (false, false) => break,
+            (true, true) => {
+                picks += 1;
+                unit_at(coin, picks) < p_targeted
+            }
+            (t, _) => t,
+        };
+        let u = if use_targeted {
+            let i = t_start + tc;
+            tc += 1;
+            targeted[(if i >= l { i - l } else { i }) as usize]
+        } else {
+            // The next user of the window not interested in the category
+            // (the other walk holds those), if any is left.
+            let mut found = None;
+            while uc < n {
+                let i = u_start + uc;
                 uc += 1;
-                uniform.at(uc - 1)
-            };
-            batch[len] = Pick {
-                from_targeted: use_targeted,
-                skipped: false,
-                index,
-                user: 0,
-                cursor: [tc, uc, picks],
-            };
-            len += 1;
-        }
-        if len == 0 {
-            break;
-        }
-        // 2. Users: independent loads.
-        for p in &mut batch[..len] {
-            if p.from_targeted {
-                p.user = interested[p.index as usize];
-            } else {
-                p.user = p.index as u32;
-                p.skipped = world.interested_bit(p.user, post.category);
-            }
-        }
-        // 3. Eligibility, in order; the cursor stops after the last pick used.
-        for p in &batch[..len] {
-            cursor.0 = p.cursor;
-            if !p.skipped && eligible(p.user) {
-                out.push(p.user);
-                taken += 1;
-                if taken == want {
-                    break 'walk;
+                let (u, interested) = today.nth((if i >= n { i - n } else { i }) as usize, k);
+                if !interested {
+                    found = Some(u);
+                    break;
                 }
             }
+            match found {
+                Some(u) => u,
+                None => continue,
+            }
+        };
+        if eligible(u) {
+            out.push(u);
+            taken += 1;
         }
     }
-    if taken < want {
-        cursor.0 = [tc, uc, picks];
-    }
+    cursor.0 = [tc, uc, picks, day + 1];
 }

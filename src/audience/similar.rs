@@ -67,7 +67,7 @@ impl Audience for FansOfSimilarCreators {
         out: &mut Vec<u32>,
     ) {
         let creators = self.similar(v);
-        let [mut ci, mut pos, _] = cursor.0;
+        let [mut ci, mut pos, _, _] = cursor.0;
         let mut seen = HashSet::new();
         let mut taken = 0u64;
         while taken < want && (ci as usize) < creators.len() {
@@ -85,6 +85,6 @@ impl Audience for FansOfSimilarCreators {
                 taken += 1;
             }
         }
-        cursor.0 = [ci, pos, 0];
+        cursor.0 = [ci, pos, 0, 0];
     }
 }

@@ -148,6 +148,7 @@ impl Simulation<'_> {
     pub(super) fn start_day(&self, st: &mut RunState, day: u32) {
         let users = self.world.users();
         st.active = self.active_users(day);
+        st.today.rebuild(self.world, self.seed, day, &st.active);
         st.seen_today.iter_mut().for_each(|x| *x = 0);
         let graph = &*st.graph;
         st.group_members = (0..self.world.creators().len() as u32)

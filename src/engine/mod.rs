@@ -364,6 +364,7 @@ impl<'w> Simulation<'w> {
             peers: Default::default(),
             seen_today: vec![0; n_users],
             active: Vec::new(),
+            today: Default::default(),
             reach: AtomicBitset::new(n_users),
             cohort_reach: (0..n_cohorts).map(|_| AtomicBitset::new(n_users)).collect(),
             day_reach: (0..n_cohorts).map(|_| AtomicBitset::new(n_users)).collect(),

@@ -57,6 +57,7 @@ impl<'w> Simulation<'w> {
             buyers: &st.customers.buyers[c],
             members: &st.customers.members[c],
             day_points: &st.day_points,
+            today: &st.today,
         };
         let want = match stage.size {
             crate::policy::Size::Share(_) => stage.size.resolve(stage.audience.len(&view)),
@@ -68,8 +69,13 @@ impl<'w> Simulation<'w> {
         // An audience that draws distinct users keeps its offers out of the
         // set while it is the post's audience (channels' offers must be
         // tested against every earlier offer, so not with channels).
+        // Within a day only: a new day's walk may meet earlier days' users.
         let distinct = stage.audience.draws_distinct() && self.channels.is_empty();
-        if lp.excluded.is_some_and(|x| x != name || !distinct) {
+        let day = slot / self.slots_per_day;
+        if lp
+            .excluded
+            .is_some_and(|x| x != name || !distinct || lp.excluded_day != day)
+        {
             for &u in &lp.excluded_offers {
                 offered.insert(u);
             }
@@ -78,6 +84,7 @@ impl<'w> Simulation<'w> {
         }
         if distinct && lp.excluded.is_none() {
             lp.excluded = Some(name);
+            lp.excluded_day = day;
         }
         {
             let offered = &offered;
@@ -103,7 +110,6 @@ impl<'w> Simulation<'w> {
         lp.wanted = want;
         if !self.channels.is_empty() {
             let n = st.seen_today.len();
-            let day = slot / self.slots_per_day;
             let mut extra = Vec::new();
             for (k, (channel, &key)) in self.channels.iter().zip(channel_keys).enumerate() {
                 let cv = ChannelView::keyed(view, slot, day, key);

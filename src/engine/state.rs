@@ -7,7 +7,7 @@ use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::lifecycle::CohortCounts;
-use crate::audience::Cursor;
+use crate::audience::{Cursor, Today};
 use crate::metrics::{AttentionReport, DailyCohortReport};
 use crate::policy::{CreatorState, Peers, Stage, StageRecord};
 use crate::tally::{PushEnd, Tally, TierTallies};
@@ -42,10 +42,12 @@ pub(crate) struct LivePost<'p> {
     /// ([`Audience::draws_distinct`](crate::audience::Audience::draws_distinct))
     /// and is the post's current one: its offers are kept in
     /// `excluded_offers` rather than `offered` (its own walk never repeats
-    /// them), and are inserted into `offered` when another audience or a
-    /// channel makes offers.
+    /// them within a day), and are inserted into `offered` when another
+    /// audience or a channel makes offers, or a new day starts.
     pub(crate) excluded: Option<&'p str>,
     pub(crate) excluded_offers: Vec<u32>,
+    /// The day of `excluded_offers`.
+    pub(crate) excluded_day: u32,
     /// Cursors of the walking audiences, by audience name.
     pub(crate) cursors: Vec<(&'p str, Cursor)>,
     pub(crate) so_far: Tally,
@@ -85,6 +87,7 @@ impl<'p> LivePost<'p> {
             offered: UserSet::default(),
             excluded: None,
             excluded_offers: Vec::new(),
+            excluded_day: 0,
             cursors: Vec::new(),
             so_far: Tally::default(),
             so_far_by_tier: TierTallies::default(),
@@ -322,6 +325,8 @@ pub(crate) struct RunState<'w> {
     pub(crate) peers: Peers,
     pub(crate) seen_today: Vec<u16>,
     pub(crate) active: Vec<u64>,
+    /// Today's active users in the day's order (rebuilt at each day's start).
+    pub(crate) today: Today,
     pub(crate) reach: AtomicBitset,
     pub(crate) cohort_reach: Vec<AtomicBitset>,
     pub(crate) day_reach: Vec<AtomicBitset>,

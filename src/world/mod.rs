@@ -159,9 +159,6 @@ pub struct World {
     /// Users interested in each category: CSR, `category_offsets[k]..[k+1]`.
     pub(crate) category_offsets: Vec<u32>,
     pub(crate) category_users: Vec<u32>,
-    /// The same as bitsets over users, one per category (`words` words each):
-    /// a bit test stays in cache where the interest arrays would not.
-    pub(crate) category_bits: Vec<u64>,
     /// Creators of each category: CSR, `creator_offsets[k]..[k+1]`.
     pub(crate) creator_offsets: Vec<u32>,
     pub(crate) category_creators: Vec<u32>,
@@ -208,14 +205,6 @@ impl World {
     pub fn creators_in(&self, category: u8) -> &[u32] {
         let k = category as usize;
         &self.category_creators[self.creator_offsets[k] as usize..self.creator_offsets[k + 1] as usize]
-    }
-
-    /// Whether user `u` is interested in `category`, from the category's
-    /// bitset. O(1).
-    #[inline]
-    pub(crate) fn interested_bit(&self, u: u32, category: u8) -> bool {
-        let words = self.users.len().div_ceil(64);
-        self.category_bits[category as usize * words + u as usize / 64] >> (u % 64) & 1 == 1
     }
 
     /// How user `u` stands to creator `c`, and the follow edge if any.
