@@ -47,13 +47,27 @@ pub(crate) fn mix(mut z: u64) -> u64 {
     z ^ (z >> 31)
 }
 
+const PHI: u64 = 0x9e37_79b9_7f4a_7c15;
+
 /// A 64-bit key for the draw `(seed, tag, a, b)`.
 #[inline]
 pub(crate) fn key(seed: u64, tag: u64, a: u64, b: u64) -> u64 {
-    const PHI: u64 = 0x9e37_79b9_7f4a_7c15;
+    key_from(key_prefix(seed, tag, a), b)
+}
+
+/// The part of [`key`] that does not depend on `b`: computed once for many
+/// draws that share `(seed, tag, a)` (a post's viewers, say), it leaves one
+/// mix per draw. `key_from(key_prefix(s, t, a), b) == key(s, t, a, b)`.
+#[inline]
+pub(crate) fn key_prefix(seed: u64, tag: u64, a: u64) -> u64 {
     let h = mix(seed.wrapping_add(PHI) ^ tag.wrapping_mul(PHI));
-    let h = mix(h.wrapping_add(a).wrapping_mul(PHI) ^ (h >> 17));
-    mix(h.wrapping_add(b).wrapping_mul(PHI) ^ (h >> 23))
+    mix(h.wrapping_add(a).wrapping_mul(PHI) ^ (h >> 17))
+}
+
+/// [`key`] from its [`key_prefix`].
+#[inline]
+pub(crate) fn key_from(prefix: u64, b: u64) -> u64 {
+    mix(prefix.wrapping_add(b).wrapping_mul(PHI) ^ (prefix >> 23))
 }
 
 /// A uniform number in `[0, 1)` for the draw `(seed, tag, a, b)`.
@@ -67,7 +81,6 @@ pub(crate) fn unit(seed: u64, tag: u64, a: u64, b: u64) -> f64 {
 /// for a walk that draws once per step.
 #[inline]
 pub(crate) fn unit_at(base: u64, i: u64) -> f64 {
-    const PHI: u64 = 0x9e37_79b9_7f4a_7c15;
     (mix(base.wrapping_add(i.wrapping_mul(PHI))) >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
 }
 
@@ -125,6 +138,12 @@ pub(crate) fn standard_normal(u: f64) -> f64 {
 #[inline]
 pub(crate) fn stream(seed: u64, tag: u64, a: u64, b: u64) -> Xoshiro256PlusPlus {
     Xoshiro256PlusPlus::seed_from_u64(key(seed, tag, a, b))
+}
+
+/// The stream `(seed, tag, a, b)` from the [`key_prefix`] of `(seed, tag, a)`.
+#[inline]
+pub(crate) fn stream_from(prefix: u64, b: u64) -> Xoshiro256PlusPlus {
+    Xoshiro256PlusPlus::seed_from_u64(key_from(prefix, b))
 }
 
 /// A keyed pseudo-random permutation of `0..len`.
@@ -230,5 +249,11 @@ mod tests {
         assert_eq!(first, stream(1, tag::RESPONSE, 2, 3).next_u64());
         assert_ne!(first, stream(1, tag::RESPONSE, 3, 2).next_u64());
         assert_eq!(key(0, 0, 0, 0), key(0, 0, 0, 0));
+        // A key is its prefix and one more mix.
+        assert_eq!(
+            key(1, tag::RESPONSE, 2, 3),
+            key_from(key_prefix(1, tag::RESPONSE, 2), 3)
+        );
+        assert_eq!(first, stream_from(key_prefix(1, tag::RESPONSE, 2), 3).next_u64());
     }
 }

@@ -41,7 +41,7 @@ pub use today::Today;
 use serde::{Deserialize, Serialize};
 
 use crate::content::Post;
-use crate::rng::{key, tag};
+use crate::rng::{key_from, key_prefix, tag};
 use crate::world::{FollowGraph, World};
 
 /// What an audience may read when it selects users for a post: the world,
@@ -170,7 +170,19 @@ pub trait Audience: Send + Sync {
 /// hash, so the order is a pure function of (seed, post, user).
 #[inline]
 pub fn order_key(view: &AudienceView, order: Order, u: u32, edge: Option<u32>) -> u64 {
-    let h = key(view.seed, tag::FAN_ORDER, view.post.id.into(), u.into());
+    order_key_from(
+        view,
+        key_prefix(view.seed, tag::FAN_ORDER, view.post.id.into()),
+        order,
+        u,
+        edge,
+    )
+}
+
+/// [`order_key`] with the post's part of the hash computed once.
+#[inline]
+fn order_key_from(view: &AudienceView, prefix: u64, order: Order, u: u32, edge: Option<u32>) -> u64 {
+    let h = key_from(prefix, u.into());
     let high: u64 = match order {
         Order::Random => return h,
         Order::Engagement => edge.map_or(u64::from(u32::MAX), |e| {
@@ -202,9 +214,10 @@ pub fn ordered_pick(
     if want == 0 {
         return;
     }
+    let prefix = key_prefix(view.seed, tag::FAN_ORDER, view.post.id.into());
     let mut keyed: Vec<(u64, u32)> = candidates
         .filter(|&(u, _)| eligible(u))
-        .map(|(u, e)| (order_key(view, order, u, e), u))
+        .map(|(u, e)| (order_key_from(view, prefix, order, u, e), u))
         .collect();
     let want = want.min(keyed.len() as u64) as usize;
     if want < keyed.len() {

@@ -22,7 +22,7 @@ use super::{RATIO_BINS, Simulation};
 use crate::content::Post;
 use crate::feed::{Candidate, Viewer};
 use crate::response::{ImpressionContext, PurchaseHistory, Relation, ResponseDraw, ResponseModel, WatchTime, event};
-use crate::rng::{stream, tag};
+use crate::rng::{key_prefix, stream_from, tag};
 use crate::tally::{Tier, TierTallies};
 
 /// What the respond phase hands the apply phase: counts and deferred effects.
@@ -160,6 +160,8 @@ struct Pass<'a> {
 /// What the pass reads about one live post, looked up once per round.
 struct LiveView<'a> {
     post: &'a Post,
+    /// The post's part of its response streams' keys.
+    response_key: u64,
     source: &'static str,
     cohort: usize,
     trust: f64,
@@ -189,6 +191,7 @@ impl Simulation<'_> {
                 let post = &self.posts[lp.post as usize];
                 LiveView {
                     post,
+                    response_key: key_prefix(self.seed, tag::RESPONSE, post.id.into()),
                     source: lp.stage.map_or("", |s| s.source()),
                     cohort: creators.cohort(post.creator) as usize,
                     trust: f64::from(creators.trust[post.creator as usize]),
@@ -376,7 +379,7 @@ impl Simulation<'_> {
         };
         let duration = f64::from(post.duration_s);
         let mut d = ResponseDraw::new(
-            stream(self.seed, tag::RESPONSE, post.id.into(), o.user.into()),
+            stream_from(v.response_key, o.user.into()),
             pass.watch_time,
             duration,
             &history,
