@@ -15,7 +15,7 @@ use super::Simulation;
 use super::state::{LivePost, NO_EDGE};
 use crate::feed::{Candidate, Viewer};
 use crate::response::Relation;
-use crate::rng::{key, tag};
+use crate::rng::{key_from, key_prefix, tag};
 use crate::tally::Tier;
 use crate::world::FollowGraph;
 
@@ -166,13 +166,9 @@ impl Simulation<'_> {
         chosen: &mut Vec<usize>,
         shown: &mut [bool],
     ) {
+        let prefix = key_prefix(self.seed, tag::FEED, slot.into());
         for c in candidates.iter_mut() {
-            c.tiebreak = key(
-                self.seed,
-                tag::FEED,
-                slot.into(),
-                (u64::from(viewer.user) << 32) | u64::from(c.post),
-            );
+            c.tiebreak = key_from(prefix, (u64::from(viewer.user) << 32) | u64::from(c.post));
         }
         chosen.clear();
         self.feed.choose(viewer, candidates, room, chosen);

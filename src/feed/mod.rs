@@ -224,6 +224,22 @@ pub(crate) fn greedy(
     allowed: impl Fn(usize, &[usize]) -> bool,
     chosen: &mut Vec<usize>,
 ) {
+    if candidates.len() <= 64 {
+        greedy_small(candidates, until, score, diversity, allowed, chosen);
+    } else {
+        greedy_general(candidates, until, score, diversity, allowed, chosen);
+    }
+}
+
+/// [`greedy`] for any number of candidates.
+fn greedy_general(
+    candidates: &[Candidate],
+    until: usize,
+    score: impl Fn(&Candidate) -> f64,
+    diversity: &AuthorDiversity,
+    allowed: impl Fn(usize, &[usize]) -> bool,
+    chosen: &mut Vec<usize>,
+) {
     // The score is recomputed rather than kept in a buffer: it is a product
     // or two, where a buffer would be an allocation per viewer and round.
     while chosen.len() < until {
@@ -244,6 +260,62 @@ pub(crate) fn greedy(
         }
         let Some((_, _, i)) = best else { break };
         chosen.push(i);
+    }
+}
+
+/// [`greedy`] for at most 64 candidates, with the same picks: which are
+/// taken is a bit mask and each candidate's count of picked posts by its
+/// author is kept up to date (on the stack), so a pick costs O(n), not
+/// O(n · picks).
+fn greedy_small(
+    candidates: &[Candidate],
+    until: usize,
+    score: impl Fn(&Candidate) -> f64,
+    diversity: &AuthorDiversity,
+    allowed: impl Fn(usize, &[usize]) -> bool,
+    chosen: &mut Vec<usize>,
+) {
+    let n = candidates.len();
+    debug_assert!(n <= 64);
+    // The author factors, computed once per call (the same expression).
+    let mut factors = [0.0f64; 8];
+    for (k, f) in factors.iter_mut().enumerate() {
+        *f = diversity.factor(k as u32);
+    }
+    let factor = |k: u32| match factors.get(k as usize) {
+        Some(&f) => f,
+        None => diversity.factor(k),
+    };
+    let mut taken = 0u64;
+    let mut same_author = [0u32; 64];
+    let mark = |i: usize, taken: &mut u64, same_author: &mut [u32; 64]| {
+        *taken |= 1 << i;
+        let creator = candidates[i].creator;
+        for (k, c) in candidates.iter().enumerate() {
+            same_author[k] += u32::from(c.creator == creator);
+        }
+    };
+    for &j in chosen.iter() {
+        mark(j, &mut taken, &mut same_author);
+    }
+    while chosen.len() < until {
+        let mut best: Option<(f64, u64, usize)> = None;
+        for (i, c) in candidates.iter().enumerate() {
+            if taken >> i & 1 == 1 || !allowed(i, chosen) {
+                continue;
+            }
+            let s = score(c) * factor(same_author[i]);
+            let better = match best {
+                None => true,
+                Some((bs, bt, _)) => s > bs || (s == bs && c.tiebreak < bt),
+            };
+            if better {
+                best = Some((s, c.tiebreak, i));
+            }
+        }
+        let Some((_, _, i)) = best else { break };
+        chosen.push(i);
+        mark(i, &mut taken, &mut same_author);
     }
 }
 
@@ -311,6 +383,36 @@ mod tests {
             tier,
             predicted,
             tiebreak: u64::from(post),
+        }
+    }
+
+    #[test]
+    fn the_small_greedy_picks_what_the_general_one_picks() {
+        use rand::{RngExt, SeedableRng};
+        let mut rng = rand::rngs::Xoshiro256PlusPlus::seed_from_u64(5);
+        let d = AuthorDiversity::default();
+        for case in 0..2_000 {
+            let n = rng.random_range(1..=64usize);
+            // Few authors (repeats), coarse predictions (ties), a prefix of
+            // earlier picks, a tier filter for half the cases.
+            let c: Vec<Candidate> = (0..n)
+                .map(|i| Candidate {
+                    post: i as u32,
+                    creator: rng.random_range(0..6),
+                    tier: Tier::ALL[rng.random_range(0..4usize)],
+                    predicted: f64::from(rng.random_range(0..5u32)) / 4.0,
+                    tiebreak: rng.random_range(0..8),
+                })
+                .collect();
+            let mut start: Vec<usize> = (0..n).filter(|_| rng.random_range(0..8) == 0).collect();
+            start.truncate(3);
+            let until = start.len() + rng.random_range(0..=n);
+            let filter = case % 2 == 0;
+            let allowed = |i: usize, _: &[usize]| !filter || c[i].tier != Tier::Public;
+            let (mut small, mut general) = (start.clone(), start.clone());
+            greedy_small(&c, until, |c| c.predicted, &d, allowed, &mut small);
+            greedy_general(&c, until, |c| c.predicted, &d, allowed, &mut general);
+            assert_eq!(small, general, "case {case}");
         }
     }
 
