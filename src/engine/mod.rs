@@ -482,7 +482,7 @@ impl<'w> Simulation<'w> {
             let entering = live.len();
             while next < self.posts.len() && self.posts[next].slot == slot {
                 if st.stopped_after[self.posts[next].creator as usize].is_none() {
-                    live.push(LivePost::new(next as u32));
+                    live.push(LivePost::new(next as u32, self.world.users().len() as u32));
                 }
                 next += 1;
             }
