@@ -114,11 +114,18 @@ fn run() -> Result<(), String> {
         );
         bar.set_prefix(p.name().to_string());
         let t = Instant::now();
+        // Posts' reports are not kept (the cohort and platform figures are):
+        // memory then does not grow with the run's posts.
         let report = sim
-            .run_with_progress(p, &s.response, &|d| {
-                bar.set_position(u64::from(d.day + 1).min(u64::from(d.days)));
-                bar.set_message(format!("{:.0}M impressions", d.impressions as f64 / 1e6));
-            })
+            .run_streaming(
+                p,
+                &s.response,
+                &mut |_| Ok(()),
+                Some(&|d| {
+                    bar.set_position(u64::from(d.day + 1).min(u64::from(d.days)));
+                    bar.set_message(format!("{:.0}M impressions", d.impressions as f64 / 1e6));
+                }),
+            )
             .map_err(|e| e.to_string())?;
         bar.finish();
         let secs = t.elapsed().as_secs_f64();

@@ -367,3 +367,72 @@ fn the_trace_lists_impressions_by_slot_post_and_offer_order() {
         assert!(a >= b, "post {}: score {a} listed before {b}", w[0].post);
     }
 }
+
+#[test]
+fn a_streamed_run_hands_over_every_post_and_reports_the_same_figures() {
+    // Four days with the fan lifecycle on, under both policies.
+    let s = common::small_growth_scenario(4);
+    let world = World::generate(&s).unwrap();
+    let sim = Simulation::new(&s, &world).unwrap();
+    let iron = s.iron_fan_first();
+    for policy in [&s.public_pool_ladder as &dyn PushPolicy, &iron] {
+        let kept = sim.run(policy, &s.response).unwrap();
+        let mut streamed_posts = Vec::new();
+        let mut ends = Vec::new();
+        let mut streamed = sim
+            .run_streaming(
+                policy,
+                &s.response,
+                &mut |p| {
+                    ends.push((p.slot, p.id));
+                    streamed_posts.push(p);
+                    Ok(())
+                },
+                None,
+            )
+            .unwrap();
+        assert!(streamed.posts.is_empty(), "the posts went to the sink");
+        assert_eq!(streamed_posts.len(), kept.posts.len());
+        assert!(kept.posts.len() > 1_000 && kept.platform.tally.impressions > 100_000);
+        // Handed over as pushes end; the report's posts are by id.
+        assert_ne!(ends.windows(2).filter(|w| w[0].1 > w[1].1).count(), 0, "not by id");
+        streamed_posts.sort_by_key(|p| p.id);
+        streamed.posts = streamed_posts;
+        assert_eq!(
+            streamed.to_json().unwrap(),
+            kept.to_json().unwrap(),
+            "{}",
+            policy.name()
+        );
+    }
+}
+
+#[test]
+fn a_sink_s_error_stops_the_run_and_is_returned() {
+    let s = common::small_scenario();
+    let world = World::generate(&s).unwrap();
+    let sim = Simulation::new(&s, &world).unwrap();
+    let mut handed = 0;
+    let e = sim
+        .run_streaming(
+            &s.public_pool_ladder,
+            &s.response,
+            &mut |_| {
+                handed += 1;
+                if handed == 3 {
+                    return Err(feedsim::Error::Io {
+                        path: "posts.csv".into(),
+                        source: std::io::Error::other("disk full"),
+                    });
+                }
+                Ok(())
+            },
+            None,
+        )
+        .unwrap_err();
+    assert_eq!(handed, 3, "no post after the error");
+    assert!(
+        e.to_string().contains("posts.csv") && e.to_string().contains("disk full"),
+        "{e}"
+    );
+}

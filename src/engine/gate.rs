@@ -3,6 +3,7 @@
 
 use rayon::prelude::*;
 
+use super::report::PostLedger;
 use super::state::{LivePost, RunState};
 use super::{Simulation, context};
 use crate::error::{Error, Result};
@@ -125,10 +126,10 @@ impl Simulation<'_> {
     pub(super) fn finish(
         &self,
         live: &mut Vec<LivePost>,
-        finished: &mut Vec<PostReport>,
+        finished: &mut PostLedger,
         st: &mut RunState,
         extra_events: &[&'static str],
-    ) {
+    ) -> Result<()> {
         for lp in live.iter() {
             if let Some(end) = lp.end {
                 let report = self.post_report(lp, end, extra_events);
@@ -136,10 +137,11 @@ impl Simulation<'_> {
                 f.posts += 1;
                 f.impressions += report.tally.impressions;
                 f.watches += report.tally.watches;
-                finished.push(report);
+                finished.add(report)?;
             }
         }
         live.retain(|lp| lp.end.is_none());
+        Ok(())
     }
 
     pub(super) fn post_report(&self, lp: &LivePost, end: PushEnd, extra_events: &[&'static str]) -> PostReport {

@@ -14,8 +14,10 @@
 //!    keeps each post's offered users, so this holds for every audience;
 //!    an audience that draws distinct users, as the public walks do, keeps
 //!    its offers in a plain list while it is the post's audience, since its
-//!    own walk never repeats them, and they join the post's set when another
-//!    audience or a channel offers).
+//!    own walk never repeats them within a day, and they join the post's set
+//!    when another audience or a channel offers, or the day ends). The
+//!    public walks read the day's index of active users ([`Today`](crate::audience::Today)),
+//!    built at the day's start.
 //!    Then each [`Channel`](crate::channel::Channel), in the order added,
 //!    names more users for the post; those not yet offered and active are
 //!    offered too, counted under the channel's source (the post's counts,
@@ -101,6 +103,7 @@ use crate::scenario::{AttentionMode, DynamicsParams, Scenario, WatchParams};
 use crate::tally::Tier;
 use crate::world::World;
 use lifecycle::{CohortCounts, CohortRules};
+use report::{PostLedger, PostSink};
 use state::{AtomicBitset, BuyerMap, Customers, Finished, LivePost, RunState};
 
 /// Watch ratios are counted in bins of 0.01 up to this many bins (the last
@@ -324,10 +327,13 @@ impl<'w> Simulation<'w> {
     /// Runs every post through `policy`, drawing responses from `model`.
     ///
     /// Cost: O(offers × log followers) work, parallel over posts and over
-    /// buckets of viewers; memory O(users / 8 × cohorts) for reach, each
-    /// live post's offered users (4 bytes each while a public walk is the
-    /// post's audience, about 6–12 bytes each in its set otherwise) and the round's
-    /// offers (24 bytes each, at the size of the largest round); with
+    /// buckets of viewers; memory O(users / 8 × cohorts) for reach, the
+    /// day's index of active users (about 12 bytes per user, see
+    /// [`Today`](crate::audience::Today)), each live post's offered users (4
+    /// bytes each while a public walk is the post's audience, about 6–12
+    /// bytes each in its set otherwise, at most users / 8 bytes once the set
+    /// is a bitset) and the round's offers (24 bytes each, at the size of
+    /// the largest round); with
     /// dynamics on, 4 bytes per edge of the first day's points, then the
     /// run's own follow graph beside the world's, rebuilt column by column
     /// at the end of each day (about 9 bytes per edge more while it is).
@@ -401,7 +407,56 @@ impl<'w> Simulation<'w> {
         model: &dyn ResponseModel,
         progress: &dyn Fn(DayDone),
     ) -> Result<Report> {
-        self.execute_timed(policy, model, None, None, Some(progress))
+        self.execute_timed(
+            policy,
+            model,
+            Observers {
+                progress: Some(progress),
+                ..Observers::default()
+            },
+        )
+    }
+
+    /// Like [`run`](Self::run), but hands each post's report to `posts` as
+    /// its push ends (in the order pushes end: by slot, and within a slot by
+    /// post id) instead of keeping it, so that a long run's memory does not
+    /// grow with its posts (a post's report, with its tiers and sources,
+    /// takes about 1 KB). The returned report's `posts` is empty; everything
+    /// else in it is what `run` gives, bit for bit. An error from `posts`
+    /// (a full disk, say) stops the run and is returned. `progress`, if
+    /// given, is called as in [`run_with_progress`](Self::run_with_progress).
+    ///
+    /// ```
+    /// use feedsim::{Scenario, Simulation, World};
+    /// use feedsim::policy::PublicPoolLadder;
+    /// let s = Scenario::default_scenario().scaled(20_000);
+    /// let world = World::generate(&s)?;
+    /// let sim = Simulation::new(&s, &world)?;
+    /// let mut orders = 0;
+    /// let report = sim.run_streaming(&PublicPoolLadder::default(), &s.response, &mut |p| {
+    ///     orders += p.tally.orders;
+    ///     Ok(())
+    /// }, None)?;
+    /// assert!(report.posts.is_empty());
+    /// assert_eq!(orders, report.platform.tally.orders);
+    /// # Ok::<(), feedsim::Error>(())
+    /// ```
+    pub fn run_streaming(
+        &self,
+        policy: &dyn PushPolicy,
+        model: &dyn ResponseModel,
+        posts: &mut dyn FnMut(PostReport) -> Result<()>,
+        progress: Option<&dyn Fn(DayDone)>,
+    ) -> Result<Report> {
+        self.execute_timed(
+            policy,
+            model,
+            Observers {
+                progress,
+                posts: Some(posts),
+                ..Observers::default()
+            },
+        )
     }
 
     /// Like [`run`](Self::run), and also returns the wall time spent in
@@ -410,7 +465,14 @@ impl<'w> Simulation<'w> {
     #[doc(hidden)]
     pub fn run_timed(&self, policy: &dyn PushPolicy, model: &dyn ResponseModel) -> Result<(Report, PhaseTimes)> {
         let mut times = PhaseTimes::default();
-        let report = self.execute_timed(policy, model, None, Some(&mut times), None)?;
+        let report = self.execute_timed(
+            policy,
+            model,
+            Observers {
+                times: Some(&mut times),
+                ..Observers::default()
+            },
+        )?;
         Ok((report, times))
     }
 
@@ -420,17 +482,28 @@ impl<'w> Simulation<'w> {
         model: &dyn ResponseModel,
         log: Option<&mut Vec<ImpressionRecord>>,
     ) -> Result<Report> {
-        self.execute_timed(policy, model, log, None, None)
+        self.execute_timed(
+            policy,
+            model,
+            Observers {
+                log,
+                ..Observers::default()
+            },
+        )
     }
 
     fn execute_timed<'p>(
         &self,
         policy: &'p dyn PushPolicy,
         model: &dyn ResponseModel,
-        mut log: Option<&mut Vec<ImpressionRecord>>,
-        times: Option<&mut PhaseTimes>,
-        progress: Option<&dyn Fn(DayDone)>,
+        observers: Observers,
     ) -> Result<Report> {
+        let Observers {
+            mut log,
+            times,
+            progress,
+            posts,
+        } = observers;
         policy.validate()?;
         model.validate()?;
         self.feed.validate()?;
@@ -466,7 +539,7 @@ impl<'w> Simulation<'w> {
         let mut by_viewer = choose::ByViewer::new(self.world.users().len());
         let mut rounds = respond::Rounds::new(log.is_some());
         let mut live: Vec<LivePost<'p>> = Vec::new();
-        let mut finished: Vec<PostReport> = Vec::with_capacity(self.posts.len());
+        let mut finished = PostLedger::new(self, model, posts);
         let mut next = 0usize;
         let mut slot = 0u32;
         let horizon = self.days * spd;
@@ -488,7 +561,7 @@ impl<'w> Simulation<'w> {
             }
             self.refresh_creators(&mut st);
             self.decide(policy, &mut live[entering..], &st, slot)?;
-            self.finish(&mut live, &mut finished, &mut st, extra);
+            self.finish(&mut live, &mut finished, &mut st, extra)?;
             clock.lap(Phase::Enter);
             // 2. Offer.
             self.offer(&mut live, &st, slot);
@@ -513,7 +586,7 @@ impl<'w> Simulation<'w> {
             self.refresh_creators(&mut st);
             self.decide(policy, &mut live, &st, slot)?;
             self.record_peers(&live, &mut st);
-            self.finish(&mut live, &mut finished, &mut st, extra);
+            self.finish(&mut live, &mut finished, &mut st, extra)?;
             clock.lap(Phase::Gate);
             slot += 1;
             if slot.is_multiple_of(spd) {
@@ -537,9 +610,21 @@ impl<'w> Simulation<'w> {
         if let Some(times) = times {
             *times = clock.times;
         }
-        finished.sort_by_key(|p| p.id);
         Ok(self.report(policy.name(), model, slot, finished, st))
     }
+}
+
+/// What a run records beside its report (all optional).
+#[derive(Default)]
+struct Observers<'a> {
+    /// Every impression ([`Simulation::trace`]).
+    log: Option<&'a mut Vec<ImpressionRecord>>,
+    /// Wall time per phase ([`Simulation::run_timed`]).
+    times: Option<&'a mut PhaseTimes>,
+    /// Called at each day's end.
+    progress: Option<&'a dyn Fn(DayDone)>,
+    /// Where finished posts go instead of the report.
+    posts: Option<PostSink<'a>>,
 }
 
 /// What [`Simulation::run_with_progress`] reports at the end of each day.

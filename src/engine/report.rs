@@ -21,29 +21,37 @@ fn sum_sources<'a>(parts: impl Iterator<Item = &'a BySource>) -> BySource {
     sum
 }
 
-impl Simulation<'_> {
-    pub(super) fn report(
-        &self,
-        policy: &str,
-        model: &dyn ResponseModel,
-        slots: u32,
-        posts: Vec<PostReport>,
-        st: RunState,
-    ) -> Report {
-        let world = self.world;
+/// Where a finished post's report goes: into the run's report, or to a
+/// sink the caller gave ([`Simulation::run_streaming`]).
+pub(super) type PostSink<'a> = &'a mut dyn FnMut(PostReport) -> crate::error::Result<()>;
+
+/// What the run keeps of its finished posts: per creator the sums the
+/// report needs, each post's impressions (8 bytes a post, for the
+/// concentration figures) and either the posts' reports or nothing, when
+/// they go to a sink. Sums are of integers, so the order in which posts end
+/// does not change them.
+pub(super) struct PostLedger<'a> {
+    creators: Vec<CreatorReport>,
+    public_posts: Vec<u64>,
+    impressions: Vec<u64>,
+    kept: Vec<PostReport>,
+    sink: Option<PostSink<'a>>,
+}
+
+impl<'a> PostLedger<'a> {
+    pub(super) fn new(sim: &Simulation, model: &dyn ResponseModel, sink: Option<PostSink<'a>>) -> Self {
+        let world = sim.world;
         let no_events: Events = model.extra_events().iter().map(|n| (n.to_string(), 0)).collect();
-        let start = world.graph();
-        let end: &FollowGraph = &st.graph;
-        let mut creators: Vec<CreatorReport> = (0..world.creators().len() as u32)
+        let creators = (0..world.creators().len() as u32)
             .map(|c| CreatorReport {
                 id: c,
                 cohort: world.creators().cohort(c),
                 category: world.creators().category(c),
-                followers: start.followers(c),
-                iron_fans: start.iron_fans(c),
-                followers_end: end.followers(c),
-                iron_fans_end: end.iron_fans(c),
-                stopped_after_day: st.stopped_after[c as usize],
+                followers: 0,
+                iron_fans: 0,
+                followers_end: 0,
+                iron_fans_end: 0,
+                stopped_after_day: None,
                 posts: 0,
                 tally: Tally::default(),
                 by_tier: TierTallies::default(),
@@ -51,19 +59,71 @@ impl Simulation<'_> {
                 events: no_events.clone(),
             })
             .collect();
-        let mut public_posts = vec![0u64; world.cohorts().len()];
-        for p in &posts {
-            let cr = &mut creators[p.creator as usize];
-            cr.posts += 1;
-            cr.tally.add(&p.tally);
-            cr.by_tier.add(&p.by_tier);
-            for (source, t) in &p.by_source {
-                add_source(&mut cr.by_source, source, t);
+        PostLedger {
+            creators,
+            public_posts: vec![0; world.cohorts().len()],
+            impressions: Vec::new(),
+            kept: if sink.is_some() {
+                Vec::new()
+            } else {
+                Vec::with_capacity(sim.posts.len())
+            },
+            sink,
+        }
+    }
+
+    /// Records a finished post, and keeps it or hands it to the sink.
+    pub(super) fn add(&mut self, p: PostReport) -> crate::error::Result<()> {
+        let cr = &mut self.creators[p.creator as usize];
+        cr.posts += 1;
+        cr.tally.add(&p.tally);
+        cr.by_tier.add(&p.by_tier);
+        for (source, t) in &p.by_source {
+            add_source(&mut cr.by_source, source, t);
+        }
+        add_events(&mut cr.events, &p.events);
+        if p.reached_public {
+            self.public_posts[p.cohort as usize] += 1;
+        }
+        self.impressions.push(p.tally.impressions);
+        match self.sink.as_mut() {
+            Some(sink) => sink(p),
+            None => {
+                self.kept.push(p);
+                Ok(())
             }
-            add_events(&mut cr.events, &p.events);
-            if p.reached_public {
-                public_posts[p.cohort as usize] += 1;
-            }
+        }
+    }
+}
+
+impl Simulation<'_> {
+    pub(super) fn report(
+        &self,
+        policy: &str,
+        model: &dyn ResponseModel,
+        slots: u32,
+        ledger: PostLedger,
+        st: RunState,
+    ) -> Report {
+        let world = self.world;
+        let no_events: Events = model.extra_events().iter().map(|n| (n.to_string(), 0)).collect();
+        let start = world.graph();
+        let end: &FollowGraph = &st.graph;
+        let PostLedger {
+            mut creators,
+            public_posts,
+            impressions: post_impressions,
+            kept: mut posts,
+            ..
+        } = ledger;
+        posts.sort_by_key(|p| p.id);
+        for cr in &mut creators {
+            let c = cr.id;
+            cr.followers = start.followers(c);
+            cr.iron_fans = start.iron_fans(c);
+            cr.followers_end = end.followers(c);
+            cr.iron_fans_end = end.iron_fans(c);
+            cr.stopped_after_day = st.stopped_after[c as usize];
         }
         let cohorts: Vec<CohortReport> = world
             .cohorts()
@@ -126,11 +186,10 @@ impl Simulation<'_> {
         let tally = creators.iter().fold(Tally::default(), |a, c| a.sum(c.tally));
         let impressions: Vec<u64> = creators.iter().map(|c| c.tally.impressions).collect();
         let gmv: Vec<u64> = creators.iter().map(|c| c.tally.gmv_fen).collect();
-        let post_impressions: Vec<u64> = posts.iter().map(|p| p.tally.impressions).collect();
         let platform = PlatformReport {
             users: world.users().len() as u32,
             creators: creators.len() as u32,
-            posts: posts.len() as u64,
+            posts: post_impressions.len() as u64,
             unique_reach: st.reach.count(),
             tally,
             rates: tally.rates(),
