@@ -222,14 +222,14 @@ impl Simulation<'_> {
                     .map(|c| st.customers.members[c as usize].len() as u64)
                     .sum(),
                 impressions: t.impressions,
-                unique_reach: st.day_reach[i].count(),
+                unique_reach: st.reach.today(i),
                 orders: t.orders,
                 gmv_fen: t.gmv_fen,
                 repurchases: t.repurchases,
                 repurchase_rate: ratio(t.repurchases, t.orders),
                 active_creators: members.filter(|&c| st.stopped_after[c as usize].is_none()).count() as u32,
             });
-            st.day_reach[i].clear();
         }
+        st.reach.new_day();
     }
 }

@@ -84,6 +84,7 @@ mod choose;
 mod gate;
 pub(crate) mod lifecycle;
 mod offer;
+mod reach;
 mod report;
 mod respond;
 mod state;
@@ -103,8 +104,9 @@ use crate::scenario::{AttentionMode, DynamicsParams, Scenario, WatchParams};
 use crate::tally::Tier;
 use crate::world::World;
 use lifecycle::{CohortCounts, CohortRules};
+use reach::Reach;
 use report::{PostLedger, PostSink};
-use state::{AtomicBitset, BuyerMap, Customers, Finished, LivePost, RunState};
+use state::{BuyerMap, Customers, Finished, LivePost, RunState};
 
 /// Watch ratios are counted in bins of 0.01 up to this many bins (the last
 /// holds everything from 5.0 up) for the platform's median.
@@ -371,11 +373,7 @@ impl<'w> Simulation<'w> {
             seen_today: vec![0; n_users],
             active: Vec::new(),
             today: Default::default(),
-            reach: AtomicBitset::new(n_users),
-            cohort_reach: (0..n_cohorts).map(|_| AtomicBitset::new(n_users)).collect(),
-            day_reach: (0..n_cohorts).map(|_| AtomicBitset::new(n_users)).collect(),
-            stranger_reach: (0..n_cohorts).map(|_| AtomicBitset::new(n_users)).collect(),
-            tier_reach: (0..4 * (n_cohorts + 1)).map(|_| AtomicBitset::new(n_users)).collect(),
+            reach: Reach::new(n_users, n_cohorts),
             ratio_hist: vec![0; RATIO_BINS],
             pending_follows: Vec::new(),
             creator_history: vec![Vec::new(); n_creators],

@@ -144,9 +144,9 @@ impl Simulation<'_> {
                 let by_source = sum_sources(members.iter().map(|c| &c.by_source));
                 let mut events = no_events.clone();
                 members.iter().for_each(|c| add_events(&mut events, &c.events));
-                let unique_reach = st.cohort_reach[i].count();
+                let unique_reach = st.reach.cohort(i).count();
                 let funnel = Funnel {
-                    new_viewers: st.stranger_reach[i].count(),
+                    new_viewers: st.reach.strangers(i),
                     follows: tally.follows,
                     iron_fan_promotions: st.counts[i].promotions,
                     buyers: st.counts[i].buyers,
@@ -168,9 +168,7 @@ impl Simulation<'_> {
                     by_tier,
                     by_source,
                     events,
-                    unique_reach_by_tier: PerTier::from_array(std::array::from_fn(|t| {
-                        st.tier_reach[4 * i + t].count()
-                    })),
+                    unique_reach_by_tier: PerTier::from_array(std::array::from_fn(|t| st.reach.tier(Some(i), t))),
                     followers_end,
                     iron_fans_end,
                     iron_fan_ratio_end: ratio(iron_fans_end, followers_end),
@@ -190,7 +188,7 @@ impl Simulation<'_> {
             users: world.users().len() as u32,
             creators: creators.len() as u32,
             posts: post_impressions.len() as u64,
-            unique_reach: st.reach.count(),
+            unique_reach: st.reach.platform(),
             tally,
             rates: tally.rates(),
             by_tier: creators.iter().fold(TierTallies::default(), |mut a, c| {
@@ -202,9 +200,7 @@ impl Simulation<'_> {
                 add_events(&mut a, &c.events);
                 a
             }),
-            unique_reach_by_tier: PerTier::from_array(std::array::from_fn(|t| {
-                st.tier_reach[4 * world.cohorts().len() + t].count()
-            })),
+            unique_reach_by_tier: PerTier::from_array(std::array::from_fn(|t| st.reach.tier(None, t))),
             impressions_gini: gini(&impressions),
             gmv_gini: gini(&gmv),
             impressions_top1_share: top_share(&impressions, 0.01),
@@ -247,7 +243,7 @@ impl Simulation<'_> {
         let graph: &FollowGraph = &st.graph;
         let co = &world.cohorts()[i];
         let words = world.users().len().div_ceil(64);
-        let viewers: Vec<u64> = (0..words).map(|w| st.cohort_reach[i].word(w)).collect();
+        let viewers: Vec<u64> = (0..words).map(|w| st.reach.cohort(i).word(w)).collect();
         let (mut follow, mut iron, mut group) = (vec![0u64; words], vec![0u64; words], vec![0u64; words]);
         let mut member = vec![0u64; words];
         let set = |bits: &mut [u64], u: u32| bits[u as usize / 64] |= 1 << (u % 64);

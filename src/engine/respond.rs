@@ -360,15 +360,7 @@ impl Simulation<'_> {
         let post = v.post;
         let t = &mut round.tallies[o.live as usize * pass.stride + o.channel as usize].0[o.tier as usize];
         t.count_impression(o.relation);
-        let n_cohorts = self.world.cohorts().len();
-        st.reach.insert_owned(o.user);
-        st.cohort_reach[v.cohort].insert_owned(o.user);
-        st.day_reach[v.cohort].insert_owned(o.user);
-        if o.edge == NO_EDGE {
-            st.stranger_reach[v.cohort].insert_owned(o.user);
-        }
-        st.tier_reach[4 * v.cohort + o.tier as usize].insert_owned(o.user);
-        st.tier_reach[4 * n_cohorts + o.tier as usize].insert_owned(o.user);
+        st.reach.record(o.user, v.cohort, o.tier, o.edge == NO_EDGE);
         let history = || match st.buyers.get(&buyer_key(post.creator, o.user)) {
             Some(b) => PurchaseHistory {
                 bought_before: b.orders > 0,

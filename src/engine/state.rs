@@ -4,9 +4,9 @@
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::lifecycle::CohortCounts;
+use super::reach::Reach;
 use crate::audience::{Cursor, Today};
 use crate::metrics::{AttentionReport, DailyCohortReport};
 use crate::policy::{CreatorState, Peers, Stage, StageRecord};
@@ -227,41 +227,6 @@ impl UserSet {
     }
 }
 
-/// A set of user ids shared by the respond phase's tasks, each of which
-/// writes only the words of its own buckets' users (see
-/// [`insert_owned`](Self::insert_owned)), so the result does not depend on
-/// thread timing.
-pub(crate) struct AtomicBitset(Vec<AtomicU64>);
-
-impl AtomicBitset {
-    pub(crate) fn new(n: usize) -> Self {
-        AtomicBitset((0..n.div_ceil(64)).map(|_| AtomicU64::new(0)).collect())
-    }
-    /// Inserts `u` with a plain load and store (no read-modify-write): for
-    /// a caller that owns the word holding `u`, i.e. no other thread writes
-    /// users `64⌊u/64⌋ .. 64⌊u/64⌋ + 63` meanwhile (the respond phase's
-    /// buckets are whole words). Relaxed loads and stores compile to plain
-    /// moves; the atomic type only makes the sharing safe to express.
-    #[inline]
-    pub(crate) fn insert_owned(&self, u: u32) {
-        let w = &self.0[u as usize / 64];
-        w.store(w.load(Ordering::Relaxed) | 1 << (u % 64), Ordering::Relaxed);
-    }
-    pub(crate) fn count(&self) -> u64 {
-        self.0
-            .iter()
-            .map(|w| u64::from(w.load(Ordering::Relaxed).count_ones()))
-            .sum()
-    }
-    /// Word `w` of the set (users `64w .. 64w + 63`).
-    pub(crate) fn word(&self, w: usize) -> u64 {
-        self.0[w].load(Ordering::Relaxed)
-    }
-    pub(crate) fn clear(&mut self) {
-        self.0.iter_mut().for_each(|w| *w.get_mut() = 0);
-    }
-}
-
 /// Hashes a `u64` key with one `mix`.
 #[derive(Default)]
 pub(crate) struct MixHasher(u64);
@@ -365,12 +330,8 @@ pub(crate) struct RunState<'w> {
     pub(crate) active: Vec<u64>,
     /// Today's active users in the day's order (rebuilt at each day's start).
     pub(crate) today: Today,
-    pub(crate) reach: AtomicBitset,
-    pub(crate) cohort_reach: Vec<AtomicBitset>,
-    pub(crate) day_reach: Vec<AtomicBitset>,
-    pub(crate) stranger_reach: Vec<AtomicBitset>,
-    /// Per cohort and tier (`4 × cohort + tier`), then the platform's four.
-    pub(crate) tier_reach: Vec<AtomicBitset>,
+    /// Unique reach (written by the respond phase only).
+    pub(crate) reach: Reach,
     /// Platform histogram of watch ratios (bins of 0.01).
     pub(crate) ratio_hist: Vec<u64>,
     pub(crate) pending_follows: Vec<u64>,
