@@ -144,7 +144,7 @@ impl Simulation<'_> {
                 let by_source = sum_sources(members.iter().map(|c| &c.by_source));
                 let mut events = no_events.clone();
                 members.iter().for_each(|c| add_events(&mut events, &c.events));
-                let unique_reach = st.reach.cohort(i).count();
+                let unique_reach = st.reach.reached(Some(i));
                 let funnel = Funnel {
                     new_viewers: st.reach.strangers(i),
                     follows: tally.follows,
@@ -188,7 +188,7 @@ impl Simulation<'_> {
             users: world.users().len() as u32,
             creators: creators.len() as u32,
             posts: post_impressions.len() as u64,
-            unique_reach: st.reach.platform(),
+            unique_reach: st.reach.reached(None),
             tally,
             rates: tally.rates(),
             by_tier: creators.iter().fold(TierTallies::default(), |mut a, c| {
@@ -243,7 +243,7 @@ impl Simulation<'_> {
         let graph: &FollowGraph = &st.graph;
         let co = &world.cohorts()[i];
         let words = world.users().len().div_ceil(64);
-        let viewers: Vec<u64> = (0..words).map(|w| st.reach.cohort(i).word(w)).collect();
+        let viewers: Vec<u64> = (0..words).map(|w| st.reach.word(Some(i), w)).collect();
         let (mut follow, mut iron, mut group) = (vec![0u64; words], vec![0u64; words], vec![0u64; words]);
         let mut member = vec![0u64; words];
         let set = |bits: &mut [u64], u: u32| bits[u as usize / 64] |= 1 << (u % 64);

@@ -360,7 +360,7 @@ impl Simulation<'_> {
         let post = v.post;
         let t = &mut round.tallies[o.live as usize * pass.stride + o.channel as usize].0[o.tier as usize];
         t.count_impression(o.relation);
-        st.reach.record(o.user, v.cohort, o.tier, o.edge == NO_EDGE);
+        st.reach.record(o.user, v.cohort, o.tier);
         let history = || match st.buyers.get(&buyer_key(post.creator, o.user)) {
             Some(b) => PurchaseHistory {
                 bought_before: b.orders > 0,
