@@ -294,7 +294,7 @@ mod tests {
         for order in [Order::Random, Order::Engagement, Order::Interest] {
             for want in [1u64, 7, 200, row.len() as u64 / 2, row.len() as u64 + 5] {
                 for modulus in [1u32, 3] {
-                    let eligible = |u: u32| u % modulus == 0;
+                    let eligible = |u: u32| u.is_multiple_of(modulus);
                     let mut out = Vec::new();
                     ordered_pick(&v, order, want, row.iter().copied(), &eligible, &mut out);
                     assert_eq!(
