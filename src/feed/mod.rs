@@ -243,24 +243,34 @@ fn greedy_general(
     // The score is recomputed rather than kept in a buffer: it is a product
     // or two, where a buffer would be an allocation per viewer and round.
     while chosen.len() < until {
-        let mut best: Option<(f64, u64, usize)> = None;
-        for (i, c) in candidates.iter().enumerate() {
+        let best = best_candidate(candidates, |i, c| {
             if chosen.contains(&i) || !allowed(i, chosen) {
-                continue;
+                return None;
             }
             let k = chosen.iter().filter(|&&j| candidates[j].creator == c.creator).count();
-            let s = score(c) * diversity.factor(k as u32);
-            let better = match best {
-                None => true,
-                Some((bs, bt, _)) => s > bs || (s == bs && c.tiebreak < bt),
-            };
-            if better {
-                best = Some((s, c.tiebreak, i));
-            }
-        }
-        let Some((_, _, i)) = best else { break };
+            Some(score(c) * diversity.factor(k as u32))
+        });
+        let Some(i) = best else { break };
         chosen.push(i);
     }
+}
+
+/// The candidate with the highest score (ties: the smaller tiebreak, then
+/// the earlier one) among those `scored` gives a score.
+#[inline]
+fn best_candidate(candidates: &[Candidate], scored: impl Fn(usize, &Candidate) -> Option<f64>) -> Option<usize> {
+    let mut best: Option<(f64, u64, usize)> = None;
+    for (i, c) in candidates.iter().enumerate() {
+        let Some(s) = scored(i, c) else { continue };
+        let better = match best {
+            None => true,
+            Some((bs, bt, _)) => s > bs || (s == bs && c.tiebreak < bt),
+        };
+        if better {
+            best = Some((s, c.tiebreak, i));
+        }
+    }
+    best.map(|(_, _, i)| i)
 }
 
 /// [`greedy`] for at most 64 candidates, with the same picks: which are
@@ -299,21 +309,10 @@ fn greedy_small(
         mark(j, &mut taken, &mut same_author);
     }
     while chosen.len() < until {
-        let mut best: Option<(f64, u64, usize)> = None;
-        for (i, c) in candidates.iter().enumerate() {
-            if taken >> i & 1 == 1 || !allowed(i, chosen) {
-                continue;
-            }
-            let s = score(c) * factor(same_author[i]);
-            let better = match best {
-                None => true,
-                Some((bs, bt, _)) => s > bs || (s == bs && c.tiebreak < bt),
-            };
-            if better {
-                best = Some((s, c.tiebreak, i));
-            }
-        }
-        let Some((_, _, i)) = best else { break };
+        let best = best_candidate(candidates, |i, c| {
+            (taken >> i & 1 == 0 && allowed(i, chosen)).then(|| score(c) * factor(same_author[i]))
+        });
+        let Some(i) = best else { break };
         chosen.push(i);
         mark(i, &mut taken, &mut same_author);
     }
