@@ -416,8 +416,8 @@ impl<'w> Simulation<'w> {
     }
 
     /// Like [`run`](Self::run), but hands each post's report to `posts` as
-    /// its push ends (in the order pushes end: by slot, and within a slot by
-    /// post id) instead of keeping it, so that a long run's memory does not
+    /// its push ends (slot by slot; within a slot, by post id at each of the
+    /// round's two decision points, entry and gate) instead of keeping it, so that a long run's memory does not
     /// grow with its posts (a post's report, with its tiers and sources,
     /// takes about 1 KB). The returned report's `posts` is empty; everything
     /// else in it is what `run` gives, bit for bit. An error from `posts`
