@@ -7,7 +7,7 @@ use super::report::PostLedger;
 use super::state::{LivePost, RunState};
 use super::{Simulation, context};
 use crate::error::{Error, Result};
-use crate::metrics::PostReport;
+use crate::metrics::{CreatorReport, PostReport};
 use crate::policy::{CreatorState, MAX_STAGES, PushPolicy, Size, StageRecord, Step};
 use crate::tally::{PushEnd, TierTallies, ratio};
 
@@ -48,10 +48,10 @@ impl LivePost<'_> {
 
 impl Simulation<'_> {
     /// Every creator's state as policies see it, after this round's effects.
-    pub(super) fn refresh_creators(&self, st: &mut RunState) {
+    pub(super) fn refresh_creators(&self, st: &mut RunState, finished: &[CreatorReport]) {
         let graph = &*st.graph;
         let cohorts = &self.world.creators().cohort;
-        let (customers, group, finished) = (&st.customers, &st.group_members, &st.finished);
+        let (customers, group) = (&st.customers, &st.group_members);
         st.creators = (0..self.world.creators().len())
             .into_par_iter()
             .with_min_len(4096)
@@ -67,9 +67,9 @@ impl Simulation<'_> {
                     ecommerce_members: customers.members[c].len() as u64,
                     past_buyers: customers.buyers[c].len() as u64,
                     iron_fan_ratio: ratio(iron_fans.into(), followers.into()),
-                    finished_posts: finished[c].posts,
-                    finished_impressions: finished[c].impressions,
-                    finished_watches: finished[c].watches,
+                    finished_posts: finished[c].posts.into(),
+                    finished_impressions: finished[c].tally.impressions,
+                    finished_watches: finished[c].tally.watches,
                 }
             })
             .collect();
@@ -127,17 +127,11 @@ impl Simulation<'_> {
         &self,
         live: &mut Vec<LivePost>,
         finished: &mut PostLedger,
-        st: &mut RunState,
         extra_events: &[&'static str],
     ) -> Result<()> {
         for lp in live.iter() {
             if let Some(end) = lp.end {
-                let report = self.post_report(lp, end, extra_events);
-                let f = &mut st.finished[report.creator as usize];
-                f.posts += 1;
-                f.impressions += report.tally.impressions;
-                f.watches += report.tally.watches;
-                finished.add(report)?;
+                finished.add(self.post_report(lp, end, extra_events))?;
             }
         }
         live.retain(|lp| lp.end.is_none());

@@ -106,7 +106,7 @@ use crate::world::World;
 use lifecycle::{CohortCounts, CohortRules};
 use reach::Reach;
 use report::{PostLedger, PostSink};
-use state::{BuyerMap, Customers, Finished, LivePost, RunState};
+use state::{BuyerMap, Customers, LivePost, RunState};
 
 /// Watch ratios are counted in bins of 0.01 up to this many bins (the last
 /// holds everything from 5.0 up) for the platform's median.
@@ -367,7 +367,6 @@ impl<'w> Simulation<'w> {
                 members: vec![Vec::new(); n_creators],
             },
             group_members: vec![0; n_creators],
-            finished: vec![Finished::default(); n_creators],
             creators: Vec::new(),
             peers: Default::default(),
             seen_today: vec![0; n_users],
@@ -557,9 +556,9 @@ impl<'w> Simulation<'w> {
                 }
                 next += 1;
             }
-            self.refresh_creators(&mut st);
+            self.refresh_creators(&mut st, finished.creators());
             self.decide(policy, &mut live[entering..], &st, slot)?;
-            self.finish(&mut live, &mut finished, &mut st, extra)?;
+            self.finish(&mut live, &mut finished, extra)?;
             clock.lap(Phase::Enter);
             // 2. Offer.
             self.offer(&mut live, &st, slot);
@@ -581,10 +580,10 @@ impl<'w> Simulation<'w> {
             for lp in &mut live {
                 lp.close_stage();
             }
-            self.refresh_creators(&mut st);
+            self.refresh_creators(&mut st, finished.creators());
             self.decide(policy, &mut live, &st, slot)?;
             self.record_peers(&live, &mut st);
-            self.finish(&mut live, &mut finished, &mut st, extra)?;
+            self.finish(&mut live, &mut finished, extra)?;
             clock.lap(Phase::Gate);
             slot += 1;
             if slot.is_multiple_of(spd) {

@@ -72,6 +72,12 @@ impl<'a> PostLedger<'a> {
         }
     }
 
+    /// Per creator, the sums over its posts that have ended so far (what
+    /// policies see as a creator's finished posts).
+    pub(super) fn creators(&self) -> &[CreatorReport] {
+        &self.creators
+    }
+
     /// Records a finished post, and keeps it or hands it to the sink.
     pub(super) fn add(&mut self, p: PostReport) -> crate::error::Result<()> {
         let cr = &mut self.creators[p.creator as usize];

@@ -302,14 +302,6 @@ pub(crate) fn slot_allowance(budget: u16, s: u32, slots: u32) -> u32 {
     ((s + 1) * b / n - s * b / n) as u32
 }
 
-/// A creator's finished posts so far.
-#[derive(Debug, Clone, Copy, Default)]
-pub(crate) struct Finished {
-    pub(crate) posts: u64,
-    pub(crate) impressions: u64,
-    pub(crate) watches: u64,
-}
-
 /// The mutable state of one run.
 pub(crate) struct RunState<'w> {
     /// The follow graph: the world's until the first day's end, the run's
@@ -323,7 +315,6 @@ pub(crate) struct RunState<'w> {
     pub(crate) customers: Customers,
     /// Fan-group members per creator, counted at the start of each day.
     pub(crate) group_members: Vec<u32>,
-    pub(crate) finished: Vec<Finished>,
     pub(crate) creators: Vec<CreatorState>,
     pub(crate) peers: Peers,
     pub(crate) seen_today: Vec<u16>,
