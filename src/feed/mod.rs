@@ -215,7 +215,7 @@ impl AuthorDiversity {
 /// candidate with the highest `score × author factor` (ties: smaller
 /// tiebreak) among those not yet chosen and `allowed` (given the picks so
 /// far), until `chosen` holds `until` picks or none is allowed. The author
-/// factor counts every earlier pick in `chosen`. O(n · until²).
+/// factor counts every earlier pick in `chosen`. O(n · until).
 pub(crate) fn greedy(
     candidates: &[Candidate],
     until: usize,
@@ -224,34 +224,45 @@ pub(crate) fn greedy(
     allowed: impl Fn(usize, &[usize]) -> bool,
     chosen: &mut Vec<usize>,
 ) {
-    if candidates.len() <= 64 {
-        greedy_small(candidates, until, score, diversity, allowed, chosen);
+    // Which candidates are taken, and each candidate's count of picks by
+    // its author, kept up to date (on the stack for up to 64 candidates,
+    // the common case), so a pick costs O(n), not O(n · picks).
+    let n = candidates.len();
+    let (mut taken_stack, mut same_stack) = ([false; 64], [0u32; 64]);
+    let (mut taken_heap, mut same_heap) = (Vec::new(), Vec::new());
+    let (taken, same_author): (&mut [bool], &mut [u32]) = if n <= 64 {
+        (&mut taken_stack[..n], &mut same_stack[..n])
     } else {
-        greedy_general(candidates, until, score, diversity, allowed, chosen);
+        taken_heap.resize(n, false);
+        same_heap.resize(n, 0);
+        (&mut taken_heap, &mut same_heap)
+    };
+    // The author factors, computed once per call (the same expression).
+    let mut factors = [0.0f64; 8];
+    for (k, f) in factors.iter_mut().enumerate() {
+        *f = diversity.factor(k as u32);
     }
-}
-
-/// [`greedy`] for any number of candidates.
-fn greedy_general(
-    candidates: &[Candidate],
-    until: usize,
-    score: impl Fn(&Candidate) -> f64,
-    diversity: &AuthorDiversity,
-    allowed: impl Fn(usize, &[usize]) -> bool,
-    chosen: &mut Vec<usize>,
-) {
-    // The score is recomputed rather than kept in a buffer: it is a product
-    // or two, where a buffer would be an allocation per viewer and round.
+    let factor = |k: u32| match factors.get(k as usize) {
+        Some(&f) => f,
+        None => diversity.factor(k),
+    };
+    let mark = |i: usize, taken: &mut [bool], same_author: &mut [u32]| {
+        taken[i] = true;
+        let creator = candidates[i].creator;
+        for (k, c) in candidates.iter().enumerate() {
+            same_author[k] += u32::from(c.creator == creator);
+        }
+    };
+    for &j in chosen.iter() {
+        mark(j, taken, same_author);
+    }
     while chosen.len() < until {
         let best = best_candidate(candidates, |i, c| {
-            if chosen.contains(&i) || !allowed(i, chosen) {
-                return None;
-            }
-            let k = chosen.iter().filter(|&&j| candidates[j].creator == c.creator).count();
-            Some(score(c) * diversity.factor(k as u32))
+            (!taken[i] && allowed(i, chosen)).then(|| score(c) * factor(same_author[i]))
         });
         let Some(i) = best else { break };
         chosen.push(i);
+        mark(i, taken, same_author);
     }
 }
 
@@ -271,51 +282,6 @@ fn best_candidate(candidates: &[Candidate], scored: impl Fn(usize, &Candidate) -
         }
     }
     best.map(|(_, _, i)| i)
-}
-
-/// [`greedy`] for at most 64 candidates, with the same picks: which are
-/// taken is a bit mask and each candidate's count of picked posts by its
-/// author is kept up to date (on the stack), so a pick costs O(n), not
-/// O(n · picks).
-fn greedy_small(
-    candidates: &[Candidate],
-    until: usize,
-    score: impl Fn(&Candidate) -> f64,
-    diversity: &AuthorDiversity,
-    allowed: impl Fn(usize, &[usize]) -> bool,
-    chosen: &mut Vec<usize>,
-) {
-    let n = candidates.len();
-    debug_assert!(n <= 64);
-    // The author factors, computed once per call (the same expression).
-    let mut factors = [0.0f64; 8];
-    for (k, f) in factors.iter_mut().enumerate() {
-        *f = diversity.factor(k as u32);
-    }
-    let factor = |k: u32| match factors.get(k as usize) {
-        Some(&f) => f,
-        None => diversity.factor(k),
-    };
-    let mut taken = 0u64;
-    let mut same_author = [0u32; 64];
-    let mark = |i: usize, taken: &mut u64, same_author: &mut [u32; 64]| {
-        *taken |= 1 << i;
-        let creator = candidates[i].creator;
-        for (k, c) in candidates.iter().enumerate() {
-            same_author[k] += u32::from(c.creator == creator);
-        }
-    };
-    for &j in chosen.iter() {
-        mark(j, &mut taken, &mut same_author);
-    }
-    while chosen.len() < until {
-        let best = best_candidate(candidates, |i, c| {
-            (taken >> i & 1 == 0 && allowed(i, chosen)).then(|| score(c) * factor(same_author[i]))
-        });
-        let Some(i) = best else { break };
-        chosen.push(i);
-        mark(i, &mut taken, &mut same_author);
-    }
 }
 
 /// The viewer feed a scenario file names in `[viewer_feed]`: `kind =
@@ -385,13 +351,37 @@ mod tests {
         }
     }
 
+    /// The definition [`greedy`] keeps: each pick rescans the candidates
+    /// and counts the author's earlier picks, O(n · picks) per pick.
+    fn reference(
+        candidates: &[Candidate],
+        until: usize,
+        score: impl Fn(&Candidate) -> f64,
+        diversity: &AuthorDiversity,
+        allowed: impl Fn(usize, &[usize]) -> bool,
+        chosen: &mut Vec<usize>,
+    ) {
+        while chosen.len() < until {
+            let best = best_candidate(candidates, |i, c| {
+                if chosen.contains(&i) || !allowed(i, chosen) {
+                    return None;
+                }
+                let k = chosen.iter().filter(|&&j| candidates[j].creator == c.creator).count();
+                Some(score(c) * diversity.factor(k as u32))
+            });
+            let Some(i) = best else { break };
+            chosen.push(i);
+        }
+    }
+
     #[test]
-    fn the_small_greedy_picks_what_the_general_one_picks() {
+    fn the_greedy_pick_is_the_definition_s_pick() {
         use rand::{RngExt, SeedableRng};
         let mut rng = rand::rngs::Xoshiro256PlusPlus::seed_from_u64(5);
         let d = AuthorDiversity::default();
         for case in 0..2_000 {
-            let n = rng.random_range(1..=64usize);
+            // Up to 64 candidates on the stack, more on the heap.
+            let n = rng.random_range(1..=100usize);
             // Few authors (repeats), coarse predictions (ties), a prefix of
             // earlier picks, a tier filter for half the cases.
             let c: Vec<Candidate> = (0..n)
@@ -408,10 +398,10 @@ mod tests {
             let until = start.len() + rng.random_range(0..=n);
             let filter = case % 2 == 0;
             let allowed = |i: usize, _: &[usize]| !filter || c[i].tier != Tier::Public;
-            let (mut small, mut general) = (start.clone(), start.clone());
-            greedy_small(&c, until, |c| c.predicted, &d, allowed, &mut small);
-            greedy_general(&c, until, |c| c.predicted, &d, allowed, &mut general);
-            assert_eq!(small, general, "case {case}");
+            let (mut fast, mut definition) = (start.clone(), start.clone());
+            greedy(&c, until, |c| c.predicted, &d, allowed, &mut fast);
+            reference(&c, until, |c| c.predicted, &d, allowed, &mut definition);
+            assert_eq!(fast, definition, "case {case}");
         }
     }
 
