@@ -100,36 +100,33 @@ impl World {
             graph.offsets.push(graph.fans.len() as u32);
         }
         drop(rows);
-        // Per edge, in one pass: verticality (the fan's interest in the
-        // creator's category) and the lifecycle state. Each fan followed on a
-        // day drawn uniformly from the year before the run; iron fans start
-        // with a score uniform in [iron_fan_below, 2·iron_fan_above), other
-        // fans uniform in [0, iron_fan_above), so the population does not
-        // move in lockstep.
+        // Per edge, in one pass: the lifecycle state. Each fan followed on
+        // a day drawn uniformly from the year before the run; iron fans
+        // start with a score uniform in [iron_fan_below, 2·iron_fan_above),
+        // other fans uniform in [0, iron_fan_above), so the population does
+        // not move in lockstep.
         let d = &scenario.dynamics;
         // Filled in place, in chunks of edges (each chunk finds its first
         // creator by binary search): no per-edge temporary.
         const EDGE_CHUNK: usize = 1 << 16;
         let e_total = graph.fans.len();
-        let (mut verticality, mut since_day, mut score) =
-            (vec![0f32; e_total], vec![0i32; e_total], vec![0u32; e_total]);
-        let (users_ref, graph_ref) = (&users, &graph);
-        verticality
+        let (mut since_day, mut score) = (vec![0i16; e_total], vec![0u32; e_total]);
+        let graph_ref = &graph;
+        since_day
             .par_chunks_mut(EDGE_CHUNK)
-            .zip(since_day.par_chunks_mut(EDGE_CHUNK))
             .zip(score.par_chunks_mut(EDGE_CHUNK))
             .enumerate()
-            .for_each(|(k, ((vert, since), score))| {
+            .for_each(|(k, (since, score))| {
                 let first = k * EDGE_CHUNK;
                 let mut c = graph_ref.offsets.partition_point(|&o| o as usize <= first) - 1;
-                for (i, ((vert, since), score)) in vert.iter_mut().zip(since).zip(score).enumerate() {
+                for (i, (since, score)) in since.iter_mut().zip(score).enumerate() {
                     let e = first + i;
                     while e >= graph_ref.offsets[c + 1] as usize {
                         c += 1;
                     }
-                    let cat = creators.category[c];
                     let u = graph_ref.fans[e];
-                    *since = -1 - (unit(seed, tag::SINCE, c as u64, u.into()) * 365.0) as i32;
+                    // In [-366, -1]: fits 16 bits.
+                    *since = -1 - (unit(seed, tag::SINCE, c as u64, u.into()) * 365.0) as i16;
                     let x = unit(seed, tag::SINCE, c as u64, u64::from(u) | 1 << 32);
                     let (lo, hi) = if e < graph_ref.iron_end[c] as usize {
                         (d.iron_fan_below, 2 * d.iron_fan_above)
@@ -137,10 +134,8 @@ impl World {
                         (0, d.iron_fan_above)
                     };
                     *score = lo + (x * f64::from(hi.saturating_sub(lo))) as u32;
-                    *vert = users_ref.interest(u, cat);
                 }
             });
-        graph.verticality = verticality;
         graph.since_day = since_day;
         graph.score = score;
         graph.index_big_rows(users.len());

@@ -639,6 +639,13 @@ impl Scenario {
         let f = &self.feed;
         check::at_least_one("feed.days", f.days.into())?;
         check::at_least_one("feed.slots_per_day", f.slots_per_day.into())?;
+        if f.days > MAX_DAYS {
+            return Err(Error::invalid(
+                "feed.days",
+                f.days,
+                format!("must be at most {MAX_DAYS} (a follow's day is kept in 16 bits)"),
+            ));
+        }
         if f.days.checked_mul(f.slots_per_day).is_none_or(|s| s > 1_000_000) {
             return Err(Error::invalid(
                 "feed.slots_per_day",
@@ -806,6 +813,13 @@ impl Scenario {
         self.watch.validate()?;
         let d = &self.dynamics;
         check::probability("dynamics.daily_decay", d.daily_decay)?;
+        if d.unfollow_after_days > 255 {
+            return Err(Error::invalid(
+                "dynamics.unfollow_after_days",
+                d.unfollow_after_days,
+                "must be at most 255 (a fan's low days are counted in 8 bits)",
+            ));
+        }
         if d.iron_fan_below > d.iron_fan_above {
             return Err(Error::invalid(
                 "dynamics.iron_fan_below",
@@ -828,6 +842,10 @@ impl Scenario {
         self.iron_fan_first().validate()
     }
 }
+
+/// The most days a scenario may have: a follow edge keeps the day it was
+/// made in 16 bits, with room left for pushes that outlast the last day.
+pub const MAX_DAYS: u32 = 30_000;
 
 /// The default scenario's text (`scenarios/default.toml`).
 pub const DEFAULT_SCENARIO: &str = include_str!("../scenarios/default.toml");

@@ -402,19 +402,34 @@ fn days_times_slots_too_many() {
 fn days_times_slots_overflows_u32() {
     refuse(
         |s| {
-            s.feed.days = 100_000;
-            s.feed.slots_per_day = 100_000;
+            s.feed.days = 30_000;
+            s.feed.slots_per_day = 200_000;
         },
         "feed.slots_per_day",
-        "100000",
+        "200000",
     );
     refuse(
         |s| {
-            s.feed.days = u32::MAX;
+            s.feed.days = 1;
             s.feed.slots_per_day = u32::MAX;
         },
         "feed.slots_per_day",
         "4294967295",
+    );
+}
+
+#[test]
+fn days_past_what_a_follow_edge_keeps() {
+    refuse(|s| s.feed.days = 30_001, "feed.days", "30001");
+    refuse(|s| s.feed.days = u32::MAX, "feed.days", "4294967295");
+}
+
+#[test]
+fn unfollow_after_more_days_than_a_fan_counts() {
+    refuse(
+        |s| s.dynamics.unfollow_after_days = 256,
+        "dynamics.unfollow_after_days",
+        "256",
     );
 }
 

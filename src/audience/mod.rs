@@ -120,7 +120,7 @@ pub struct Cursor(pub [u64; 4]);
 ///     fn select(&self, v: &AudienceView, order: Order, want: u64,
 ///               eligible: &dyn Fn(u32) -> bool, _: &mut Cursor, out: &mut Vec<u32>) {
 ///         let row = v.graph.fan_edges(v.post.creator);
-///         let fans = row.filter(|&e| v.graph.edge_verticality(e) >= 0.5)
+///         let fans = row.filter(|&e| v.world.verticality(v.post.creator, v.graph.edge_user(e)) >= 0.5)
 ///                       .map(|e| (v.graph.edge_user(e), Some(e)));
 ///         ordered_pick(v, order, want, fans, eligible, out);
 ///     }
@@ -189,10 +189,12 @@ fn order_key_from(view: &AudienceView, prefix: u64, order: Order, u: u32, edge: 
             u64::from(u32::MAX - view.score(e).min(u32::MAX - 1))
         }),
         Order::Interest => {
-            let i = edge.map_or_else(
-                || view.world.users().interest(u, view.post.category),
-                |e| view.graph.verticality(e),
-            );
+            // A fan's verticality (the creator's category); anyone else's
+            // interest in the post's category.
+            let i = match edge {
+                Some(_) => view.world.verticality(view.post.creator, u),
+                None => view.world.users().interest(u, view.post.category),
+            };
             u64::from(u32::MAX) - (f64::from(i.clamp(0.0, 1.0)) * f64::from(u32::MAX - 1)) as u64
         }
     };

@@ -186,7 +186,10 @@ impl Simulation<'_> {
                 customers: &mut st.customers,
                 counts: &mut st.counts,
             };
-            lifecycle::end_of_day(&rules, day, &mut st.graph, &points, night);
+            // The first night of a run on a borrowed world copies its graph
+            // (the day's points were kept apart until now); later nights,
+            // and runs that own their world, rebuild the run's graph in place.
+            lifecycle::end_of_day(&rules, day, st.graph.to_mut(), &points, night);
             // Creator churn, during the posting days only.
             for c in 0..world.creators().len() {
                 st.creator_history[c].push(st.creator_today[c]);

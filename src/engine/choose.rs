@@ -93,7 +93,7 @@ impl ByViewer {
             starts.push(li);
         }
         starts.push(live.len());
-        let buckets = self.buckets;
+        let (buckets, world) = (self.buckets, sim.world);
         self.parts.par_iter_mut().enumerate().for_each(|(t, part)| {
             let posts = &live[starts[t]..starts[t + 1]];
             part.offsets.clear();
@@ -132,7 +132,11 @@ impl ByViewer {
                         user: u,
                         live: (starts[t] + i) as u32,
                         edge: edge.unwrap_or(NO_EDGE),
-                        interest: edge.map_or(0.0, |e| graph.verticality(e)),
+                        interest: if edge.is_some() {
+                            world.verticality(creator, u)
+                        } else {
+                            0.0
+                        },
                         relation,
                         tier: Tier::of(relation, edge.is_some_and(|e| graph.edge_in_group(e))),
                         channel,

@@ -7,21 +7,24 @@ use crate::response::Relation;
 /// Creator `c`'s row is `offsets[c]..offsets[c + 1]` of the edge arrays. The
 /// row holds its iron fans first (`offsets[c]..iron_end[c]`), then its other
 /// fans (`iron_end[c]..offsets[c + 1]`); each section is sorted by user id,
-/// so a membership test is a binary search. Per edge: the fan's user id,
-/// its verticality (the fan's interest in the creator's category), its
-/// engagement score, the day the fan followed (negative: before the run),
-/// whether the fan is in the creator's fan group, and how many days in a row
-/// the score has been below the unfollow level.
+/// so a membership test is a binary search. Per edge, 12 bytes: the fan's
+/// user id (4), its engagement score (4), the day the fan followed (2;
+/// negative: before the run, so a run has at most 32,767 days), whether the
+/// fan is in the creator's fan group (1), and how many days in a row the
+/// score has been below the unfollow level (1, so `unfollow_after_days` is
+/// at most 255). A fan's verticality (its interest in the creator's
+/// category) is not stored: interests never change, so
+/// [`World::verticality`](crate::World::verticality) reads it from the
+/// user's interests.
 #[derive(Debug, Clone, Default)]
 pub struct FollowGraph {
     pub(crate) offsets: Vec<u32>,
     pub(crate) iron_end: Vec<u32>,
     pub(crate) fans: Vec<u32>,
-    pub(crate) verticality: Vec<f32>,
     pub(crate) score: Vec<u32>,
-    pub(crate) since_day: Vec<i32>,
+    pub(crate) since_day: Vec<i16>,
     pub(crate) group: Vec<bool>,
-    pub(crate) low_days: Vec<u16>,
+    pub(crate) low_days: Vec<u8>,
     /// For creators with at least [`BIG_ROW`] fans, a bitset over users of
     /// who follows them: most public draws are strangers, and one bit test
     /// answers them without two binary searches through a large row.
@@ -86,13 +89,6 @@ impl FollowGraph {
         self.fans[e as usize]
     }
 
-    /// The verticality of edge `e`: the fan's interest in the creator's
-    /// category, in `[0, 1]`. O(1).
-    #[inline]
-    pub fn edge_verticality(&self, e: u32) -> f32 {
-        self.verticality[e as usize]
-    }
-
     /// The engagement score of edge `e` (see the fan lifecycle). O(1).
     #[inline]
     pub fn edge_score(&self, e: u32) -> u32 {
@@ -154,11 +150,5 @@ impl FollowGraph {
             })
             .collect();
         self.big_rows = rows;
-    }
-
-    /// Verticality of edge `e`.
-    #[inline]
-    pub(crate) fn verticality(&self, e: u32) -> f32 {
-        self.verticality[e as usize]
     }
 }

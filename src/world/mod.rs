@@ -207,6 +207,14 @@ impl World {
         &self.category_creators[self.creator_offsets[k] as usize..self.creator_offsets[k + 1] as usize]
     }
 
+    /// The verticality of fan `u` to creator `c`: the user's interest in
+    /// the creator's category, in `[0, 1]` (0 if none). Defined for any
+    /// user; for a fan it is what the follow edge used to store. O(1).
+    #[inline]
+    pub fn verticality(&self, c: u32, u: u32) -> f32 {
+        self.users.interest(u, self.creators.category[c as usize])
+    }
+
     /// How user `u` stands to creator `c`, and the follow edge if any.
     /// O(log followers).
     #[inline]
