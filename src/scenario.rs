@@ -458,7 +458,7 @@ pub struct FollowerRange {
 }
 
 /// The most follow edges a world can hold: edges are indexed by `u32`
-/// (4.29 × 10^9 edges, about 80 GB at the graph's 19 bytes per edge, far
+/// (4.29 × 10^9 edges, about 52 GB at the graph's 12 bytes per edge, far
 /// beyond a 24 GiB machine).
 pub const MAX_EDGES: u64 = u32::MAX as u64 - 1;
 

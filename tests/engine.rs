@@ -408,6 +408,45 @@ fn a_streamed_run_hands_over_every_post_and_reports_the_same_figures() {
 }
 
 #[test]
+fn a_run_that_takes_its_world_s_graph_over_reports_what_a_run_on_a_borrowed_world_reports() {
+    // Four days with the fan lifecycle on, under both policies: the taken
+    // graph is rebuilt in place each night, the borrowed one is copied on
+    // the first night.
+    let s = common::small_growth_scenario(4);
+    let world = World::generate(&s).unwrap();
+    let sim = Simulation::new(&s, &world).unwrap();
+    let iron = s.iron_fan_first();
+    for policy in [&s.public_pool_ladder as &dyn PushPolicy, &iron] {
+        let kept = sim.run(policy, &s.response).unwrap();
+        assert!(
+            kept.cohorts
+                .iter()
+                .any(|c| c.iron_fan_demotions > 0 && c.followers_end != c.followers)
+        );
+        let owned = Simulation::owning(&s, World::generate(&s).unwrap()).unwrap();
+        // A clone shares the world: the first run copies, the last takes.
+        let shared = owned.clone();
+        for run in [shared, owned] {
+            let mut posts = Vec::new();
+            let mut report = run
+                .into_run_streaming(
+                    policy,
+                    &s.response,
+                    &mut |p| {
+                        posts.push(p);
+                        Ok(())
+                    },
+                    None,
+                )
+                .unwrap();
+            posts.sort_by_key(|p| p.id);
+            report.posts = posts;
+            assert_eq!(report.to_json().unwrap(), kept.to_json().unwrap(), "{}", policy.name());
+        }
+    }
+}
+
+#[test]
 fn a_sink_s_error_stops_the_run_and_is_returned() {
     let s = common::small_scenario();
     let world = World::generate(&s).unwrap();

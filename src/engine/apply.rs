@@ -24,7 +24,7 @@ impl Simulation<'_> {
         for (lp, t) in live.iter_mut().zip(round.tallies.chunks_exact(stride)) {
             lp.round = t[0];
             let c = self.posts[lp.post as usize].creator;
-            let cohort = self.world.creators().cohort(c) as usize;
+            let cohort = self.world().creators().cohort(c) as usize;
             for (k, t) in t.iter().enumerate() {
                 let shown = t.total();
                 st.day_tally[cohort].add(&shown);
@@ -73,7 +73,7 @@ impl Simulation<'_> {
         st.pending_follows.extend_from_slice(&round.follows);
         for &k in &round.orders {
             let (c, user) = ((k >> 32) as u32, k as u32);
-            let cohort = self.world.creators().cohort(c) as usize;
+            let cohort = self.world().creators().cohort(c) as usize;
             let b = st.buyers.entry(k).or_default();
             b.orders += 1;
             if b.orders == 1 {
@@ -146,12 +146,12 @@ impl Simulation<'_> {
     }
 
     pub(super) fn start_day(&self, st: &mut RunState, day: u32) {
-        let users = self.world.users();
+        let users = self.world().users();
         st.active = self.active_users(day);
-        st.today.rebuild(self.world, self.seed, day, &st.active);
+        st.today.rebuild(self.world(), self.seed, day, &st.active);
         st.seen_today.iter_mut().for_each(|x| *x = 0);
         let graph = &*st.graph;
-        st.group_members = (0..self.world.creators().len() as u32)
+        st.group_members = (0..self.world().creators().len() as u32)
             .into_par_iter()
             .map(|c| graph.group_members(c))
             .collect();
@@ -171,7 +171,7 @@ impl Simulation<'_> {
     }
 
     pub(super) fn end_day(&self, st: &mut RunState, day: u32) {
-        let world = self.world;
+        let world = self.world();
         if self.dynamics.enabled {
             let points = std::mem::take(&mut st.day_points);
             let rules = lifecycle::Lifecycle {

@@ -25,7 +25,9 @@ use crate::world::FollowGraph;
 pub(crate) const BUCKET_USERS: usize = 4096;
 
 /// One offer as the respond phase reads it: the viewer, the post and how
-/// the viewer stands to its creator. 20 bytes.
+/// the viewer stands to its creator. 16 bytes. (The viewer's interest is
+/// not carried: the respond phase reads it from the user's record, which it
+/// reads in user order, rather than the partition reading it at random.)
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct ViewerOffer {
     pub(crate) user: u32,
@@ -33,9 +35,6 @@ pub(crate) struct ViewerOffer {
     pub(crate) live: u32,
     /// The follow edge, or `NO_EDGE` for a stranger.
     pub(crate) edge: u32,
-    /// The fan's verticality for a fan; 0 for a stranger, whose interest
-    /// the respond phase reads from the user (whose record it has in cache).
-    pub(crate) interest: f32,
     pub(crate) relation: Relation,
     pub(crate) tier: Tier,
     /// 0 for the stage's offer, `k + 1` for channel `k`'s.
@@ -93,7 +92,7 @@ impl ByViewer {
             starts.push(li);
         }
         starts.push(live.len());
-        let (buckets, world) = (self.buckets, sim.world);
+        let buckets = self.buckets;
         self.parts.par_iter_mut().enumerate().for_each(|(t, part)| {
             let posts = &live[starts[t]..starts[t + 1]];
             part.offsets.clear();
@@ -111,12 +110,13 @@ impl ByViewer {
                 user: 0,
                 live: 0,
                 edge: NO_EDGE,
-                interest: 0.0,
                 relation: Relation::Stranger,
                 tier: Tier::Public,
                 channel: 0,
             };
             part.items.clear();
+            // Exactly the largest round's size, not up to twice it.
+            part.items.reserve_exact(n);
             part.items.resize(n, blank);
             let mut next = part.offsets.clone();
             for (i, lp) in posts.iter().enumerate() {
@@ -132,11 +132,6 @@ impl ByViewer {
                         user: u,
                         live: (starts[t] + i) as u32,
                         edge: edge.unwrap_or(NO_EDGE),
-                        interest: if edge.is_some() {
-                            world.verticality(creator, u)
-                        } else {
-                            0.0
-                        },
                         relation,
                         tier: Tier::of(relation, edge.is_some_and(|e| graph.edge_in_group(e))),
                         channel,

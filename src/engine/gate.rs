@@ -50,9 +50,9 @@ impl Simulation<'_> {
     /// Every creator's state as policies see it, after this round's effects.
     pub(super) fn refresh_creators(&self, st: &mut RunState, finished: &[CreatorReport]) {
         let graph = &*st.graph;
-        let cohorts = &self.world.creators().cohort;
+        let cohorts = &self.world().creators().cohort;
         let (customers, group) = (&st.customers, &st.group_members);
-        st.creators = (0..self.world.creators().len())
+        st.creators = (0..self.world().creators().len())
             .into_par_iter()
             .with_min_len(4096)
             .map(|c| {
@@ -143,7 +143,7 @@ impl Simulation<'_> {
         PostReport {
             id: post.id,
             creator: post.creator,
-            cohort: self.world.creators().cohort(post.creator),
+            cohort: self.world().creators().cohort(post.creator),
             slot: post.slot,
             quality: post.quality,
             price_yuan: post.price_yuan(),

@@ -75,7 +75,7 @@ struct Plan {
 /// One edge's columns, as a row is rebuilt in a scratch buffer.
 #[derive(Clone, Copy)]
 struct Edge {
-    /// Sorts the iron fans first, then the others, each by user id.
+    /// (Not an iron fan, user id): the row's order.
     key: (bool, u32),
     score: u32,
     since_day: i16,
@@ -205,14 +205,67 @@ struct RowMut<'a> {
 }
 
 impl RowMut<'_> {
-    /// Writes `edges` (sorted by key) to the row's front.
-    fn put(&mut self, edges: &[Edge]) {
-        for (j, x) in edges.iter().enumerate() {
-            self.fans[j] = x.key.1;
-            self.score[j] = x.score;
-            self.since_day[j] = x.since_day;
-            self.group[j] = x.group;
-            self.low_days[j] = x.low_days;
+    /// Writes `x` to place `j`.
+    #[inline]
+    fn set(&mut self, j: usize, x: &Edge) {
+        self.fans[j] = x.key.1;
+        self.score[j] = x.score;
+        self.since_day[j] = x.since_day;
+        self.group[j] = x.group;
+        self.low_days[j] = x.low_days;
+    }
+
+    /// Copies place `from` to place `to`.
+    #[inline]
+    fn copy(&mut self, from: usize, to: usize) {
+        self.fans[to] = self.fans[from];
+        self.score[to] = self.score[from];
+        self.since_day[to] = self.since_day[from];
+        self.group[to] = self.group[from];
+        self.low_days[to] = self.low_days[from];
+    }
+
+    /// Writes `kept` to the row's front, iron fans first, then the others,
+    /// each by user id. `kept` is the row's stayers in their old order: its
+    /// first `split` were iron fans, the rest were not, each part by user
+    /// id; a fan promoted or demoted tonight crosses sections, so each new
+    /// section is a merge of two sorted runs. O(row), no sort.
+    fn put_merged(&mut self, kept: &[Edge], split: usize) {
+        let mut at = 0;
+        for others in [false, true] {
+            let mut a = kept[..split].iter().filter(|x| x.key.0 == others).peekable();
+            let mut b = kept[split..].iter().filter(|x| x.key.0 == others).peekable();
+            loop {
+                let next = match (a.peek(), b.peek()) {
+                    (Some(x), Some(y)) if x.key.1 < y.key.1 => a.next(),
+                    (Some(_), Some(_)) | (None, Some(_)) => b.next(),
+                    (Some(_), None) => a.next(),
+                    (None, None) => break,
+                };
+                self.set(at, next.expect("peeked"));
+                at += 1;
+            }
+        }
+    }
+
+    /// Merges `joined` (by user id, none in the row) into the section
+    /// `section` of the row's front `len` places, from the back and in
+    /// place; places past `section.end` move right by `joined.len()`.
+    /// O(row), no sort, no scratch.
+    fn merge_in(&mut self, section: std::ops::Range<usize>, len: usize, joined: &[Edge]) {
+        let n = joined.len();
+        for j in (section.end..len).rev() {
+            self.copy(j, j + n);
+        }
+        let (mut i, mut k) = (section.end, section.end + n);
+        for x in joined.iter().rev() {
+            while i > section.start && self.fans[i - 1] > x.key.1 {
+                self.copy(i - 1, k - 1);
+                i -= 1;
+                k -= 1;
+            }
+            self.set(k - 1, x);
+            k -= 1;
         }
     }
 }
@@ -296,6 +349,7 @@ pub(crate) fn end_of_day(lifecycle: &Lifecycle, day: u32, graph: &mut FollowGrap
             let fan_group = rule.fan_group;
             let mut p = Plan::default();
             kept.clear();
+            let mut split = 0;
             for j in 0..row.fans.len() {
                 let e = old[c] + j;
                 let was_iron = e < old_iron[c];
@@ -322,6 +376,8 @@ pub(crate) fn end_of_day(lifecycle: &Lifecycle, day: u32, graph: &mut FollowGrap
                         i64::from(day) - i64::from(since_day) >= i64::from(fg.min_days) && decayed >= fg.min_score
                     });
                 p.iron += usize::from(iron);
+                // The old iron fans come first in the row.
+                split += usize::from(was_iron);
                 kept.push(Edge {
                     key: (!iron, user),
                     score: decayed,
@@ -330,9 +386,7 @@ pub(crate) fn end_of_day(lifecycle: &Lifecycle, day: u32, graph: &mut FollowGrap
                     low_days,
                 });
             }
-            // Promotions and demotions cross sections: sort again.
-            kept.sort_unstable_by_key(|x| x.key);
-            row.put(kept);
+            row.put_merged(kept, split);
             p.stay = kept.len();
             p
         })
@@ -346,7 +400,17 @@ pub(crate) fn end_of_day(lifecycle: &Lifecycle, day: u32, graph: &mut FollowGrap
     }
     let total = new[n];
     let stay: Vec<usize> = plans.iter().map(|p| p.stay).collect();
+    // Exact growth: a doubling (`resize` alone) would keep up to twice the
+    // graph's bytes for the rest of the run.
     let grow = total.max(old[n]);
+    fn exact<T>(col: &mut Vec<T>, len: usize) {
+        col.reserve_exact(len.saturating_sub(col.len()));
+    }
+    exact(&mut graph.fans, grow);
+    exact(&mut graph.score, grow);
+    exact(&mut graph.since_day, grow);
+    exact(&mut graph.group, grow);
+    exact(&mut graph.low_days, grow);
     graph.fans.resize(grow, 0);
     graph.score.resize(grow, 0);
     graph.since_day.resize(grow, 0);
@@ -366,30 +430,22 @@ pub(crate) fn end_of_day(lifecycle: &Lifecycle, day: u32, graph: &mut FollowGrap
     // 3. Rows with follows merge them in.
     {
         let ranges: Vec<(usize, usize)> = new.windows(2).map(|w| (w[0], w[1])).collect();
-        Rows::of(graph, &ranges).map(|all, c, mut row| {
-            let joined = &follows[joins[c]..joins[c + 1]];
-            if joined.is_empty() {
+        Rows::of(graph, &ranges).map(|joined, c, mut row| {
+            let follows = &follows[joins[c]..joins[c + 1]];
+            if follows.is_empty() {
                 return;
             }
-            let stay = stay[c];
-            let iron = plans[c].iron;
-            all.clear();
-            all.extend((0..stay).map(|j| Edge {
-                key: (j >= iron, row.fans[j]),
-                score: row.score[j],
-                since_day: row.since_day[j],
-                group: row.group[j],
-                low_days: row.low_days[j],
-            }));
-            all.extend(joined.iter().map(|&k| Edge {
+            joined.clear();
+            joined.extend(follows.iter().map(|&k| Edge {
                 key: (!new_is_iron, k as u32),
                 score: d.follow_score,
                 since_day: day16,
                 group: false,
                 low_days: 0,
             }));
-            all.sort_unstable_by_key(|x| x.key);
-            row.put(all);
+            let (stay, iron) = (stay[c], plans[c].iron);
+            let section = if new_is_iron { 0..iron } else { iron..stay };
+            row.merge_in(section, stay, joined);
         });
     }
     graph.offsets = new.iter().map(|&o| o as u32).collect();

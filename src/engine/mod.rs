@@ -102,7 +102,7 @@ use crate::policy::{PushContext, PushPolicy};
 use crate::response::{Relation, ResponseModel};
 use crate::scenario::{AttentionMode, DynamicsParams, Scenario, WatchParams};
 use crate::tally::Tier;
-use crate::world::World;
+use crate::world::{FollowGraph, World};
 use lifecycle::{CohortCounts, CohortRules};
 use reach::Reach;
 use report::{PostLedger, PostSink};
@@ -126,7 +126,7 @@ pub(crate) const RATIO_BINS: usize = 501;
 /// ```
 #[derive(Clone)]
 pub struct Simulation<'w> {
-    world: &'w World,
+    world: WorldRef<'w>,
     posts: Vec<Post>,
     scenario_name: String,
     seed: u64,
@@ -138,6 +138,15 @@ pub struct Simulation<'w> {
     dynamics: DynamicsParams,
     watch: WatchParams,
     rules: Vec<CohortRules>,
+}
+
+/// The world a simulation runs on: borrowed, or its own (shared by the
+/// simulation's clones until a run takes its graph over; see
+/// [`Simulation::into_run_streaming`]).
+#[derive(Clone)]
+enum WorldRef<'w> {
+    Borrowed(&'w World),
+    Owned(Arc<World>),
 }
 
 impl std::fmt::Debug for Simulation<'_> {
@@ -209,11 +218,39 @@ impl<'w> Simulation<'w> {
         Self::with_posts(scenario, world, posts)
     }
 
+    /// A simulation of the scenario's generated posts on a world of its own.
+    /// [`into_run_streaming`](Self::into_run_streaming) then hands the
+    /// world's follow graph to the run instead of copying it when the fan
+    /// lifecycle first changes it: the way to run a world whose graph fits
+    /// in memory once but not twice. Other runs (`run`, `run_streaming`,
+    /// ...) work as on a borrowed world.
+    pub fn owning(scenario: &Scenario, world: World) -> Result<Simulation<'static>> {
+        let posts = generate_posts(&world, scenario)?;
+        Simulation::build(scenario, WorldRef::Owned(Arc::new(world)), posts)
+    }
+
+    /// The world the simulation runs on.
+    #[inline]
+    pub(crate) fn world(&self) -> &World {
+        match &self.world {
+            WorldRef::Borrowed(w) => w,
+            WorldRef::Owned(w) => w,
+        }
+    }
+
     /// A simulation of the given posts (a replayed post log, say) on `world`.
     /// Post ids are reassigned in (slot, creator) order. Refuses a post whose
     /// creator does not exist, whose category is out of range, whose quality
     /// is not finite, or whose slot is past the scenario's days.
-    pub fn with_posts(scenario: &Scenario, world: &'w World, mut posts: Vec<Post>) -> Result<Self> {
+    pub fn with_posts(scenario: &Scenario, world: &'w World, posts: Vec<Post>) -> Result<Self> {
+        Self::build(scenario, WorldRef::Borrowed(world), posts)
+    }
+
+    fn build(scenario: &Scenario, world_ref: WorldRef<'w>, mut posts: Vec<Post>) -> Result<Self> {
+        let world: &World = match &world_ref {
+            WorldRef::Borrowed(w) => w,
+            WorldRef::Owned(w) => w,
+        };
         scenario.validate()?;
         if world.cohorts().len() != scenario.cohorts.len() {
             return Err(Error::invalid(
@@ -272,7 +309,7 @@ impl<'w> Simulation<'w> {
             AttentionMode::Finite => Arc::new(scenario.viewer_feed.clone()),
         };
         Ok(Simulation {
-            world,
+            world: world_ref,
             posts,
             scenario_name: scenario.name.clone(),
             seed: scenario.seed,
@@ -337,8 +374,10 @@ impl<'w> Simulation<'w> {
     /// is a bitset) and the round's offers (24 bytes each, at the size of
     /// the largest round); with
     /// dynamics on, 4 bytes per edge of the first day's points, then the
-    /// run's own follow graph beside the world's, rebuilt column by column
-    /// at the end of each day (about 9 bytes per edge more while it is).
+    /// run's own follow graph (12 bytes per edge) beside the world's,
+    /// rebuilt in place at the end of each day.
+    /// [`into_run_streaming`](Self::into_run_streaming) on a world the
+    /// simulation owns holds one graph instead of two.
     pub fn run(&self, policy: &dyn PushPolicy, model: &dyn ResponseModel) -> Result<Report> {
         self.execute(policy, model, None)
     }
@@ -352,14 +391,17 @@ impl<'w> Simulation<'w> {
         Ok((report, log))
     }
 
-    fn new_state(&self) -> RunState<'w> {
-        let world = self.world;
+    /// A run's starting state; its graph is `graph` if given (the world's,
+    /// taken over), else the world's, borrowed.
+    fn new_state(&self, graph: Option<FollowGraph>) -> RunState<'_> {
+        let world = self.world();
         let n_users = world.users().len();
         let n_cohorts = world.cohorts().len();
         let n_creators = world.creators().len();
         let finite = !self.feed.shows_everything();
         RunState {
-            graph: Cow::Borrowed(world.graph()),
+            start: state::follower_counts(graph.as_ref().unwrap_or(world.graph())),
+            graph: graph.map_or(Cow::Borrowed(world.graph()), Cow::Owned),
             day_points: Vec::new(),
             buyers: BuyerMap::default(),
             customers: Customers {
@@ -489,8 +531,61 @@ impl<'w> Simulation<'w> {
         )
     }
 
-    fn execute_timed<'p>(
+    /// Like [`run_streaming`](Self::run_streaming), but consumes the
+    /// simulation: on a world of its own ([`owning`](Self::owning)) that no
+    /// clone of the simulation shares, the run takes the world's follow
+    /// graph over and the fan lifecycle rebuilds it in place, so the run
+    /// holds one graph where `run_streaming` holds two (the world's and,
+    /// from the first night, its own). The report is the same, bit for bit.
+    /// On a borrowed or shared world it is `run_streaming`.
+    ///
+    /// ```
+    /// use feedsim::{Scenario, Simulation, World};
+    /// use feedsim::policy::PublicPoolLadder;
+    /// let mut s = Scenario::default_scenario().scaled(20_000);
+    /// s.dynamics.enabled = true;
+    /// let sim = Simulation::owning(&s, World::generate(&s)?)?;
+    /// let report = sim.into_run_streaming(&PublicPoolLadder::default(), &s.response, &mut |_| Ok(()), None)?;
+    /// assert!(report.platform.tally.impressions > 0);
+    /// # Ok::<(), feedsim::Error>(())
+    /// ```
+    pub fn into_run_streaming(
+        mut self,
+        policy: &dyn PushPolicy,
+        model: &dyn ResponseModel,
+        posts: &mut dyn FnMut(PostReport) -> Result<()>,
+        progress: Option<&dyn Fn(DayDone)>,
+    ) -> Result<Report> {
+        let graph = match &mut self.world {
+            WorldRef::Owned(w) => Arc::get_mut(w).map(|w| std::mem::take(&mut w.graph)),
+            WorldRef::Borrowed(_) => None,
+        };
+        self.execute_with(
+            graph,
+            policy,
+            model,
+            Observers {
+                progress,
+                posts: Some(posts),
+                ..Observers::default()
+            },
+        )
+    }
+
+    fn execute_timed(
         &self,
+        policy: &dyn PushPolicy,
+        model: &dyn ResponseModel,
+        observers: Observers,
+    ) -> Result<Report> {
+        self.execute_with(None, policy, model, observers)
+    }
+
+    /// The run: on `graph` if given (the world's, taken over), else on the
+    /// world's graph, borrowed until the fan lifecycle first changes it.
+    fn execute_with<'p>(
+        &self,
+        graph: Option<FollowGraph>,
         policy: &'p dyn PushPolicy,
         model: &dyn ResponseModel,
         observers: Observers,
@@ -532,8 +627,8 @@ impl<'w> Simulation<'w> {
             }
         }
         let spd = self.slots_per_day;
-        let mut st = self.new_state();
-        let mut by_viewer = choose::ByViewer::new(self.world.users().len());
+        let mut st = self.new_state(graph);
+        let mut by_viewer = choose::ByViewer::new(self.world().users().len());
         let mut rounds = respond::Rounds::new(log.is_some());
         let mut live: Vec<LivePost<'p>> = Vec::new();
         let mut finished = PostLedger::new(self, model, posts);
@@ -552,7 +647,7 @@ impl<'w> Simulation<'w> {
             let entering = live.len();
             while next < self.posts.len() && self.posts[next].slot == slot {
                 if st.stopped_after[self.posts[next].creator as usize].is_none() {
-                    live.push(LivePost::new(next as u32, self.world.users().len() as u32));
+                    live.push(LivePost::new(next as u32, self.world().users().len() as u32));
                 }
                 next += 1;
             }

@@ -12,7 +12,7 @@ impl<'w> Simulation<'w> {
     /// Which users open the app on `day`: bit `u` is set with probability
     /// `activity[u]`, from the draw keyed `(seed, day, u)`.
     pub(super) fn active_users(&self, day: u32) -> Vec<u64> {
-        let users = self.world.users();
+        let users = self.world().users();
         let n = users.len();
         (0..n.div_ceil(64))
             .into_par_iter()
@@ -49,7 +49,7 @@ impl<'w> Simulation<'w> {
         let c = post.creator as usize;
         let graph = &*st.graph;
         let view = AudienceView {
-            world: self.world,
+            world: self.world(),
             graph,
             post,
             seed: self.seed,

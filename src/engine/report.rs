@@ -40,7 +40,7 @@ pub(super) struct PostLedger<'a> {
 
 impl<'a> PostLedger<'a> {
     pub(super) fn new(sim: &Simulation, model: &dyn ResponseModel, sink: Option<PostSink<'a>>) -> Self {
-        let world = sim.world;
+        let world = sim.world();
         let no_events: Events = model.extra_events().iter().map(|n| (n.to_string(), 0)).collect();
         let creators = (0..world.creators().len() as u32)
             .map(|c| CreatorReport {
@@ -111,9 +111,8 @@ impl Simulation<'_> {
         ledger: PostLedger,
         st: RunState,
     ) -> Report {
-        let world = self.world;
+        let world = self.world();
         let no_events: Events = model.extra_events().iter().map(|n| (n.to_string(), 0)).collect();
-        let start = world.graph();
         let end: &FollowGraph = &st.graph;
         let PostLedger {
             mut creators,
@@ -125,8 +124,7 @@ impl Simulation<'_> {
         posts.sort_by_key(|p| p.id);
         for cr in &mut creators {
             let c = cr.id;
-            cr.followers = start.followers(c);
-            cr.iron_fans = start.iron_fans(c);
+            (cr.followers, cr.iron_fans) = st.start[c as usize];
             cr.followers_end = end.followers(c);
             cr.iron_fans_end = end.iron_fans(c);
             cr.stopped_after_day = st.stopped_after[c as usize];
@@ -245,7 +243,7 @@ impl Simulation<'_> {
     /// condition on some creator of the cohort. O(users / 64 + the cohort's
     /// edges and members).
     fn relationship_funnel(&self, i: usize, st: &RunState) -> RelationshipFunnel {
-        let world = self.world;
+        let world = self.world();
         let graph: &FollowGraph = &st.graph;
         let co = &world.cohorts()[i];
         let words = world.users().len().div_ceil(64);

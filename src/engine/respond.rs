@@ -164,6 +164,7 @@ struct LiveView<'a> {
     response_key: u64,
     source: &'static str,
     cohort: usize,
+    creator_category: u8,
     trust: f64,
     price_yuan: Option<f64>,
 }
@@ -181,7 +182,7 @@ impl Simulation<'_> {
         rounds: &'r mut Rounds,
     ) -> &'r mut Round {
         let day = slot / self.slots_per_day;
-        let creators = self.world.creators();
+        let creators = self.world().creators();
         let channel_sources: Vec<&'static str> = self.channels.iter().map(|c| c.source()).collect();
         let stride = 1 + channel_sources.len();
         let extra_events = model.extra_events().len();
@@ -194,6 +195,7 @@ impl Simulation<'_> {
                     response_key: key_prefix(self.seed, tag::RESPONSE, post.id.into()),
                     source: lp.stage.map_or("", |s| s.source()),
                     cohort: creators.cohort(post.creator) as usize,
+                    creator_category: creators.category(post.creator),
                     trust: f64::from(creators.trust[post.creator as usize]),
                     price_yuan: post.price_yuan(),
                 }
@@ -267,7 +269,7 @@ impl Simulation<'_> {
         let finite = !self.feed.shows_everything();
         let every_viewer = self.feed.runs_for_every_viewer();
         let spd = self.slots_per_day;
-        let users = self.world.users();
+        let users = self.world().users();
         let mut start = 0;
         while start < s.sorted.len() {
             let u = s.sorted[start].user;
@@ -282,10 +284,12 @@ impl Simulation<'_> {
             s.contexts.clear();
             s.contexts.extend(offers.iter().map(|o| {
                 let v = &views[o.live as usize];
+                // A fan's verticality (its interest in the creator's
+                // category); anyone else's interest in the post's.
                 let interest = if o.edge == NO_EDGE {
                     users.interest(u, v.post.category)
                 } else {
-                    o.interest
+                    users.interest(u, v.creator_category)
                 };
                 ImpressionContext {
                     relation: o.relation,

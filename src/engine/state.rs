@@ -302,11 +302,20 @@ pub(crate) fn slot_allowance(budget: u16, s: u32, slots: u32) -> u32 {
     ((s + 1) * b / n - s * b / n) as u32
 }
 
+/// Each creator's followers and iron fans in `g`.
+pub(crate) fn follower_counts(g: &FollowGraph) -> Vec<(u32, u32)> {
+    (0..g.creators() as u32)
+        .map(|c| (g.followers(c), g.iron_fans(c)))
+        .collect()
+}
+
 /// The mutable state of one run.
 pub(crate) struct RunState<'w> {
     /// The follow graph: the world's until the first day's end, the run's
     /// own after (rebuilt each day with dynamics on).
     pub(crate) graph: Cow<'w, FollowGraph>,
+    /// Each creator's followers and iron fans at the start of the run.
+    pub(crate) start: Vec<(u32, u32)>,
     /// With dynamics on, while the graph is still the world's: the day's
     /// engagement points per edge, added to the scores at the day's end
     /// (so the world's graph is never copied whole). Empty otherwise.

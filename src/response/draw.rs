@@ -187,7 +187,7 @@ impl<'a> ResponseDraw<'a> {
         if !completed {
             return out;
         }
-        let p = model.probabilities(ctx);
+        let p = model.event_probabilities(ctx);
         let mut flag = |d: &mut Self, p: f64, bit: u32| {
             let hit = d.chance(p);
             if hit {
@@ -207,7 +207,7 @@ impl<'a> ResponseDraw<'a> {
                 p.order
             } else {
                 model
-                    .probabilities(&ImpressionContext {
+                    .event_probabilities(&ImpressionContext {
                         bought_before: h.bought_before,
                         ecommerce_member: h.ecommerce_member,
                         coupon: h.coupon,

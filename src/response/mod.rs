@@ -161,6 +161,15 @@ pub trait ResponseModel: Send + Sync {
         self.probabilities(ctx).watch
     }
 
+    /// The probabilities of the events that follow a completed view: what
+    /// [`ResponseDraw::standard`] reads after its watch draw. Every field
+    /// but `watch` must equal `probabilities(ctx)`'s; `watch` may be left
+    /// at 0, so a model need not compute it twice (the draw already has
+    /// it). The default is `probabilities(ctx)`.
+    fn event_probabilities(&self, ctx: &ImpressionContext) -> Probabilities {
+        self.probabilities(ctx)
+    }
+
     /// Draws the impression's outcome; `p_watch` is
     /// [`watch_probability`](Self::watch_probability) of `ctx`, already
     /// computed (the feed ranks by it). The default is the documented
@@ -421,6 +430,15 @@ impl ResponseModel for LogisticModel {
 
     #[inline]
     fn probabilities(&self, ctx: &ImpressionContext) -> Probabilities {
+        Probabilities {
+            watch: self.watch_probability(ctx),
+            ..self.event_probabilities(ctx)
+        }
+    }
+
+    /// Every event's probability but the watch's (left at 0).
+    #[inline]
+    fn event_probabilities(&self, ctx: &ImpressionContext) -> Probabilities {
         let (click, order) = match ctx.price_yuan {
             Some(price) => {
                 let price_term = self.price_sensitivity * (price.max(0.01) / self.reference_price_yuan).ln();
@@ -436,7 +454,7 @@ impl ResponseModel for LogisticModel {
             None => (0.0, 0.0),
         };
         Probabilities {
-            watch: self.watch_probability(ctx),
+            watch: 0.0,
             like: sigmoid(self.like.logit(ctx)),
             comment: sigmoid(self.comment.logit(ctx)),
             share: sigmoid(self.share.logit(ctx)),
@@ -589,6 +607,14 @@ impl ResponseModel for ResponseSpec {
             ResponseSpec::Constant(m) => m.watch_probability(ctx),
         }
     }
+
+    #[inline]
+    fn event_probabilities(&self, ctx: &ImpressionContext) -> Probabilities {
+        match self {
+            ResponseSpec::Logistic(m) => m.event_probabilities(ctx),
+            ResponseSpec::Constant(m) => m.event_probabilities(ctx),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -613,6 +639,32 @@ mod tests {
         assert!((p.order - 0.0042).abs() < 0.0002, "{}", p.order);
         let interested = m.probabilities(&ctx(Relation::Stranger, 0.6));
         assert!((interested.watch - 0.230).abs() < 0.002, "{}", interested.watch);
+    }
+
+    /// The events' probabilities after a view are `probabilities`' own,
+    /// bit for bit, whatever the context; only the watch is left out.
+    #[test]
+    fn event_probabilities_are_the_probabilities_without_the_watch() {
+        let m = ResponseSpec::Logistic(LogisticModel::default());
+        for k in 0..2_000u64 {
+            let u = |i: u64| crate::rng::unit(5, 0, k, i);
+            let relation = [Relation::Stranger, Relation::Fan, Relation::IronFan][k as usize % 3];
+            let c = ImpressionContext {
+                quality: u(1),
+                trust: u(2),
+                purchase_propensity: u(3) * 4.0 - 2.0,
+                price_yuan: (k % 4 != 0).then(|| 1.0 + u(4) * 300.0),
+                bought_before: k % 5 == 0,
+                ecommerce_member: k % 7 == 0,
+                coupon: k % 11 == 0,
+                group_member: k % 13 == 0,
+                seen_today: (k % 50) as u32,
+                ..ImpressionContext::new(relation, u(5), u(6))
+            };
+            let (all, events) = (m.probabilities(&c), m.event_probabilities(&c));
+            assert_eq!(Probabilities { watch: 0.0, ..all }, events, "{c:?}");
+            assert!(all.watch > 0.0);
+        }
     }
 
     #[test]

@@ -25,14 +25,19 @@ pub struct FollowGraph {
     pub(crate) since_day: Vec<i16>,
     pub(crate) group: Vec<bool>,
     pub(crate) low_days: Vec<u8>,
-    /// For creators with at least [`BIG_ROW`] fans, a bitset over users of
+    /// For creators with at least [`big_row`] fans, a bitset over users of
     /// who follows them: most public draws are strangers, and one bit test
     /// answers them without two binary searches through a large row.
     pub(crate) big_rows: Vec<Option<Box<[u64]>>>,
 }
 
-/// Rows at least this long get a membership bitset.
-pub(crate) const BIG_ROW: u32 = 1 << 16;
+/// Rows at least this long get a membership bitset: 65,536 fans, and at
+/// least a sixteenth of the users, so that a bitset (users / 8 bytes) costs
+/// at most 2 bytes per fan of its row. (A fixed 65,536 gave about 800
+/// bitsets of 1.25 MB each, 1 GB, to `growth.toml` at 10M users.)
+pub(crate) fn big_row(users: usize) -> u32 {
+    (1u32 << 16).max(u32::try_from(users / 16).unwrap_or(u32::MAX))
+}
 
 impl FollowGraph {
     /// Number of follow edges. O(1).
@@ -135,11 +140,14 @@ impl FollowGraph {
     /// Builds the membership bitsets of the big rows (after the rows change).
     pub(crate) fn index_big_rows(&mut self, users: usize) {
         use rayon::prelude::*;
+        // The old bitsets go first: never two sets of them at once.
+        self.big_rows = Vec::new();
+        let big = big_row(users);
         let g: &FollowGraph = self;
         let rows: Vec<Option<Box<[u64]>>> = (0..g.creators() as u32)
             .into_par_iter()
             .map(|c| {
-                (g.followers(c) >= BIG_ROW).then(|| {
+                (g.followers(c) >= big).then(|| {
                     let mut bits = vec![0u64; users.div_ceil(64)].into_boxed_slice();
                     let row = g.offsets[c as usize] as usize..g.offsets[c as usize + 1] as usize;
                     for &u in &g.fans[row] {
