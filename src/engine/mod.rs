@@ -403,6 +403,7 @@ impl<'w> Simulation<'w> {
             start: state::follower_counts(graph.as_ref().unwrap_or(world.graph())),
             graph: graph.map_or(Cow::Borrowed(world.graph()), Cow::Owned),
             day_points: Vec::new(),
+            points_scratch: Vec::new(),
             buyers: BuyerMap::default(),
             customers: Customers {
                 buyers: vec![Vec::new(); n_creators],

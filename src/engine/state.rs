@@ -320,6 +320,8 @@ pub(crate) struct RunState<'w> {
     /// engagement points per edge, added to the scores at the day's end
     /// (so the world's graph is never copied whole). Empty otherwise.
     pub(crate) day_points: Vec<u32>,
+    /// The round's engagement points partitioned by edge range (reused).
+    pub(crate) points_scratch: Vec<(u32, u32)>,
     pub(crate) buyers: BuyerMap,
     pub(crate) customers: Customers,
     /// Fan-group members per creator, counted at the start of each day.
