@@ -488,15 +488,7 @@ impl<'w> Simulation<'w> {
         posts: &mut dyn FnMut(PostReport) -> Result<()>,
         progress: Option<&dyn Fn(DayDone)>,
     ) -> Result<Report> {
-        self.execute_timed(
-            policy,
-            model,
-            Observers {
-                progress,
-                posts: Some(posts),
-                ..Observers::default()
-            },
-        )
+        self.execute_timed(policy, model, Observers::streaming(posts, progress))
     }
 
     /// Like [`run`](Self::run), and also returns the wall time spent in
@@ -561,16 +553,7 @@ impl<'w> Simulation<'w> {
             WorldRef::Owned(w) => Arc::get_mut(w).map(|w| std::mem::take(&mut w.graph)),
             WorldRef::Borrowed(_) => None,
         };
-        self.execute_with(
-            graph,
-            policy,
-            model,
-            Observers {
-                progress,
-                posts: Some(posts),
-                ..Observers::default()
-            },
-        )
+        self.execute_with(graph, policy, model, Observers::streaming(posts, progress))
     }
 
     fn execute_timed(
@@ -718,6 +701,17 @@ struct Observers<'a> {
     progress: Option<&'a dyn Fn(DayDone)>,
     /// Where finished posts go instead of the report.
     posts: Option<PostSink<'a>>,
+}
+
+impl<'a> Observers<'a> {
+    /// Posts handed to `posts` as their pushes end; `progress` at each day's end.
+    fn streaming(posts: PostSink<'a>, progress: Option<&'a dyn Fn(DayDone)>) -> Self {
+        Observers {
+            progress,
+            posts: Some(posts),
+            ..Observers::default()
+        }
+    }
 }
 
 /// What [`Simulation::run_with_progress`] reports at the end of each day.
