@@ -369,7 +369,7 @@ fn the_trace_lists_impressions_by_slot_post_and_offer_order() {
 }
 
 #[test]
-fn a_streamed_run_hands_over_every_post_and_reports_the_same_figures() {
+fn a_streamed_run_and_a_run_that_owns_its_world_report_the_same_figures() {
     // Four days with the fan lifecycle on, under both policies.
     let s = common::small_growth_scenario(4);
     let world = World::generate(&s).unwrap();
@@ -404,20 +404,9 @@ fn a_streamed_run_hands_over_every_post_and_reports_the_same_figures() {
             "{}",
             policy.name()
         );
-    }
-}
-
-#[test]
-fn a_run_that_takes_its_world_s_graph_over_reports_what_a_run_on_a_borrowed_world_reports() {
-    // Four days with the fan lifecycle on, under both policies: the taken
-    // graph is rebuilt in place each night, the borrowed one is copied on
-    // the first night.
-    let s = common::small_growth_scenario(4);
-    let world = World::generate(&s).unwrap();
-    let sim = Simulation::new(&s, &world).unwrap();
-    let iron = s.iron_fan_first();
-    for policy in [&s.public_pool_ladder as &dyn PushPolicy, &iron] {
-        let kept = sim.run(policy, &s.response).unwrap();
+        // A run on a world of its own takes the world's graph over and
+        // rebuilds it in place each night (a borrowed graph is copied on the
+        // first night): the same report.
         assert!(
             kept.cohorts
                 .iter()
