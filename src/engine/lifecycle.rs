@@ -290,6 +290,19 @@ fn move_rows<T: Copy>(col: &mut [T], from: &[usize], to: &[usize], len: &[usize]
     }
 }
 
+/// One column through the night's move: grown (exactly: a doubling would
+/// keep up to twice the column's bytes for the rest of the run) to hold
+/// both the old and the new rows, each row's `len[c]` stayers moved from
+/// `from[c]` to `to[c]`, then cut to the new length.
+fn relocate<T: Copy + Default>(col: &mut Vec<T>, from: &[usize], to: &[usize], len: &[usize]) {
+    let (old_len, new_len) = (from[len.len()], to[len.len()]);
+    let grow = old_len.max(new_len);
+    col.reserve_exact(grow.saturating_sub(col.len()));
+    col.resize(grow, T::default());
+    move_rows(col, from, to, len);
+    col.truncate(new_len);
+}
+
 /// Applies the end-of-day rules of `day` to `graph` (see the module docs),
 /// given the day's engagement points per edge not yet in the graph's
 /// scores (`points`; empty when they were added as they came).
@@ -398,34 +411,12 @@ pub(crate) fn end_of_day(lifecycle: &Lifecycle, day: u32, graph: &mut FollowGrap
     for (c, p) in plans.iter().enumerate() {
         new.push(new[c] + p.stay + joins[c + 1] - joins[c]);
     }
-    let total = new[n];
     let stay: Vec<usize> = plans.iter().map(|p| p.stay).collect();
-    // Exact growth: a doubling (`resize` alone) would keep up to twice the
-    // graph's bytes for the rest of the run.
-    let grow = total.max(old[n]);
-    fn exact<T>(col: &mut Vec<T>, len: usize) {
-        col.reserve_exact(len.saturating_sub(col.len()));
-    }
-    exact(&mut graph.fans, grow);
-    exact(&mut graph.score, grow);
-    exact(&mut graph.since_day, grow);
-    exact(&mut graph.group, grow);
-    exact(&mut graph.low_days, grow);
-    graph.fans.resize(grow, 0);
-    graph.score.resize(grow, 0);
-    graph.since_day.resize(grow, 0);
-    graph.group.resize(grow, false);
-    graph.low_days.resize(grow, 0);
-    move_rows(&mut graph.fans, &old, &new, &stay);
-    move_rows(&mut graph.score, &old, &new, &stay);
-    move_rows(&mut graph.since_day, &old, &new, &stay);
-    move_rows(&mut graph.group, &old, &new, &stay);
-    move_rows(&mut graph.low_days, &old, &new, &stay);
-    graph.fans.truncate(total);
-    graph.score.truncate(total);
-    graph.since_day.truncate(total);
-    graph.group.truncate(total);
-    graph.low_days.truncate(total);
+    relocate(&mut graph.fans, &old, &new, &stay);
+    relocate(&mut graph.score, &old, &new, &stay);
+    relocate(&mut graph.since_day, &old, &new, &stay);
+    relocate(&mut graph.group, &old, &new, &stay);
+    relocate(&mut graph.low_days, &old, &new, &stay);
 
     // 3. Rows with follows merge them in.
     {
