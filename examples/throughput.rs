@@ -6,6 +6,7 @@
 //! ```sh
 //! cargo run --release --example throughput                 # 1M users, 4 rows
 //! cargo run --release --example throughput -- --users 3000000 --attention finite --json rows.json
+//! cargo run --release --example throughput -- --scenario scenarios/growth.toml --policy iron --attention finite
 //! RAYON_NUM_THREADS=1 cargo run --release --example throughput   # one core
 //! ```
 //!
@@ -14,7 +15,12 @@
 //! water mark, `VmHWM`) is that run's alone: the world, the run's state and
 //! anything dynamics copies. `seconds` times the run only, not the world's
 //! generation. An impression is a shown offer (a play); `offers` counts every
-//! offer, shown or not.
+//! offer, shown or not. `--scenario FILE` runs a scenario file's world and
+//! days instead of the default's (one day); with the fan lifecycle on, the
+//! run borrows the world, so its peak includes the run's own copy of the
+//! follow graph (12 bytes per edge; the `scale` example runs on a world it
+//! owns, without the copy). Each row also gives the seconds spent per engine
+//! phase.
 //!
 //! The figure means something only beside the keyed roofline kernel run in
 //! the same session with the same users and threads (`../shared/bench/`):
@@ -31,8 +37,8 @@ use serde::{Deserialize, Serialize};
 #[path = "common/mod.rs"]
 mod common;
 
-const USAGE: &str = "usage: throughput [--users N] [--days D] [--attention unlimited|finite|both] \
-[--policy ladder|iron|both] [--json FILE]";
+const USAGE: &str = "usage: throughput [--scenario FILE] [--users N] [--days D] \
+[--attention unlimited|finite|both] [--policy ladder|iron|both] [--json FILE]";
 
 /// One row of the output: one policy under one attention mode.
 #[derive(Debug, Serialize, Deserialize)]
@@ -56,8 +62,14 @@ struct Row {
 }
 
 struct Args {
-    users: u32,
-    days: u32,
+    /// A scenario file instead of the default scenario.
+    scenario: Option<String>,
+    /// Rescale the world to this many users (default: 1M for the default
+    /// scenario, the file's own count for a file).
+    users: Option<u32>,
+    /// Override the scenario's days (default: 1 for the default scenario,
+    /// the file's own for a file).
+    days: Option<u32>,
     attention: Vec<&'static str>,
     policies: Vec<&'static str>,
     json: Option<String>,
@@ -67,8 +79,9 @@ struct Args {
 
 fn parse() -> Result<Args, String> {
     let mut a = Args {
-        users: 1_000_000,
-        days: 1,
+        scenario: None,
+        users: None,
+        days: None,
         attention: vec!["finite", "unlimited"],
         policies: vec!["ladder", "iron"],
         json: None,
@@ -80,11 +93,11 @@ fn parse() -> Result<Args, String> {
         match flag.as_str() {
             "--users" => {
                 let v = value()?;
-                a.users = v.parse().map_err(|_| format!("--users: not a user count: {v}"))?;
+                a.users = Some(v.parse().map_err(|_| format!("--users: not a user count: {v}"))?);
             }
             "--days" => {
                 let v = value()?;
-                a.days = v.parse().map_err(|_| format!("--days: not a day count: {v}"))?;
+                a.days = Some(v.parse().map_err(|_| format!("--days: not a day count: {v}"))?);
             }
             "--attention" => {
                 a.attention = match value()?.as_str() {
@@ -102,6 +115,7 @@ fn parse() -> Result<Args, String> {
                     v => return Err(format!("--policy: expected ladder, iron or both, got {v}")),
                 }
             }
+            "--scenario" => a.scenario = Some(value()?),
             "--json" => a.json = Some(value()?),
             "--row" => a.row = true,
             _ => return Err(format!("unknown argument {flag}")),
@@ -128,19 +142,27 @@ fn main() -> ExitCode {
     }
 }
 
-/// The default world at `users` users (per-user proportions kept).
-fn scenario(args: &Args, attention: &str) -> Scenario {
-    let mut s = Scenario::default_scenario();
-    if args.users != s.users.count {
-        s = s.scaled(args.users);
+/// The scenario file's world, or the default world for one day, at `--users`
+/// users if given (per-user proportions kept).
+fn scenario(args: &Args, attention: &str) -> Result<Scenario, String> {
+    let mut s = match &args.scenario {
+        Some(file) => Scenario::from_file(file).map_err(|e| e.to_string())?,
+        None => Scenario::default_scenario(),
+    };
+    if let Some(users) = args.users
+        && users != s.users.count
+    {
+        s = s.scaled(users);
     }
-    s.feed.days = args.days;
+    if let Some(days) = args.days {
+        s.feed.days = days;
+    }
     s.attention.mode = if attention == "finite" {
         AttentionMode::Finite
     } else {
         AttentionMode::Unlimited
     };
-    s
+    Ok(s)
 }
 
 /// Runs the single (policy, attention) row the flags name, in this process.
@@ -148,7 +170,7 @@ fn run_row(args: &Args) -> Result<(), String> {
     let (&[policy], &[attention]) = (args.policies.as_slice(), args.attention.as_slice()) else {
         return Err("--row needs one --policy and one --attention".into());
     };
-    let s = scenario(args, attention);
+    let s = scenario(args, attention)?;
     let world = World::generate(&s).map_err(|e| e.to_string())?;
     let sim = Simulation::new(&s, &world).map_err(|e| e.to_string())?;
     let ladder = s.public_pool_ladder.clone();
@@ -192,9 +214,18 @@ fn run_all(args: &Args) -> Result<(), String> {
     let mut rows = Vec::new();
     for &attention in &args.attention {
         for &policy in &args.policies {
-            let out = Command::new(&exe)
-                .args(["--row", "--policy", policy, "--attention", attention])
-                .args(["--users", &args.users.to_string(), "--days", &args.days.to_string()])
+            let mut child = Command::new(&exe);
+            child.args(["--row", "--policy", policy, "--attention", attention]);
+            if let Some(file) = &args.scenario {
+                child.args(["--scenario", file]);
+            }
+            if let Some(users) = args.users {
+                child.args(["--users", &users.to_string()]);
+            }
+            if let Some(days) = args.days {
+                child.args(["--days", &days.to_string()]);
+            }
+            let out = child
                 .output()
                 .map_err(|e| format!("could not start {}: {e}", exe.display()))?;
             if !out.status.success() {

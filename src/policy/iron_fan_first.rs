@@ -119,12 +119,17 @@ impl PublicWeight {
         gate: &Gate,
         peers: impl IntoIterator<Item = &'a Tally>,
     ) -> f64 {
+        self.weight_given(iron_fan_ratio, gate.judge_among(fans, fans, peers))
+    }
+
+    /// The weight, given the gate's verdict on the fans' feedback.
+    fn weight_given(&self, iron_fan_ratio: f64, verdict: Verdict) -> f64 {
         let ratio_term = if self.ratio_exponent == 0.0 {
             1.0
         } else {
             (iron_fan_ratio.max(0.0) / self.reference_ratio).powf(self.ratio_exponent)
         };
-        let feedback_term = match gate.judge_among(fans, fans, peers) {
+        let feedback_term = match verdict {
             Verdict::Pass { strength, .. } => strength.clamp(1.0, self.max_feedback_boost),
             _ => 1.0,
         };
@@ -320,12 +325,11 @@ impl IronFanFirst {
             .iter()
             .filter(|r| !r.stage.audience.is_public())
             .fold(Tally::default(), |a, r| a.sum(r.shown));
-        let weight = self.public_weight.weight(
-            ctx.creator.iron_fan_ratio,
-            &fans,
-            &self.fan_waves.gate,
-            ctx.peers.recent(WAVE, 0),
-        );
+        // The fans' feedback against recent first fan waves (the bar is
+        // computed once per round: see `Peers::bar`).
+        let gate = &self.fan_waves.gate;
+        let verdict = gate.judge_with(&fans, &fans, ctx.peers.bar(WAVE, 0, gate));
+        let weight = self.public_weight.weight_given(ctx.creator.iron_fan_ratio, verdict);
         next_pool(&self.pools(), done, ctx, weight)
     }
 }

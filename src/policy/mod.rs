@@ -82,6 +82,31 @@ pub const PEER_WINDOW: usize = 1_000;
 pub struct Peers {
     /// A handful of keys: a list is as fast as a map and keeps its order.
     recent: Vec<((&'static str, usize), std::collections::VecDeque<Tally>)>,
+    /// Changes whenever `recent` does, drawn from a process-wide counter so
+    /// that no two different contents of any two `Peers` share it (0: empty,
+    /// never pushed): the key of each thread's memo of bars ([`Peers::bar`]).
+    version: u64,
+}
+
+/// The source of [`Peers`] versions.
+static PEER_VERSIONS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+
+/// What a gate's peer bar depends on besides the peers: its weights, its
+/// impression floor and its quantile (as bits).
+type BarKey = (usize, [u64; 9]);
+
+/// One thread's memo: the `Peers` version it holds bars for, and the bars.
+type BarMemo = (u64, Vec<(BarKey, Option<f64>)>);
+
+thread_local! {
+    /// Per thread: the bars computed for one version of one `Peers`. Every
+    /// post deciding in a round sees the same peers, so a relative gate's
+    /// bar is computed once per round and stage key instead of once per
+    /// decision (each a pass over up to [`PEER_WINDOW`] tallies). No lock:
+    /// each thread keeps its own, and a bar is a pure function of the
+    /// peers and the gate, so the result does not depend on threads.
+    static BARS: std::cell::RefCell<BarMemo> =
+        const { std::cell::RefCell::new((0, Vec::new())) };
 }
 
 impl Peers {
@@ -95,8 +120,45 @@ impl Peers {
             .flat_map(|(_, v)| v.iter())
     }
 
+    /// `gate`'s bar from the recent tallies of the `k`-th stage labelled
+    /// `label`: [`Gate::peer_bar`] over [`recent`](Self::recent), computed
+    /// once per thread for as long as the peers do not change.
+    pub fn bar(&self, label: &str, k: usize, gate: &Gate) -> Option<f64> {
+        gate.quantile?;
+        let Some(i) = self.recent.iter().position(|((l, j), _)| *l == label && *j == k) else {
+            return gate.peer_bar(std::iter::empty());
+        };
+        let key: BarKey = (
+            i,
+            [
+                gate.watch_through.to_bits(),
+                gate.like.to_bits(),
+                gate.comment.to_bits(),
+                gate.share.to_bits(),
+                gate.follow.to_bits(),
+                gate.long_view.to_bits(),
+                gate.watch_ratio.to_bits(),
+                u64::from(gate.min_impressions),
+                gate.quantile.map_or(u64::MAX, f64::to_bits),
+            ],
+        );
+        BARS.with_borrow_mut(|(version, bars)| {
+            if *version != self.version {
+                *version = self.version;
+                bars.clear();
+            }
+            if let Some(&(_, bar)) = bars.iter().find(|(k, _)| *k == key) {
+                return bar;
+            }
+            let bar = gate.peer_bar(self.recent[i].1.iter());
+            bars.push((key, bar));
+            bar
+        })
+    }
+
     /// Records a closed stage.
     pub(crate) fn push(&mut self, label: &'static str, k: usize, shown: Tally) {
+        self.version = PEER_VERSIONS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let i = match self.recent.iter().position(|((l, i), _)| *l == label && *i == k) {
             Some(i) => i,
             None => {
@@ -256,16 +318,22 @@ impl Gate {
     /// [`MIN_PEERS`] such peers the absolute threshold alone applies (a
     /// platform's first posts have nothing to be compared with). The bar is
     /// `max(threshold, peer quantile)`; `strength` is the score over that
-    /// bar. O(peers · log peers).
+    /// bar. O(peers).
     pub fn judge_among<'a>(
         &self,
         stage: &Tally,
         so_far: &Tally,
         peers: impl IntoIterator<Item = &'a Tally>,
     ) -> Verdict {
-        let Some(q) = self.quantile else {
-            return self.judge(stage, so_far);
-        };
+        self.judge_with(stage, so_far, self.peer_bar(peers))
+    }
+
+    /// What a relative gate's peers ask of a post: the `quantile` of the
+    /// peers' scores (see [`judge_among`](Self::judge_among)), or `None`
+    /// for an absolute gate or with fewer than [`MIN_PEERS`] peers of at
+    /// least `max(min_impressions, 1)` impressions. O(peers).
+    pub fn peer_bar<'a>(&self, peers: impl IntoIterator<Item = &'a Tally>) -> Option<f64> {
+        let q = self.quantile?;
         let floor = u64::from(self.min_impressions.max(1));
         let mut scores: Vec<f64> = peers
             .into_iter()
@@ -273,13 +341,24 @@ impl Gate {
             .map(|t| self.score(t))
             .collect();
         if scores.len() < MIN_PEERS {
-            return self.judge(stage, so_far);
+            return None;
         }
-        scores.sort_unstable_by(f64::total_cmp);
         // The lower empirical quantile: the smallest score with at least a
-        // share q of the peers at or below it.
+        // share q of the peers at or below it, the k-th in ascending order
+        // (a selection, O(peers), finds the value a full sort would put
+        // there).
         let k = ((q * scores.len() as f64).ceil() as usize).clamp(1, scores.len()) - 1;
-        self.judge_against(stage, so_far, self.threshold.max(scores[k]))
+        let (_, &mut kth, _) = scores.select_nth_unstable_by(k, f64::total_cmp);
+        Some(kth)
+    }
+
+    /// Judges as [`judge_among`](Self::judge_among) does, given the
+    /// [`peer_bar`](Self::peer_bar) (`None`: the absolute threshold alone).
+    pub fn judge_with(&self, stage: &Tally, so_far: &Tally, peer_bar: Option<f64>) -> Verdict {
+        match peer_bar {
+            Some(bar) => self.judge_against(stage, so_far, self.threshold.max(bar)),
+            None => self.judge(stage, so_far),
+        }
     }
 
     fn judge_against(&self, stage: &Tally, so_far: &Tally, bar: f64) -> Verdict {
@@ -509,7 +588,7 @@ impl PushContext<'_> {
         }
         let label = last.stage.label;
         let k = self.stages_labelled(label) - 1;
-        gate.judge_among(&last.shown, self.so_far, self.peers.recent(label, k))
+        gate.judge_with(&last.shown, self.so_far, self.peers.bar(label, k, gate))
     }
 
     /// Counts over the impressions on the creator's followers so far (group
@@ -603,6 +682,62 @@ mod tests {
                 score: 0.5,
                 strength: 2.0
             }
+        );
+    }
+
+    /// The memoized bar is the bar computed afresh: after every push, for
+    /// two gates, two stage keys and two `Peers` read in turn on one thread
+    /// (a stale memo would answer the other's or the earlier peers' bar).
+    #[test]
+    fn the_remembered_peer_bar_is_the_bar_of_the_peers_as_they_stand() {
+        let gates = [
+            Gate {
+                watch_through: 1.0,
+                like: 0.0,
+                quantile: Some(0.6),
+                ..Gate::default()
+            },
+            Gate {
+                watch_through: 0.0,
+                like: 1.0,
+                quantile: Some(0.3),
+                ..Gate::default()
+            },
+        ];
+        let (mut a, mut b) = (Peers::default(), Peers::default());
+        let mut checked = 0;
+        for i in 0..60u64 {
+            let t = Tally {
+                likes: (i * 7) % 23,
+                ..tally(100, (i * 37) % 101)
+            };
+            a.push("wave", (i % 2) as usize, t);
+            if i % 3 == 0 {
+                b.push("wave", 0, tally(50, i % 50));
+            }
+            for peers in [&a, &b] {
+                for gate in &gates {
+                    for k in 0..3 {
+                        let fresh = gate.peer_bar(peers.recent("wave", k));
+                        assert_eq!(peers.bar("wave", k, gate), fresh, "push {i}, key {k}");
+                        checked += usize::from(fresh.is_some());
+                    }
+                }
+            }
+        }
+        // Enough pushes that bars exist (20 peers per key).
+        assert!(checked > 60, "{checked}");
+        assert_eq!(a.bar("pool", 0, &gates[0]), None);
+        assert_eq!(
+            a.bar(
+                "wave",
+                0,
+                &Gate {
+                    quantile: None,
+                    ..gates[0]
+                }
+            ),
+            None
         );
     }
 
