@@ -635,7 +635,7 @@ impl<'w> Simulation<'w> {
                 }
                 next += 1;
             }
-            self.refresh_creators(&mut st, finished.creators());
+            self.refresh_creators(&mut st, finished.creators(), &live[entering..]);
             self.decide(policy, &mut live[entering..], &st, slot)?;
             self.finish(&mut live, &mut finished, extra)?;
             clock.lap(Phase::Enter);
@@ -659,7 +659,7 @@ impl<'w> Simulation<'w> {
             for lp in &mut live {
                 lp.close_stage();
             }
-            self.refresh_creators(&mut st, finished.creators());
+            self.refresh_creators(&mut st, finished.creators(), &live);
             self.decide(policy, &mut live, &st, slot)?;
             self.record_peers(&live, &mut st);
             self.finish(&mut live, &mut finished, extra)?;
