@@ -142,12 +142,12 @@ impl ByViewer {
         });
     }
 
-    /// Appends the offers to the users of bucket `b` to `out`, in (post,
-    /// offer) order.
-    pub(crate) fn bucket(&self, b: usize, out: &mut Vec<ViewerOffer>) {
-        for p in &self.parts {
-            out.extend_from_slice(&p.items[p.offsets[b] as usize..p.offsets[b + 1] as usize]);
-        }
+    /// The offers to the users of bucket `b`, in (post, offer) order: one
+    /// run per task.
+    pub(crate) fn bucket(&self, b: usize) -> impl Iterator<Item = &[ViewerOffer]> + Clone {
+        self.parts
+            .iter()
+            .map(move |p| &p.items[p.offsets[b] as usize..p.offsets[b + 1] as usize])
     }
 }
 
