@@ -8,8 +8,8 @@ mod common;
 use std::collections::HashSet;
 
 use feedsim::audience::{
-    Audience, EcommerceMembers, FansOfSimilarCreators, GroupMembers, InterestTargetedPublic, IronFans, OtherFans,
-    PastBuyers, UniformPublic,
+    Audience, AudienceView, Cursor, EcommerceMembers, FansOfSimilarCreators, GroupMembers, InterestTargetedPublic,
+    IronFans, OtherFans, PastBuyers, UniformPublic,
 };
 use feedsim::feed::{FeedSpec, XMixer};
 use feedsim::metrics::{Report, Tier};
@@ -36,8 +36,168 @@ const AUDIENCES: [&dyn Audience; 8] = [
     &UniformPublic,
 ];
 
+/// A shipped audience, with its contract checked on every call: it says it
+/// checks eligibility itself (so the engine trusts its picks), and it
+/// appends only users `eligible` passed, at most `want`, none twice.
+struct Audited(&'static dyn Audience);
+
+const AUDITED: [Audited; 8] = [
+    Audited(AUDIENCES[0]),
+    Audited(AUDIENCES[1]),
+    Audited(AUDIENCES[2]),
+    Audited(AUDIENCES[3]),
+    Audited(AUDIENCES[4]),
+    Audited(AUDIENCES[5]),
+    Audited(AUDIENCES[6]),
+    Audited(AUDIENCES[7]),
+];
+
+impl Audience for Audited {
+    fn name(&self) -> &str {
+        self.0.name()
+    }
+    fn is_public(&self) -> bool {
+        self.0.is_public()
+    }
+    fn len(&self, v: &AudienceView) -> u64 {
+        self.0.len(v)
+    }
+    fn draws_distinct(&self) -> bool {
+        self.0.draws_distinct()
+    }
+    fn checks_eligibility(&self) -> bool {
+        self.0.checks_eligibility()
+    }
+    fn select(
+        &self,
+        v: &AudienceView,
+        order: Order,
+        want: u64,
+        eligible: &dyn Fn(u32) -> bool,
+        cursor: &mut Cursor,
+        out: &mut Vec<u32>,
+    ) {
+        assert!(
+            self.0.checks_eligibility(),
+            "{} does not check eligibility",
+            self.0.name()
+        );
+        let passed = std::cell::RefCell::new(HashSet::new());
+        let recorded = |u: u32| {
+            let ok = eligible(u);
+            if ok {
+                passed.borrow_mut().insert(u);
+            }
+            ok
+        };
+        let mut picks = Vec::new();
+        self.0.select(v, order, want, &recorded, cursor, &mut picks);
+        assert!(
+            picks.len() as u64 <= want,
+            "{}: {} picks for {want}",
+            self.0.name(),
+            picks.len()
+        );
+        let distinct: HashSet<u32> = picks.iter().copied().collect();
+        assert_eq!(distinct.len(), picks.len(), "{} picked a user twice", self.0.name());
+        let passed = passed.borrow();
+        assert!(
+            picks.iter().all(|u| passed.contains(u)),
+            "{} picked a user eligible did not pass",
+            self.0.name()
+        );
+        out.extend(picks);
+    }
+}
+
+/// An audience that ignores the contract: the first `2 × want` users, each
+/// twice, eligible or not. The engine must keep the rule for it.
+struct Careless;
+
+impl Audience for Careless {
+    fn name(&self) -> &str {
+        "careless"
+    }
+    fn is_public(&self) -> bool {
+        true
+    }
+    fn len(&self, v: &AudienceView) -> u64 {
+        v.world.users().len() as u64
+    }
+    fn select(
+        &self,
+        _: &AudienceView,
+        _: Order,
+        want: u64,
+        _: &dyn Fn(u32) -> bool,
+        _: &mut Cursor,
+        out: &mut Vec<u32>,
+    ) {
+        for u in 0..2 * want as u32 {
+            out.extend([u, u]);
+        }
+    }
+}
+
+/// Three stages of [`Careless`], 40 users each.
+struct CarelessStages;
+
+impl PushPolicy for CarelessStages {
+    fn name(&self) -> &str {
+        "careless stages"
+    }
+    fn next_stage<'p>(&'p self, ctx: &PushContext) -> Step<'p> {
+        if ctx.history.len() == 3 {
+            return Step::End(PushEnd::Completed);
+        }
+        Step::Stage(Stage {
+            audience: &Careless,
+            size: Size::Users(40),
+            order: Order::Random,
+            label: "careless",
+            source: None,
+        })
+    }
+}
+
+#[test]
+fn the_engine_keeps_the_rule_for_an_audience_that_does_not() {
+    // Careless returns users 0..80, each twice, whether eligible or not,
+    // and says nothing of checking: the engine offers each post to each user
+    // at most once, at most 40 a stage, and only to users active that day
+    // (5% on average here, so about 4 of the 80 a day; unchecked, the
+    // first stage alone would offer 20).
+    let mut s = common::small_growth_scenario(2);
+    s.users.daily_activity = 0.05;
+    let world = World::generate(&s).unwrap();
+    let sim = Simulation::new(&s, &world).unwrap();
+    let (report, log) = sim.trace(&CarelessStages, &s.response).unwrap();
+    let mut seen = HashSet::new();
+    for r in &log {
+        assert!(
+            seen.insert((r.post, r.user)),
+            "user {} offered post {} twice",
+            r.user,
+            r.post
+        );
+        assert!(r.user < 80, "{}", r.user);
+    }
+    let mut offers = 0;
+    for p in &report.posts {
+        assert!(
+            p.stage_offers.iter().all(|&n| n <= 40),
+            "post {}: {:?}",
+            p.id,
+            p.stage_offers
+        );
+        offers += p.stage_offers.iter().sum::<u64>();
+    }
+    let per_post = offers as f64 / report.posts.len() as f64;
+    assert!(per_post > 0.5 && per_post < 12.0, "{per_post} offers per post");
+}
+
 /// Every audience in turn, twice over, 40 users a stage: stage `k` uses
-/// `AUDIENCES[k % 8]`.
+/// `AUDIENCES[k % 8]`, audited.
 struct EveryAudience;
 
 impl PushPolicy for EveryAudience {
@@ -50,7 +210,7 @@ impl PushPolicy for EveryAudience {
             return Step::End(PushEnd::Completed);
         }
         Step::Stage(Stage {
-            audience: AUDIENCES[k % AUDIENCES.len()],
+            audience: &AUDITED[k % AUDIENCES.len()],
             size: Size::Users(40),
             order: if k.is_multiple_of(2) {
                 Order::Engagement

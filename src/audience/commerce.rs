@@ -39,6 +39,9 @@ impl Audience for PastBuyers {
     fn is_public(&self) -> bool {
         true
     }
+    fn checks_eligibility(&self) -> bool {
+        true
+    }
     fn len(&self, v: &AudienceView) -> u64 {
         v.buyers.len() as u64
     }
@@ -60,6 +63,9 @@ impl Audience for EcommerceMembers {
         "e-commerce members"
     }
     fn is_public(&self) -> bool {
+        true
+    }
+    fn checks_eligibility(&self) -> bool {
         true
     }
     fn len(&self, v: &AudienceView) -> u64 {

@@ -44,6 +44,9 @@ impl Audience for GroupMembers {
     fn is_public(&self) -> bool {
         false
     }
+    fn checks_eligibility(&self) -> bool {
+        true
+    }
     fn len(&self, v: &AudienceView) -> u64 {
         v.graph.group_members(v.post.creator).into()
     }
@@ -68,6 +71,9 @@ impl Audience for IronFans {
     fn is_public(&self) -> bool {
         false
     }
+    fn checks_eligibility(&self) -> bool {
+        true
+    }
     fn len(&self, v: &AudienceView) -> u64 {
         v.graph.iron_fans(v.post.creator).into()
     }
@@ -91,6 +97,9 @@ impl Audience for OtherFans {
     }
     fn is_public(&self) -> bool {
         false
+    }
+    fn checks_eligibility(&self) -> bool {
+        true
     }
     fn len(&self, v: &AudienceView) -> u64 {
         let (_, other) = v.graph.sections(v.post.creator);

@@ -163,6 +163,17 @@ pub trait Audience: Send + Sync {
     fn draws_distinct(&self) -> bool {
         false
     }
+
+    /// Whether `select` keeps the contract by itself: it appends only users
+    /// for which `eligible` returned true, at most `want`, none twice. The
+    /// engine then does not test its picks again (a second lookup in the
+    /// post's set per offer). The engine trusts the answer: an audience
+    /// that says true and returns an ineligible user offers the post to an
+    /// inactive user, or twice. False by default; every audience the
+    /// library ships says true (and a test checks it).
+    fn checks_eligibility(&self) -> bool {
+        false
+    }
 }
 
 /// The sort key of user `u` (with follow edge `edge`, if a fan of the post's

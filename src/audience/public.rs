@@ -38,6 +38,9 @@ impl Audience for InterestTargetedPublic {
     fn is_public(&self) -> bool {
         true
     }
+    fn checks_eligibility(&self) -> bool {
+        true
+    }
     fn len(&self, v: &AudienceView) -> u64 {
         v.world.users().len() as u64
     }
@@ -62,6 +65,9 @@ impl Audience for UniformPublic {
         true
     }
     fn is_public(&self) -> bool {
+        true
+    }
+    fn checks_eligibility(&self) -> bool {
         true
     }
     fn len(&self, v: &AudienceView) -> u64 {

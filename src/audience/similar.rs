@@ -54,6 +54,9 @@ impl Audience for FansOfSimilarCreators {
     fn is_public(&self) -> bool {
         true
     }
+    fn checks_eligibility(&self) -> bool {
+        true
+    }
     fn len(&self, v: &AudienceView) -> u64 {
         self.similar(v).iter().map(|&c| u64::from(v.graph.followers(c))).sum()
     }

@@ -95,8 +95,12 @@ impl<'w> Simulation<'w> {
                 .audience
                 .select(&view, stage.order, want, &eligible, cursor, &mut users);
             // The rule is the engine's to keep, whatever an audience returns:
-            // at most `want`, each eligible, none twice.
-            users.retain(|&u| eligible(u));
+            // at most `want`, each eligible, none twice (an audience that
+            // checks its picks itself is trusted, see
+            // `Audience::checks_eligibility`).
+            if !stage.audience.checks_eligibility() {
+                users.retain(|&u| eligible(u));
+            }
         }
         users.truncate(want.min(usize::MAX as u64) as usize);
         if lp.excluded == Some(name) {
