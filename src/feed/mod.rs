@@ -237,11 +237,9 @@ pub(crate) fn greedy(
         same_heap.resize(n, 0);
         (&mut taken_heap, &mut same_heap)
     };
-    // The author factors, computed once per call (the same expression).
-    let mut factors = [0.0f64; 8];
-    for (k, f) in factors.iter_mut().enumerate() {
-        *f = diversity.factor(k as u32);
-    }
+    // The author factors of no and one earlier pick, computed once per call
+    // (the same expression; more picks by one author are rare).
+    let factors = [diversity.factor(0), diversity.factor(1)];
     let factor = |k: u32| match factors.get(k as usize) {
         Some(&f) => f,
         None => diversity.factor(k),
