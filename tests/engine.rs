@@ -38,6 +38,41 @@ fn reports_are_bit_identical_at_one_and_many_threads() {
 }
 
 #[test]
+fn answering_a_round_in_passes_over_user_ranges_changes_nothing() {
+    // Three days with the fan lifecycle: each round's choose and respond
+    // phases in one pass over every user, or in passes of about 2,000
+    // offers (many per round), at two threads.
+    let s = common::small_growth_scenario(3);
+    let world = World::generate(&s).unwrap();
+    let sim = Simulation::new(&s, &world).unwrap();
+    let ladder = s.public_pool_ladder.clone();
+    let iron = s.iron_fan_first();
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(2)
+        .build()
+        .unwrap()
+        .install(|| {
+            for policy in [&ladder as &dyn PushPolicy, &iron] {
+                let (one, t1) = sim.run_timed(policy, &s.response).unwrap();
+                let (many, tk) = sim
+                    .clone()
+                    .with_pass_offers(2_000)
+                    .run_timed(policy, &s.response)
+                    .unwrap();
+                assert_eq!(t1.passes, t1.rounds, "one pass a round by default");
+                assert!(
+                    tk.passes > 3 * tk.rounds,
+                    "{} passes in {} rounds",
+                    tk.passes,
+                    tk.rounds
+                );
+                assert!(one.platform.tally.impressions > 50_000);
+                assert_eq!(one.to_json().unwrap(), many.to_json().unwrap(), "{}", policy.name());
+            }
+        });
+}
+
+#[test]
 fn a_different_seed_gives_a_different_report() {
     // Guards the determinism test against a run that ignores its seed.
     let s = common::small_scenario();

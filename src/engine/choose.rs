@@ -24,6 +24,11 @@ use crate::world::FollowGraph;
 /// counters stay in a core's cache.
 pub(crate) const BUCKET_USERS: usize = 4096;
 
+/// A round with more than this many offers per user (or per 2^20 users in
+/// a smaller world) is partitioned and answered in passes over ranges of
+/// users (see [`ByViewer::passes`]).
+pub(crate) const PASS_OFFERS_PER_USER: usize = 2;
+
 /// One offer as the respond phase reads it: the viewer, the post and how
 /// the viewer stands to its creator. 16 bytes. (The viewer's interest is
 /// not carried: the respond phase reads it from the user's record, which it
@@ -45,8 +50,14 @@ pub(crate) struct ViewerOffer {
 /// where each bucket starts.
 #[derive(Default)]
 struct TaskPart {
+    /// Where each bucket starts in the task's offers of the whole round.
     offsets: Vec<u32>,
+    /// The offers of the current pass: those of its buckets, from
+    /// `offsets[first bucket] = base` on.
     items: Vec<ViewerOffer>,
+    base: u32,
+    /// One post's offers to the pass's users, by index (scratch).
+    picked: Vec<u32>,
 }
 
 /// The round's offers partitioned by user range; its buffers are kept from
@@ -55,6 +66,8 @@ struct TaskPart {
 pub(crate) struct ByViewer {
     parts: Vec<TaskPart>,
     buckets: usize,
+    /// Task t's posts are `live[starts[t]..starts[t + 1]]` this round.
+    starts: Vec<usize>,
 }
 
 impl ByViewer {
@@ -64,48 +77,82 @@ impl ByViewer {
         ByViewer {
             parts: (0..tasks).map(|_| TaskPart::default()).collect(),
             buckets,
+            starts: Vec::new(),
         }
     }
 
-    /// Number of buckets.
-    pub(crate) fn buckets(&self) -> usize {
-        self.buckets
+    /// How many passes a round of `offers` offers takes: enough that a
+    /// pass holds about `per_pass` offers (by default
+    /// [`PASS_OFFERS_PER_USER`] per user, so that the partition, 16 bytes
+    /// an offer, stays within about 32 bytes per user however large the
+    /// round). One pass for most rounds.
+    pub(crate) fn passes(&self, offers: usize, per_pass: Option<usize>) -> usize {
+        let per_pass = per_pass.unwrap_or(PASS_OFFERS_PER_USER * (self.buckets * BUCKET_USERS).max(1 << 20));
+        offers.div_ceil(per_pass.max(1)).clamp(1, self.buckets)
     }
 
-    /// Partitions the offers of `live` by bucket, looking up each viewer's
-    /// relation to the creator on the way. O(offers × log followers +
-    /// tasks × buckets), parallel over tasks; each task counts its offers
-    /// per bucket, then places them (a counting sort, stable).
-    pub(crate) fn fill(&mut self, sim: &Simulation, live: &[LivePost], graph: &FollowGraph) {
+    /// The buckets of pass `k` of `passes`: a contiguous run, the passes
+    /// in order covering every bucket.
+    pub(crate) fn pass_buckets(&self, k: usize, passes: usize) -> std::ops::Range<usize> {
+        (k * self.buckets / passes)..((k + 1) * self.buckets / passes)
+    }
+
+    /// Partitions the offers of `live` to users of `buckets` by bucket,
+    /// looking up each viewer's relation to the creator on the way; `first`
+    /// for the round's first pass (which counts the round's offers per
+    /// bucket once, for every pass). O(offers in range × log followers +
+    /// tasks × buckets), plus O(offers) to pick out the range's offers when
+    /// the round takes more than one pass; parallel over tasks, each a
+    /// contiguous run of posts (a counting sort, stable).
+    pub(crate) fn fill(
+        &mut self,
+        sim: &Simulation,
+        live: &[LivePost],
+        graph: &FollowGraph,
+        buckets: std::ops::Range<usize>,
+        first: bool,
+    ) {
         let tasks = self.parts.len();
-        let total: usize = live.iter().map(|lp| lp.offers.len()).sum();
-        // Task t takes a contiguous run of posts holding about a
-        // `tasks`-th of the offers.
-        let share = total.div_ceil(tasks).max(1);
-        let mut starts = Vec::with_capacity(tasks + 1);
-        let (mut li, mut prefix) = (0, 0);
-        for t in 0..tasks {
-            while li < live.len() && prefix < t * share {
-                prefix += live[li].offers.len();
-                li += 1;
+        let all = buckets.len() == self.buckets;
+        let n_buckets = self.buckets;
+        if first {
+            // Task t takes a contiguous run of posts holding about a
+            // `tasks`-th of the offers.
+            let total: usize = live.iter().map(|lp| lp.offers.len()).sum();
+            let share = total.div_ceil(tasks).max(1);
+            self.starts.clear();
+            let (mut li, mut prefix) = (0, 0);
+            for t in 0..tasks {
+                while li < live.len() && prefix < t * share {
+                    prefix += live[li].offers.len();
+                    li += 1;
+                }
+                self.starts.push(li);
             }
-            starts.push(li);
+            self.starts.push(live.len());
+            let starts = &self.starts;
+            self.parts.par_iter_mut().enumerate().for_each(|(t, part)| {
+                part.offsets.clear();
+                part.offsets.resize(n_buckets + 1, 0);
+                for lp in &live[starts[t]..starts[t + 1]] {
+                    for &u in &lp.offers {
+                        part.offsets[u as usize / BUCKET_USERS + 1] += 1;
+                    }
+                }
+                for b in 0..n_buckets {
+                    part.offsets[b + 1] += part.offsets[b];
+                }
+            });
         }
-        starts.push(live.len());
-        let buckets = self.buckets;
+        let (lo, hi) = (
+            (buckets.start * BUCKET_USERS) as u64,
+            (buckets.end * BUCKET_USERS) as u64,
+        );
+        let starts = &self.starts;
         self.parts.par_iter_mut().enumerate().for_each(|(t, part)| {
             let posts = &live[starts[t]..starts[t + 1]];
-            part.offsets.clear();
-            part.offsets.resize(buckets + 1, 0);
-            for lp in posts {
-                for &u in &lp.offers {
-                    part.offsets[u as usize / BUCKET_USERS + 1] += 1;
-                }
-            }
-            for b in 0..buckets {
-                part.offsets[b + 1] += part.offsets[b];
-            }
-            let n = part.offsets[buckets] as usize;
+            part.base = part.offsets[buckets.start];
+            let n = (part.offsets[buckets.end] - part.base) as usize;
             let blank = ViewerOffer {
                 user: 0,
                 live: 0,
@@ -115,19 +162,37 @@ impl ByViewer {
                 channel: 0,
             };
             part.items.clear();
-            // Exactly the largest round's size, not up to twice it.
+            // Exactly the largest pass's size, not up to twice it.
             part.items.reserve_exact(n);
             part.items.resize(n, blank);
-            let mut next = part.offsets.clone();
+            let mut next: Vec<u32> = part.offsets[buckets.clone()].iter().map(|&o| o - part.base).collect();
             for (i, lp) in posts.iter().enumerate() {
                 let creator = sim.posts[lp.post as usize].creator;
-                for (k, &u) in lp.offers.iter().enumerate() {
+                // The post's offers to the range's users, by index: all of
+                // them in a one-pass round; else picked out without a
+                // branch per offer (the range holds a random part of them).
+                let picked = &mut part.picked;
+                picked.clear();
+                if all {
+                    picked.extend(0..lp.offers.len() as u32);
+                } else {
+                    picked.resize(lp.offers.len(), 0);
+                    let mut m = 0;
+                    for (k, &u) in lp.offers.iter().enumerate() {
+                        picked[m] = k as u32;
+                        m += usize::from((lo..hi).contains(&u64::from(u)));
+                    }
+                    picked.truncate(m);
+                }
+                for &k in picked.iter() {
+                    let k = k as usize;
+                    let u = lp.offers[k];
                     let (relation, edge) = graph.relation(creator, u);
                     let channel = match k.checked_sub(lp.stage_offers) {
                         None => 0,
                         Some(j) => lp.channel_of[j] + 1,
                     };
-                    let at = &mut next[u as usize / BUCKET_USERS];
+                    let at = &mut next[u as usize / BUCKET_USERS - buckets.start];
                     part.items[*at as usize] = ViewerOffer {
                         user: u,
                         live: (starts[t] + i) as u32,
@@ -147,7 +212,7 @@ impl ByViewer {
     pub(crate) fn bucket(&self, b: usize) -> impl Iterator<Item = &[ViewerOffer]> + Clone {
         self.parts
             .iter()
-            .map(move |p| &p.items[p.offsets[b] as usize..p.offsets[b + 1] as usize])
+            .map(move |p| &p.items[(p.offsets[b] - p.base) as usize..(p.offsets[b + 1] - p.base) as usize])
     }
 }
 

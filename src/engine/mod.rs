@@ -138,6 +138,9 @@ pub struct Simulation<'w> {
     dynamics: DynamicsParams,
     watch: WatchParams,
     rules: Vec<CohortRules>,
+    /// Offers per pass of a round's choose and respond phases (see
+    /// [`with_pass_offers`](Self::with_pass_offers)); `None`: the default.
+    pass_offers: Option<usize>,
 }
 
 /// The world a simulation runs on: borrowed, or its own (shared by the
@@ -321,6 +324,7 @@ impl<'w> Simulation<'w> {
             dynamics: scenario.dynamics.clone(),
             watch: scenario.watch.clone(),
             rules: scenario.cohorts.iter().map(CohortRules::from).collect(),
+            pass_offers: None,
         })
     }
 
@@ -328,6 +332,16 @@ impl<'w> Simulation<'w> {
     /// instead of the scenario's; the world and posts stay as they are.
     pub fn with_seed(mut self, seed: u64) -> Self {
         self.seed = seed;
+        self
+    }
+
+    /// Answers a round's offers in passes of about `offers` offers each
+    /// (over ranges of users) instead of the default, about two offers per
+    /// user: for the tests that check that passes do not change results.
+    /// The report is the same, bit for bit, whatever the passes.
+    #[doc(hidden)]
+    pub fn with_pass_offers(mut self, offers: usize) -> Self {
+        self.pass_offers = Some(offers);
         self
     }
 
@@ -643,12 +657,22 @@ impl<'w> Simulation<'w> {
             self.offer(&mut live, &st, slot);
             st.attention.offered += live.iter().map(|lp| lp.offers.len() as u64).sum::<u64>();
             clock.lap(Phase::Offer);
-            // 3. Choose (grouping by viewer; each viewer's feed picks in 4).
-            by_viewer.fill(self, &live, &st.graph);
-            clock.lap(Phase::Choose);
-            // 4. Respond.
-            let round = self.respond(&live, &by_viewer, &mut st, model, slot, &mut rounds);
-            clock.lap(Phase::Respond);
+            // 3 and 4. Choose (grouping by viewer; each viewer's feed picks
+            // in 4) and respond, in one pass over every user, or in several
+            // passes over ranges of users for a round too large to
+            // partition at once (the result is the same).
+            let offers: usize = live.iter().map(|lp| lp.offers.len()).sum();
+            let passes = by_viewer.passes(offers, self.pass_offers);
+            clock.times.rounds += 1;
+            clock.times.passes += passes as u64;
+            for k in 0..passes {
+                let buckets = by_viewer.pass_buckets(k, passes);
+                by_viewer.fill(self, &live, &st.graph, buckets.clone(), k == 0);
+                clock.lap(Phase::Choose);
+                self.respond(&live, &by_viewer, &mut st, model, slot, &mut rounds, buckets, k == 0);
+                clock.lap(Phase::Respond);
+            }
+            let round = rounds.merged();
             // 5. Apply, at the round's one sync point.
             if let Some(log) = log.as_deref_mut() {
                 self.record(log, &live, round, slot);
@@ -748,6 +772,11 @@ pub struct PhaseTimes {
     pub gate: std::time::Duration,
     /// The start and end of each day (activity, lifecycle, daily figures).
     pub end_of_day: std::time::Duration,
+    /// Rounds run, and passes of their choose and respond phases (more
+    /// than one for a round too large to partition at once).
+    pub rounds: u64,
+    /// See `rounds`.
+    pub passes: u64,
 }
 
 #[derive(Clone, Copy)]

@@ -136,6 +136,16 @@ impl Rounds {
             trace,
         }
     }
+
+    /// The round's counts and effects: every task's, summed into the
+    /// first's, effects in task order (bucket order within each pass).
+    pub(crate) fn merged(&mut self) -> &mut Round {
+        let (first, rest) = self.tasks.split_first_mut().expect("at least one task");
+        for r in rest.iter() {
+            first.absorb(r);
+        }
+        first
+    }
 }
 
 /// What one round's pass reads, besides the bucket.
@@ -169,17 +179,22 @@ struct LiveView<'a> {
 }
 
 impl Simulation<'_> {
-    /// Runs the per-viewer pass over every bucket (see the module docs) and
-    /// returns the round's counts and effects.
-    pub(super) fn respond<'r>(
+    /// Runs the per-viewer pass over `buckets` (see the module docs),
+    /// adding to the round's counts and effects: from empty if `first` (the
+    /// round's first pass), else to those of the round's earlier passes.
+    /// [`Rounds::merged`] then gives the round's total.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn respond(
         &self,
         live: &[LivePost],
         by: &ByViewer,
         st: &mut RunState,
         model: &dyn ResponseModel,
         slot: u32,
-        rounds: &'r mut Rounds,
-    ) -> &'r mut Round {
+        rounds: &mut Rounds,
+        buckets: std::ops::Range<usize>,
+        first: bool,
+    ) {
         let day = slot / self.slots_per_day;
         let creators = self.world().creators();
         let channel_sources: Vec<&'static str> = self.channels.iter().map(|c| c.source()).collect();
@@ -215,27 +230,24 @@ impl Simulation<'_> {
             trace: rounds.trace,
         };
         let tasks = &mut rounds.tasks;
-        let per_task = by.buckets().div_ceil(tasks.len());
-        seen_today
+        if first {
+            for round in tasks.iter_mut() {
+                round.reset(live.len() * stride, live.len() * extra_events);
+            }
+        }
+        let users = seen_today.len();
+        let range = (buckets.start * BUCKET_USERS).min(users)..(buckets.end * BUCKET_USERS).min(users);
+        let per_task = buckets.len().div_ceil(tasks.len()).max(1);
+        seen_today[range]
             .par_chunks_mut(per_task * BUCKET_USERS)
             .zip(tasks.par_iter_mut())
             .enumerate()
             .for_each(|(t, (seen, round))| {
-                round.reset(live.len() * stride, live.len() * extra_events);
                 for (j, seen) in seen.chunks_mut(BUCKET_USERS).enumerate() {
-                    self.respond_bucket(&pass, t * per_task + j, seen, round);
+                    self.respond_bucket(&pass, buckets.start + t * per_task + j, seen, round);
                 }
             });
-        let used = seen_today.len().div_ceil(per_task * BUCKET_USERS);
         st.seen_today = seen_today;
-        let (first, rest) = tasks.split_first_mut().expect("at least one task");
-        if used == 0 {
-            first.reset(live.len() * stride, live.len() * extra_events);
-        }
-        for r in &rest[..used.saturating_sub(1)] {
-            first.absorb(r);
-        }
-        first
     }
 
     fn respond_bucket(&self, pass: &Pass, b: usize, seen: &mut [u16], round: &mut Round) {
