@@ -17,7 +17,7 @@
 use rayon::prelude::*;
 
 use super::choose::{BUCKET_USERS, ByViewer, ViewerOffer};
-use super::state::{LivePost, NO_EDGE, RunState, buyer_key, outcome, slot_allowance};
+use super::state::{LivePost, NO_EDGE, RunState, SlotShares, buyer_key, outcome};
 use super::{RATIO_BINS, Simulation};
 use crate::content::Post;
 use crate::feed::{Candidate, Viewer};
@@ -150,7 +150,7 @@ impl Rounds {
 
 /// What one round's pass reads, besides the bucket.
 struct Pass<'a> {
-    views: &'a [LiveView<'a>],
+    views: &'a [LiveView],
     by: &'a ByViewer,
     st: &'a RunState<'a>,
     model: &'a dyn ResponseModel,
@@ -166,16 +166,27 @@ struct Pass<'a> {
     trace: bool,
 }
 
-/// What the pass reads about one live post, looked up once per round.
-struct LiveView<'a> {
-    post: &'a Post,
+/// What the pass reads about one live post, looked up once per round: a
+/// copy of the post and its creator's figures in one cache line (offers
+/// read it at random, once per offer, so no pointer is chased from it).
+#[repr(C, align(64))]
+struct LiveView {
+    post: Post,
+    /// The creator's trust.
+    trust: f32,
+    cohort: u16,
+    creator_category: u8,
     /// The post's part of its response streams' keys.
     response_key: u64,
     source: &'static str,
-    cohort: usize,
-    creator_category: u8,
-    trust: f64,
-    price_yuan: Option<f64>,
+}
+
+impl LiveView {
+    /// The product price in yuan, if any (as [`Post::price_yuan`]).
+    #[inline]
+    fn price_yuan(&self) -> Option<f64> {
+        self.post.price_yuan()
+    }
 }
 
 impl Simulation<'_> {
@@ -203,15 +214,14 @@ impl Simulation<'_> {
         let views: Vec<LiveView> = live
             .iter()
             .map(|lp| {
-                let post = &self.posts[lp.post as usize];
+                let post = self.posts[lp.post as usize];
                 LiveView {
                     post,
+                    trust: creators.trust[post.creator as usize],
+                    cohort: creators.cohort(post.creator),
+                    creator_category: creators.category(post.creator),
                     response_key: key_prefix(self.seed, tag::RESPONSE, post.id.into()),
                     source: lp.stage.map_or("", |s| s.source()),
-                    cohort: creators.cohort(post.creator) as usize,
-                    creator_category: creators.category(post.creator),
-                    trust: f64::from(creators.trust[post.creator as usize]),
-                    price_yuan: post.price_yuan(),
                 }
             })
             .collect();
@@ -282,6 +292,7 @@ impl Simulation<'_> {
         let finite = !self.feed.shows_everything();
         let every_viewer = self.feed.runs_for_every_viewer();
         let spd = self.slots_per_day;
+        let shares = SlotShares::new(spd);
         let users = self.world().users();
         let mut start = 0;
         while start < s.sorted.len() {
@@ -308,9 +319,9 @@ impl Simulation<'_> {
                     relation: o.relation,
                     quality: f64::from(v.post.quality),
                     interest: f64::from(interest),
-                    trust: v.trust,
+                    trust: f64::from(v.trust),
                     purchase_propensity: propensity,
-                    price_yuan: v.price_yuan,
+                    price_yuan: v.price_yuan(),
                     bought_before: false,
                     group_member: o.tier == Tier::GroupMember,
                     ecommerce_member: false,
@@ -324,7 +335,7 @@ impl Simulation<'_> {
             }));
             s.shown.clear();
             let room = if finite {
-                slot_allowance(users.attention[u as usize], slot % spd, spd) as usize
+                shares.allowance(users.attention[u as usize], slot % spd) as usize
             } else {
                 usize::MAX
             };
@@ -374,10 +385,10 @@ impl Simulation<'_> {
     fn draw(&self, pass: &Pass, o: &ViewerOffer, ctx: ImpressionContext, p_watch: f64, round: &mut Round) {
         let (st, model) = (pass.st, pass.model);
         let v = &pass.views[o.live as usize];
-        let post = v.post;
+        let post = &v.post;
         let t = &mut round.tallies[o.live as usize * pass.stride + o.channel as usize].0[o.tier as usize];
         t.count_impression(o.relation);
-        st.reach.record(o.user, v.cohort, o.tier);
+        st.reach.record(o.user, usize::from(v.cohort), o.tier);
         let history = || match st.buyers.get(&buyer_key(post.creator, o.user)) {
             Some(b) => PurchaseHistory {
                 bought_before: b.orders > 0,

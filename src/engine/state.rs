@@ -294,12 +294,43 @@ pub(crate) fn insert_sorted(list: &mut Vec<u32>, u: u32) -> bool {
     }
 }
 
-/// Impressions allowed in slot `s` of `slots` for a daily session `budget`.
-#[inline]
-pub(crate) fn slot_allowance(budget: u16, s: u32, slots: u32) -> u32 {
-    let b = u64::from(budget);
-    let (s, n) = (u64::from(s), u64::from(slots));
-    ((s + 1) * b / n - s * b / n) as u32
+/// Impressions allowed per slot of a day of `slots` slots, for a daily
+/// session `budget`: `floor((s + 1) b / n) - floor(s b / n)` in slot `s`,
+/// so a day's slots share the budget exactly. The divisions by the slot
+/// count are a multiply and a shift (Granlund and Montgomery, "Division by
+/// invariant integers using multiplication", 1994, theorem 4.2: with
+/// `2^(l-1) < n <= 2^l` and `m = ceil(2^(N+l) / n)`, `floor(x / n) =
+/// floor(m x / 2^(N+l))` for every `x < 2^N`; here N = 40, and the
+/// numerators are below `slots × 65,536 <= 2^36`, since a scenario has at
+/// most 10^6 slots). The respond phase asks once per viewer and round; a
+/// hardware division costs tens of cycles.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct SlotShares {
+    m: u64,
+    shift: u32,
+}
+
+impl SlotShares {
+    pub(crate) fn new(slots: u32) -> Self {
+        assert!(slots > 0 && slots <= 1 << 20, "slots per day in 1..=2^20");
+        let l = u32::BITS - (slots - 1).leading_zeros();
+        let shift = 40 + l;
+        let m = (1u128 << shift).div_ceil(u128::from(slots));
+        SlotShares { m: m as u64, shift }
+    }
+
+    #[inline]
+    fn div(self, x: u64) -> u64 {
+        debug_assert!(x < 1 << 40);
+        ((u128::from(x) * u128::from(self.m)) >> self.shift) as u64
+    }
+
+    /// Impressions allowed in slot `s` for a daily session `budget`.
+    #[inline]
+    pub(crate) fn allowance(self, budget: u16, s: u32) -> u32 {
+        let (b, s) = (u64::from(budget), u64::from(s));
+        (self.div((s + 1) * b) - self.div(s * b)) as u32
+    }
 }
 
 /// Each creator's followers and iron fans in `g`.
@@ -355,7 +386,7 @@ impl RunState<'_> {
 
 #[cfg(test)]
 mod tests {
-    use super::{BuyerState, UserSet, slot_allowance};
+    use super::{BuyerState, SlotShares, UserSet};
 
     #[test]
     fn user_sets_become_bitsets_when_large_and_still_hold_each_member_once() {
@@ -411,10 +442,36 @@ mod tests {
     }
 
     #[test]
+    fn the_multiply_and_shift_division_is_the_division() {
+        // Every slot count up to 2,000, and the largest ones, against u64
+        // division, for numerators up to slots × 65,536.
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        let slot_counts = (1..=2_000u32).chain([4_095, 4_096, 4_097, 65_537, 999_983, 1_000_000, 1 << 20]);
+        for n in slot_counts {
+            let d = super::SlotShares::new(n);
+            let top = u64::from(n) << 16;
+            for k in 0..200u64 {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                for v in [
+                    x % top,
+                    top - 1 - (x % 64).min(top - 1),
+                    k * u64::from(n),
+                    k * u64::from(n) + u64::from(n) - 1,
+                ] {
+                    let v = v.min(top - 1);
+                    assert_eq!(d.div(v), v / u64::from(n), "{v} / {n}");
+                }
+            }
+        }
+    }
+
+    #[test]
     fn slot_allowances_sum_to_the_daily_budget() {
         for budget in [0u16, 1, 7, 42, 66, 1000] {
             for slots in [1u32, 5, 24] {
-                let total: u32 = (0..slots).map(|s| slot_allowance(budget, s, slots)).sum();
+                let total: u32 = (0..slots).map(|s| SlotShares::new(slots).allowance(budget, s)).sum();
                 assert_eq!(total, u32::from(budget), "budget {budget}, {slots} slots");
             }
         }
