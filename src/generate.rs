@@ -141,6 +141,8 @@ impl World {
         graph.index_big_rows(users.len());
         graph.group = vec![false; graph.fans.len()];
         graph.low_days = vec![0; graph.fans.len()];
+        // Generation's scratch is freed; give it back.
+        crate::trim::release_free_memory();
 
         Ok(World {
             seed,

@@ -100,6 +100,7 @@ pub mod response;
 mod rng;
 pub mod scenario;
 pub mod tally;
+mod trim;
 pub mod world;
 
 pub use engine::Simulation;

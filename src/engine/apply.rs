@@ -187,6 +187,9 @@ impl Simulation<'_> {
             // (the day's points were kept apart until now); later nights,
             // and runs that own their world, rebuild the run's graph in place.
             lifecycle::end_of_day(&rules, day, st.graph.to_mut(), &points, night);
+            // The night's scratch (per-row buffers, plans) is freed; give it
+            // back rather than keep it resident all day.
+            crate::trim::release_free_memory();
             // Creator churn, during the posting days only.
             for c in 0..world.creators().len() {
                 st.creator_history[c].push(st.creator_today[c]);

@@ -62,7 +62,8 @@ struct TaskPart {
 
 /// The round's offers partitioned by user range; its buffers are kept from
 /// round to round, so a run allocates them once, at about the size of the
-/// largest round.
+/// largest pass (a round holds at most a few passes' worth of offers per
+/// user; see [`ByViewer::passes`]).
 pub(crate) struct ByViewer {
     parts: Vec<TaskPart>,
     buckets: usize,
