@@ -139,22 +139,28 @@ impl Audience for Careless {
     }
 }
 
-/// Three stages of [`Careless`], 40 users each.
-struct CarelessStages;
+/// `stages` stages of `size` users each from one audience, labelled
+/// `label`, then the end.
+struct StagesOf {
+    audience: &'static dyn Audience,
+    stages: usize,
+    size: u64,
+    label: &'static str,
+}
 
-impl PushPolicy for CarelessStages {
+impl PushPolicy for StagesOf {
     fn name(&self) -> &str {
-        "careless stages"
+        self.label
     }
     fn next_stage<'p>(&'p self, ctx: &PushContext) -> Step<'p> {
-        if ctx.history.len() == 3 {
+        if ctx.history.len() == self.stages {
             return Step::End(PushEnd::Completed);
         }
         Step::Stage(Stage {
-            audience: &Careless,
-            size: Size::Users(40),
+            audience: self.audience,
+            size: Size::Users(self.size),
             order: Order::Random,
-            label: "careless",
+            label: self.label,
             source: None,
         })
     }
@@ -171,7 +177,17 @@ fn the_engine_keeps_the_rule_for_an_audience_that_does_not() {
     s.users.daily_activity = 0.05;
     let world = World::generate(&s).unwrap();
     let sim = Simulation::new(&s, &world).unwrap();
-    let (report, log) = sim.trace(&CarelessStages, &s.response).unwrap();
+    let (report, log) = sim
+        .trace(
+            &StagesOf {
+                audience: &Careless,
+                stages: 3,
+                size: 40,
+                label: "careless",
+            },
+            &s.response,
+        )
+        .unwrap();
     let mut seen = HashSet::new();
     for r in &log {
         assert!(
@@ -469,25 +485,14 @@ fn the_x_mixer_s_in_network_share_moves_the_followed_share() {
     );
 }
 
-/// Public stages only, one slot a day, so that each post's walk goes on for
-/// many days through the day's new orders.
-struct PublicForDays(&'static dyn Audience);
-
-impl PushPolicy for PublicForDays {
-    fn name(&self) -> &str {
-        "public for days"
-    }
-    fn next_stage<'p>(&'p self, ctx: &PushContext) -> Step<'p> {
-        if ctx.history.len() == 6 {
-            return Step::End(PushEnd::Completed);
-        }
-        Step::Stage(Stage {
-            audience: self.0,
-            size: Size::Users(1_000),
-            order: Order::Random,
-            label: "public",
-            source: None,
-        })
+/// Six public stages of 1,000 users, one slot a day, so that each post's
+/// walk goes on for many days through the day's new orders.
+fn public_for_days(audience: &'static dyn Audience) -> StagesOf {
+    StagesOf {
+        audience,
+        stages: 6,
+        size: 1_000,
+        label: "public",
     }
 }
 
@@ -506,7 +511,7 @@ fn public_walks_that_outlive_a_day_never_repeat_a_user_and_keep_their_targeting(
         s.feed.interest_targeting = tau;
         let world = World::generate(&s).unwrap();
         let sim = Simulation::new(&s, &world).unwrap();
-        let (report, log) = sim.trace(&PublicForDays(audience), &s.response).unwrap();
+        let (report, log) = sim.trace(&public_for_days(audience), &s.response).unwrap();
         let mut seen = HashSet::new();
         let mut interested = 0u64;
         for r in &log {
