@@ -11,6 +11,7 @@ use feedsim::audience::{
     Audience, AudienceView, Cursor, EcommerceMembers, FansOfSimilarCreators, GroupMembers, InterestTargetedPublic,
     IronFans, OtherFans, PastBuyers, UniformPublic,
 };
+use feedsim::engine::ImpressionRecord;
 use feedsim::feed::{FeedSpec, XMixer};
 use feedsim::metrics::{Report, Tier};
 use feedsim::policy::{
@@ -35,6 +36,19 @@ const AUDIENCES: [&dyn Audience; 8] = [
     &InterestTargetedPublic,
     &UniformPublic,
 ];
+
+/// Asserts that no user was offered a post twice in the trace.
+fn assert_offered_once(log: &[ImpressionRecord]) {
+    let mut seen = HashSet::new();
+    for r in log {
+        assert!(
+            seen.insert((r.post, r.user)),
+            "user {} offered post {} twice",
+            r.user,
+            r.post
+        );
+    }
+}
 
 /// A shipped audience, with its contract checked on every call: it says it
 /// checks eligibility itself (so the engine trusts its picks), and it
@@ -188,14 +202,8 @@ fn the_engine_keeps_the_rule_for_an_audience_that_does_not() {
             &s.response,
         )
         .unwrap();
-    let mut seen = HashSet::new();
+    assert_offered_once(&log);
     for r in &log {
-        assert!(
-            seen.insert((r.post, r.user)),
-            "user {} offered post {} twice",
-            r.user,
-            r.post
-        );
         assert!(r.user < 80, "{}", r.user);
     }
     let mut offers = 0;
@@ -256,15 +264,9 @@ fn every_audience_offers_a_user_a_post_at_most_once() {
         let world = World::generate(&s).unwrap();
         let sim = Simulation::new(&s, &world).unwrap();
         let (report, log) = sim.trace(&EveryAudience, &s.response).unwrap();
-        let mut seen = HashSet::new();
+        assert_offered_once(&log);
         let mut by_audience = [0u64; 8];
         for r in &log {
-            assert!(
-                seen.insert((r.post, r.user)),
-                "user {} offered post {} twice",
-                r.user,
-                r.post
-            );
             let k = usize::from(r.stage) % AUDIENCES.len();
             by_audience[k] += 1;
             match k {
@@ -512,15 +514,9 @@ fn public_walks_that_outlive_a_day_never_repeat_a_user_and_keep_their_targeting(
         let world = World::generate(&s).unwrap();
         let sim = Simulation::new(&s, &world).unwrap();
         let (report, log) = sim.trace(&public_for_days(audience), &s.response).unwrap();
-        let mut seen = HashSet::new();
+        assert_offered_once(&log);
         let mut interested = 0u64;
         for r in &log {
-            assert!(
-                seen.insert((r.post, r.user)),
-                "user {} offered post {} twice",
-                r.user,
-                r.post
-            );
             let category = sim.posts()[r.post as usize].category;
             interested += u64::from(world.users().is_interested(r.user, category));
         }

@@ -671,13 +671,13 @@ impl<'w> Simulation<'w> {
             clock.lap(Phase::Enter);
             // 2. Offer.
             self.offer(&mut live, &st, slot);
-            st.attention.offered += live.iter().map(|lp| lp.offers.len() as u64).sum::<u64>();
+            let offers: usize = live.iter().map(|lp| lp.offers.len()).sum();
+            st.attention.offered += offers as u64;
             clock.lap(Phase::Offer);
             // 3 and 4. Choose (grouping by viewer; each viewer's feed picks
             // in 4) and respond, in one pass over every user, or in several
             // passes over ranges of users for a round too large to
             // partition at once (the result is the same).
-            let offers: usize = live.iter().map(|lp| lp.offers.len()).sum();
             let passes = by_viewer.passes(offers, self.pass_offers);
             clock.times.rounds += 1;
             clock.times.passes += passes as u64;

@@ -123,6 +123,9 @@ impl Round {
 /// run allocates them once: task `t` takes the `t`-th run of buckets.
 pub(crate) struct Rounds {
     tasks: Vec<Round>,
+    /// The round's live posts as the pass reads them, built at its first
+    /// pass and read by the others.
+    views: Vec<LiveView>,
     /// Whether to record every impression (for [`Simulation::trace`]).
     trace: bool,
 }
@@ -133,6 +136,7 @@ impl Rounds {
             tasks: (0..4 * rayon::current_num_threads().max(1))
                 .map(|_| Round::new())
                 .collect(),
+            views: Vec::new(),
             trace,
         }
     }
@@ -181,14 +185,6 @@ struct LiveView {
     source: &'static str,
 }
 
-impl LiveView {
-    /// The product price in yuan, if any (as [`Post::price_yuan`]).
-    #[inline]
-    fn price_yuan(&self) -> Option<f64> {
-        self.post.price_yuan()
-    }
-}
-
 impl Simulation<'_> {
     /// Runs the per-viewer pass over `buckets` (see the module docs),
     /// adding to the round's counts and effects: from empty if `first` (the
@@ -211,9 +207,9 @@ impl Simulation<'_> {
         let channel_sources: Vec<&'static str> = self.channels.iter().map(|c| c.source()).collect();
         let stride = 1 + channel_sources.len();
         let extra_events = model.extra_events().len();
-        let views: Vec<LiveView> = live
-            .iter()
-            .map(|lp| {
+        if first {
+            rounds.views.clear();
+            rounds.views.extend(live.iter().map(|lp| {
                 let post = self.posts[lp.post as usize];
                 LiveView {
                     post,
@@ -223,11 +219,11 @@ impl Simulation<'_> {
                     response_key: key_prefix(self.seed, tag::RESPONSE, post.id.into()),
                     source: lp.stage.map_or("", |s| s.source()),
                 }
-            })
-            .collect();
+            }));
+        }
         let mut seen_today = std::mem::take(&mut st.seen_today);
         let pass = Pass {
-            views: &views,
+            views: &rounds.views,
             by,
             st,
             model,
@@ -321,7 +317,7 @@ impl Simulation<'_> {
                     interest: f64::from(interest),
                     trust: f64::from(v.trust),
                     purchase_propensity: propensity,
-                    price_yuan: v.price_yuan(),
+                    price_yuan: v.post.price_yuan(),
                     bought_before: false,
                     group_member: o.tier == Tier::GroupMember,
                     ecommerce_member: false,
