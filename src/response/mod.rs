@@ -264,6 +264,52 @@ fn sigmoid(x: f64) -> f64 {
     1.0 / (1.0 + (-x).exp())
 }
 
+/// The grid of [`below_logistic`]'s table: logits from `-GRID_HALF_WIDTH`
+/// to `+GRID_HALF_WIDTH` in steps of `1 / GRID_PER_UNIT`.
+const GRID_HALF_WIDTH: f64 = 32.0;
+const GRID_PER_UNIT: f64 = 8.0;
+const GRID_STEPS: usize = (2.0 * GRID_HALF_WIDTH * GRID_PER_UNIT) as usize;
+
+/// For each grid logit `x_k`: `sigmoid(x_k)` made a little smaller and a
+/// little larger (by a relative 1e-9, far more than the few units in the
+/// last place by which the computed `sigmoid` can miss being monotone), so
+/// that `lo(k) <= sigmoid(x) <= hi(k + 1)` for every computed logit `x` in
+/// `[x_k, x_(k+1)]`.
+static LOGISTIC_GRID: std::sync::LazyLock<Vec<(f64, f64)>> = std::sync::LazyLock::new(|| {
+    (0..=GRID_STEPS)
+        .map(|k| {
+            let s = sigmoid(k as f64 / GRID_PER_UNIT - GRID_HALF_WIDTH);
+            (s * (1.0 - 1e-9), s * (1.0 + 1e-9))
+        })
+        .collect()
+});
+
+/// Exactly `u < sigmoid(x)`, the decision of an event of logit `x` drawn
+/// with the uniform `u`, but without the exponential when the table of the
+/// logistic function on a grid of step 1/8 settles it: `u` at or above the
+/// bound at the grid point above `x` is a miss, `u` below the bound at the
+/// grid point below is a hit. Only a `u` between the two (a band of width
+/// below 3%, and about 13% of `p` for a rare event of probability `p`) or a
+/// logit off the grid computes `sigmoid(x)`.
+#[inline]
+fn below_logistic(u: f64, x: f64) -> bool {
+    // Within rounding of the exact position: the margins cover a grid cell
+    // taken one off at a boundary (an error of 1e-14 in x).
+    let t = (x + GRID_HALF_WIDTH) * GRID_PER_UNIT;
+    if (0.0..GRID_STEPS as f64).contains(&t) {
+        // (Through i64: one instruction, where f64 to usize takes a branch.)
+        let k = t as i64 as usize;
+        let grid = &*LOGISTIC_GRID;
+        if u >= grid[k + 1].1 {
+            return false;
+        }
+        if u < grid[k].0 {
+            return true;
+        }
+    }
+    u < sigmoid(x)
+}
+
 /// The default response model: each event's probability is logistic in post
 /// quality, the viewer's interest in the category, creator trust and the
 /// relation; clicks and orders also in the viewer's purchase propensity,
@@ -373,6 +419,26 @@ impl Default for LogisticModel {
 }
 
 impl LogisticModel {
+    /// The click's logit: the click coefficients' plus the viewer's
+    /// purchase propensity.
+    #[inline]
+    fn click_logit(&self, ctx: &ImpressionContext) -> f64 {
+        self.click.logit(ctx) + ctx.purchase_propensity
+    }
+
+    /// The order's logit for a product at `price` yuan: the order
+    /// coefficients', the purchase propensity, the price term and the
+    /// viewer's history with the creator.
+    #[inline]
+    fn order_logit(&self, ctx: &ImpressionContext, price: f64) -> f64 {
+        let price_term = self.price_sensitivity * (price.max(0.01) / self.reference_price_yuan).ln();
+        let flag = |on: bool, v: f64| if on { v } else { 0.0 };
+        let repeat = flag(ctx.bought_before, self.repeat_buyer)
+            + flag(ctx.ecommerce_member, self.ecommerce_member)
+            + flag(ctx.coupon, self.coupon);
+        self.order.logit(ctx) + ctx.purchase_propensity - price_term + repeat
+    }
+
     /// Checks every coefficient; errors name the field under `field`
     /// (e.g. `response.watch.base`).
     pub fn validate(&self, field: &str) -> Result<()> {
@@ -440,17 +506,7 @@ impl ResponseModel for LogisticModel {
     #[inline]
     fn event_probabilities(&self, ctx: &ImpressionContext) -> Probabilities {
         let (click, order) = match ctx.price_yuan {
-            Some(price) => {
-                let price_term = self.price_sensitivity * (price.max(0.01) / self.reference_price_yuan).ln();
-                let flag = |on: bool, v: f64| if on { v } else { 0.0 };
-                let repeat = flag(ctx.bought_before, self.repeat_buyer)
-                    + flag(ctx.ecommerce_member, self.ecommerce_member)
-                    + flag(ctx.coupon, self.coupon);
-                (
-                    sigmoid(self.click.logit(ctx) + ctx.purchase_propensity),
-                    sigmoid(self.order.logit(ctx) + ctx.purchase_propensity - price_term + repeat),
-                )
-            }
+            Some(price) => (sigmoid(self.click_logit(ctx)), sigmoid(self.order_logit(ctx, price))),
             None => (0.0, 0.0),
         };
         Probabilities {
@@ -466,6 +522,56 @@ impl ResponseModel for LogisticModel {
             click,
             order,
         }
+    }
+
+    /// The documented sequence ([`ResponseDraw::standard`]), the same
+    /// outcome from the same draws, but each event decided from its logit
+    /// ([`below_logistic`]): the exponential and the order's price term
+    /// are computed only for the few draws a table of the logistic
+    /// function leaves undecided, and the order's logit only after a
+    /// click.
+    fn draw(&self, ctx: &ImpressionContext, p_watch: f64, d: &mut ResponseDraw) -> Outcome {
+        let completed = d.chance(p_watch);
+        let u = d.unit();
+        let mut out = Outcome {
+            completed,
+            watch_ratio: d.watch_ratio(completed, u),
+            events: 0,
+        };
+        if !completed {
+            return out;
+        }
+        let mut flag = |d: &mut ResponseDraw, x: f64, bit: u32| {
+            let hit = below_logistic(d.unit(), x);
+            if hit {
+                out.events |= bit;
+            }
+            hit
+        };
+        flag(d, self.like.logit(ctx), event::LIKE);
+        flag(d, self.comment.logit(ctx), event::COMMENT);
+        flag(d, self.share.logit(ctx), event::SHARE);
+        if ctx.relation == Relation::Stranger {
+            flag(d, self.follow.logit(ctx), event::FOLLOW);
+        }
+        if let Some(price) = ctx.price_yuan
+            && flag(d, self.click_logit(ctx), event::CLICK)
+        {
+            let h = d.purchase_history();
+            let x = if h == PurchaseHistory::default() {
+                self.order_logit(ctx, price)
+            } else {
+                let with_history = ImpressionContext {
+                    bought_before: h.bought_before,
+                    ecommerce_member: h.ecommerce_member,
+                    coupon: h.coupon,
+                    ..*ctx
+                };
+                self.order_logit(&with_history, price)
+            };
+            flag(d, x, event::ORDER);
+        }
+        out
     }
 }
 
@@ -615,6 +721,14 @@ impl ResponseModel for ResponseSpec {
             ResponseSpec::Constant(m) => m.event_probabilities(ctx),
         }
     }
+
+    #[inline]
+    fn draw(&self, ctx: &ImpressionContext, p_watch: f64, d: &mut ResponseDraw) -> Outcome {
+        match self {
+            ResponseSpec::Logistic(m) => m.draw(ctx, p_watch, d),
+            ResponseSpec::Constant(m) => m.draw(ctx, p_watch, d),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -639,6 +753,132 @@ mod tests {
         assert!((p.order - 0.0042).abs() < 0.0002, "{}", p.order);
         let interested = m.probabilities(&ctx(Relation::Stranger, 0.6));
         assert!((interested.watch - 0.230).abs() < 0.002, "{}", interested.watch);
+    }
+
+    /// The table-decided comparison is the comparison, on the grid's
+    /// points, just off them, in every cell and off the grid.
+    #[test]
+    fn below_logistic_is_exactly_u_below_the_sigmoid() {
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state >> 11) as f64 / (1u64 << 53) as f64
+        };
+        let mut xs = vec![
+            f64::NAN,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            -1e300,
+            1e300,
+            -32.0,
+            32.0,
+            0.0,
+        ];
+        for k in 0..=GRID_STEPS {
+            let g = k as f64 / GRID_PER_UNIT - GRID_HALF_WIDTH;
+            xs.extend([g, g.next_up(), g.next_down(), g + 1e-12, g - 1e-12]);
+        }
+        for _ in 0..200_000 {
+            xs.push(next() * 80.0 - 40.0);
+        }
+        let mut undecided = 0usize;
+        for &x in &xs {
+            let p = sigmoid(x);
+            // Draws at the probability itself and next to it, where the
+            // table cannot decide, and anywhere.
+            for u in [p, p.next_up(), p.next_down(), next(), next(), 0.0, 1.0 - f64::EPSILON] {
+                if !(0.0..1.0).contains(&u) {
+                    continue;
+                }
+                assert_eq!(below_logistic(u, x), u < p, "u = {u:e}, x = {x:e}");
+                undecided += usize::from((u - p).abs() < 0.03);
+            }
+        }
+        assert!(
+            undecided > 1000,
+            "the cases next to the probability were tried: {undecided}"
+        );
+    }
+
+    /// The logistic model's own draw gives the standard sequence's outcome
+    /// from the same stream, for every relation, with and without a
+    /// product and a purchase history, and at extreme logits.
+    #[test]
+    fn the_logistic_draw_is_the_standard_sequence() {
+        use rand::SeedableRng;
+        use rand::rngs::Xoshiro256PlusPlus;
+        let mut models = vec![LogisticModel::default()];
+        // Every event likely, so that clicks and orders are drawn often.
+        let mut eager = LogisticModel::default();
+        for c in [
+            &mut eager.like,
+            &mut eager.comment,
+            &mut eager.share,
+            &mut eager.follow,
+            &mut eager.click,
+            &mut eager.order,
+        ] {
+            c.base = 1.5;
+        }
+        models.push(eager);
+        let mut extreme = LogisticModel::default();
+        extreme.like.base = 900.0;
+        extreme.comment.base = -900.0;
+        extreme.click.base = 35.0;
+        extreme.order.base = -35.0;
+        models.push(extreme);
+        let watch = WatchTime {
+            replay_mean: 0.5,
+            partial_shape: 0.8,
+            max_ratio: 5.0,
+        };
+        let histories = [
+            PurchaseHistory::default(),
+            PurchaseHistory {
+                bought_before: true,
+                ecommerce_member: false,
+                coupon: true,
+            },
+        ];
+        let (mut draws, mut clicks) = (0u32, 0u32);
+        for (mi, m) in models.iter().enumerate() {
+            for (i, relation) in Relation::ALL.into_iter().enumerate() {
+                for (j, price) in [None, Some(0.5), Some(100.0), Some(5000.0)].into_iter().enumerate() {
+                    for (h, history) in histories.iter().enumerate() {
+                        for n in 0..2_000u64 {
+                            let c = ImpressionContext {
+                                trust: (n % 3) as f64,
+                                purchase_propensity: (n % 5) as f64 - 2.0,
+                                price_yuan: price,
+                                group_member: n % 2 == 0,
+                                seen_today: (n % 50) as u32,
+                                ..ImpressionContext::new(relation, (n % 7) as f64 - 3.0, (n % 11) as f64 / 10.0)
+                            };
+                            let p_watch = m.watch_probability(&c);
+                            let lookup = || *history;
+                            let seed = (mi as u64) << 40 | (i as u64) << 32 | (j as u64) << 24 | (h as u64) << 20 | n;
+                            let mut a =
+                                ResponseDraw::new(Xoshiro256PlusPlus::seed_from_u64(seed), watch, 30.0, &lookup);
+                            let mut b =
+                                ResponseDraw::new(Xoshiro256PlusPlus::seed_from_u64(seed), watch, 30.0, &lookup);
+                            let ours = m.draw(&c, p_watch, &mut a);
+                            let standard = b.standard(m, &c, p_watch);
+                            assert_eq!(ours, standard, "model {mi}, {c:?}");
+                            // The streams are left at the same place.
+                            assert_eq!(a.unit(), b.unit());
+                            draws += 1;
+                            clicks += u32::from(ours.has(event::CLICK));
+                        }
+                    }
+                }
+            }
+        }
+        assert!(
+            clicks > 10_000,
+            "clicks, and so orders, were drawn: {clicks} of {draws}"
+        );
     }
 
     /// The events' probabilities after a view are `probabilities`' own,
