@@ -58,6 +58,9 @@ struct TaskPart {
     base: u32,
     /// One post's offers to the pass's users, by index (scratch).
     picked: Vec<u32>,
+    /// A bitset over users marking one creator's fans at a time, all zero
+    /// between posts (see [`FollowGraph::mark_fans`]).
+    marks: Vec<u64>,
 }
 
 /// The round's offers partitioned by user range; its buffers are kept from
@@ -102,7 +105,9 @@ impl ByViewer {
     /// looking up each viewer's relation to the creator on the way; `first`
     /// for the round's first pass (which counts the round's offers per
     /// bucket once, for every pass). O(offers in range × log followers +
-    /// tasks × buckets), plus O(offers) to pick out the range's offers when
+    /// tasks × buckets; a post with many offers in a small row marks the
+    /// creator's fans and tests a bit per offer instead, O(offers +
+    /// followers)), plus O(offers) to pick out the range's offers when
     /// the round takes more than one pass; parallel over tasks, each a
     /// contiguous run of posts (a counting sort, stable).
     pub(crate) fn fill(
@@ -167,6 +172,10 @@ impl ByViewer {
             part.items.reserve_exact(n);
             part.items.resize(n, blank);
             let mut next: Vec<u32> = part.offsets[buckets.clone()].iter().map(|&o| o - part.base).collect();
+            let words = n_buckets * BUCKET_USERS / 64;
+            if part.marks.len() < words {
+                part.marks.resize(words, 0);
+            }
             for (i, lp) in posts.iter().enumerate() {
                 let creator = sim.posts[lp.post as usize].creator;
                 // The post's offers to the range's users, by index: all of
@@ -185,10 +194,19 @@ impl ByViewer {
                     }
                     picked.truncate(m);
                 }
+                // Many look-ups in a small row: through its fans' marks.
+                let marked = graph.worth_marking(creator, picked.len());
+                if marked {
+                    graph.mark_fans(creator, &mut part.marks, true);
+                }
                 for &k in picked.iter() {
                     let k = k as usize;
                     let u = lp.offers[k];
-                    let (relation, edge) = graph.relation(creator, u);
+                    let (relation, edge) = if marked {
+                        graph.relation_marked(creator, u, &part.marks)
+                    } else {
+                        graph.relation(creator, u)
+                    };
                     let channel = match k.checked_sub(lp.stage_offers) {
                         None => 0,
                         Some(j) => lp.channel_of[j] + 1,
@@ -203,6 +221,9 @@ impl ByViewer {
                         channel,
                     };
                     *at += 1;
+                }
+                if marked {
+                    graph.mark_fans(creator, &mut part.marks, false);
                 }
             }
         });

@@ -137,6 +137,46 @@ impl FollowGraph {
         (Relation::Stranger, None)
     }
 
+    /// Whether looking up `n` users' relations to creator `c` is cheaper
+    /// through [`mark_fans`](Self::mark_fans) (a pass over the row to set
+    /// a bit per fan, one to clear them, and a bit test per look-up) than
+    /// through two binary searches each: when `c`'s row has no bitset of
+    /// its own and holds at most `MARK_PER_LOOKUP` fans per look-up.
+    #[inline]
+    pub(crate) fn worth_marking(&self, c: u32, n: usize) -> bool {
+        const MARK_PER_LOOKUP: usize = 16;
+        !matches!(self.big_rows.get(c as usize), Some(Some(_)))
+            && self.followers(c) as usize <= n.saturating_mul(MARK_PER_LOOKUP)
+    }
+
+    /// Sets (`on`) or clears the bits of creator `c`'s fans in `marks`, a
+    /// bitset over users (at least `users / 64` words) that is otherwise
+    /// all zero: clearing zeroes each fan's whole word, so marks of one
+    /// creator at a time. O(followers).
+    pub(crate) fn mark_fans(&self, c: u32, marks: &mut [u64], on: bool) {
+        let row = &self.fans[self.offsets[c as usize] as usize..self.offsets[c as usize + 1] as usize];
+        if on {
+            for &u in row {
+                marks[u as usize / 64] |= 1 << (u % 64);
+            }
+        } else {
+            for &u in row {
+                marks[u as usize / 64] = 0;
+            }
+        }
+    }
+
+    /// [`relation`](Self::relation), with `c`'s fans set in `marks` (see
+    /// [`mark_fans`](Self::mark_fans)): a stranger costs one bit test.
+    #[inline]
+    pub(crate) fn relation_marked(&self, c: u32, u: u32, marks: &[u64]) -> (Relation, Option<u32>) {
+        if marks[u as usize / 64] >> (u % 64) & 1 == 0 {
+            (Relation::Stranger, None)
+        } else {
+            self.relation(c, u)
+        }
+    }
+
     /// Builds the membership bitsets of the big rows (after the rows change).
     pub(crate) fn index_big_rows(&mut self, users: usize) {
         use rayon::prelude::*;
@@ -158,5 +198,35 @@ impl FollowGraph {
             })
             .collect();
         self.big_rows = rows;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{Scenario, World};
+
+    /// Looking a relation up through the marked fans gives the binary
+    /// searches' answer for every user, and clearing leaves no mark.
+    #[test]
+    fn marked_relations_are_the_relations_and_clearing_leaves_no_mark() {
+        let world = World::generate(&Scenario::default_scenario().scaled(20_000)).unwrap();
+        let (g, users) = (world.graph(), world.users().len() as u32);
+        let mut marks = vec![0u64; (users as usize).div_ceil(64)];
+        let mut fans_seen = 0;
+        for c in (0..g.creators() as u32).step_by(7) {
+            g.mark_fans(c, &mut marks, true);
+            for u in 0..users {
+                let r = g.relation_marked(c, u, &marks);
+                assert_eq!(r, g.relation(c, u), "creator {c}, user {u}");
+                fans_seen += usize::from(r.1.is_some());
+            }
+            g.mark_fans(c, &mut marks, false);
+            assert!(marks.iter().all(|&w| w == 0), "creator {c}");
+        }
+        assert!(fans_seen > 1000, "{fans_seen}");
+        // Worth it only for many look-ups in a row without a bitset.
+        let c = (0..g.creators() as u32).max_by_key(|&c| g.followers(c)).unwrap();
+        assert!(g.worth_marking(c, g.followers(c) as usize));
+        assert!(!g.worth_marking(c, 1));
     }
 }
