@@ -285,7 +285,7 @@ impl ResponseModel for WithSaves<'_> {
     fn watch_probability(&self, ctx: &ImpressionContext) -> f64 {
         self.0.watch_probability(ctx)
     }
-    fn draw(&self, ctx: &ImpressionContext, p_watch: f64, d: &mut ResponseDraw) -> Outcome {
+    fn draw(&self, ctx: &ImpressionContext, p_watch: Option<f64>, d: &mut ResponseDraw) -> Outcome {
         let mut out = d.standard(self, ctx, p_watch);
         if out.completed && d.chance(0.3) {
             out.events |= SAVE;

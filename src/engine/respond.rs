@@ -360,13 +360,10 @@ impl Simulation<'_> {
                     continue;
                 }
                 watched = watched.saturating_add(1);
-                // The feed's prediction is the watch probability: computed
-                // once for a ranked viewer.
-                let p_watch = if ranked {
-                    s.candidates[i].predicted
-                } else {
-                    model.watch_probability(ctx)
-                };
+                // The feed's prediction is the watch probability, computed
+                // for a ranked viewer; otherwise the model computes what it
+                // needs.
+                let p_watch = ranked.then(|| s.candidates[i].predicted);
                 self.draw(pass, o, *ctx, p_watch, round);
             }
             seen[u as usize - lo] = seen_u.saturating_add(watched);
@@ -376,9 +373,10 @@ impl Simulation<'_> {
 
     /// Draws one impression's response through the model
     /// ([`ResponseModel::draw`]) and counts it. `p_watch` is the model's
-    /// watch probability for `ctx` (the feed's prediction, computed once).
+    /// watch probability for `ctx` when the feed ranked by it (computed
+    /// once), else `None`.
     #[inline]
-    fn draw(&self, pass: &Pass, o: &ViewerOffer, ctx: ImpressionContext, p_watch: f64, round: &mut Round) {
+    fn draw(&self, pass: &Pass, o: &ViewerOffer, ctx: ImpressionContext, p_watch: Option<f64>, round: &mut Round) {
         let (st, model) = (pass.st, pass.model);
         let v = &pass.views[o.live as usize];
         let post = &v.post;

@@ -165,8 +165,9 @@ impl<'a> ResponseDraw<'a> {
     }
 
     /// The documented event sequence (see [`crate::response`]), which every
-    /// shipped model uses: completion with probability `p_watch` (the
-    /// model's watch probability for `ctx`), the time watched, then, only
+    /// shipped model uses: completion with the model's watch probability
+    /// for `ctx` (`p_watch`, or computed here when `None`), the time
+    /// watched, then, only
     /// for a completed view, like, comment, share, follow (strangers), a
     /// product click (posts with a product) and, after a click, an order,
     /// whose probability is recomputed with the viewer's purchase history
@@ -175,9 +176,9 @@ impl<'a> ResponseDraw<'a> {
         &mut self,
         model: &(impl ResponseModel + ?Sized),
         ctx: &ImpressionContext,
-        p_watch: f64,
+        p_watch: Option<f64>,
     ) -> Outcome {
-        let completed = self.chance(p_watch);
+        let completed = self.chance(p_watch.unwrap_or_else(|| model.watch_probability(ctx)));
         let u = self.unit();
         let mut out = Outcome {
             completed,

@@ -170,14 +170,16 @@ pub trait ResponseModel: Send + Sync {
         self.probabilities(ctx)
     }
 
-    /// Draws the impression's outcome; `p_watch` is
-    /// [`watch_probability`](Self::watch_probability) of `ctx`, already
-    /// computed (the feed ranks by it). The default is the documented
+    /// Draws the impression's outcome. `p_watch` is
+    /// [`watch_probability`](Self::watch_probability) of `ctx` when the
+    /// engine has computed it (the viewer's feed ranked by it), else `None`
+    /// (the viewer had room for every offer, so nothing was ranked): the
+    /// model computes what it needs. The default is the documented
     /// sequence, [`ResponseDraw::standard`]; a model with events of its own
     /// or another order overrides it, drawing only from `draw` (which keeps
     /// the run bit-identical at any thread count and gives common random
     /// numbers across policies).
-    fn draw(&self, ctx: &ImpressionContext, p_watch: f64, draw: &mut ResponseDraw) -> Outcome {
+    fn draw(&self, ctx: &ImpressionContext, p_watch: Option<f64>, draw: &mut ResponseDraw) -> Outcome {
         draw.standard(self, ctx, p_watch)
     }
 
@@ -419,6 +421,15 @@ impl Default for LogisticModel {
 }
 
 impl LogisticModel {
+    /// The watch's logit: the watch coefficients', the fan group's
+    /// notification and the day's fatigue.
+    #[inline]
+    fn watch_logit(&self, ctx: &ImpressionContext) -> f64 {
+        let notified = if ctx.group_member { self.group_notification } else { 0.0 };
+        let fatigue = self.fatigue_per_impression * f64::from(ctx.seen_today);
+        self.watch.logit(ctx) + notified - fatigue
+    }
+
     /// The click's logit: the click coefficients' plus the viewer's
     /// purchase propensity.
     #[inline]
@@ -485,9 +496,7 @@ impl ResponseModel for LogisticModel {
 
     #[inline]
     fn watch_probability(&self, ctx: &ImpressionContext) -> f64 {
-        let notified = if ctx.group_member { self.group_notification } else { 0.0 };
-        let fatigue = self.fatigue_per_impression * f64::from(ctx.seen_today);
-        sigmoid(self.watch.logit(ctx) + notified - fatigue)
+        sigmoid(self.watch_logit(ctx))
     }
 
     fn validate(&self) -> Result<()> {
@@ -525,13 +534,19 @@ impl ResponseModel for LogisticModel {
     }
 
     /// The documented sequence ([`ResponseDraw::standard`]), the same
-    /// outcome from the same draws, but each event decided from its logit
+    /// outcome from the same draws, but each event (and the watch, when
+    /// the feed did not compute its probability) decided from its logit
     /// ([`below_logistic`]): the exponential and the order's price term
     /// are computed only for the few draws a table of the logistic
     /// function leaves undecided, and the order's logit only after a
     /// click.
-    fn draw(&self, ctx: &ImpressionContext, p_watch: f64, d: &mut ResponseDraw) -> Outcome {
-        let completed = d.chance(p_watch);
+    fn draw(&self, ctx: &ImpressionContext, p_watch: Option<f64>, d: &mut ResponseDraw) -> Outcome {
+        // The watch, too, from its logit when the feed did not need its
+        // probability.
+        let completed = match p_watch {
+            Some(p) => d.chance(p),
+            None => below_logistic(d.unit(), self.watch_logit(ctx)),
+        };
         let u = d.unit();
         let mut out = Outcome {
             completed,
@@ -723,7 +738,7 @@ impl ResponseModel for ResponseSpec {
     }
 
     #[inline]
-    fn draw(&self, ctx: &ImpressionContext, p_watch: f64, d: &mut ResponseDraw) -> Outcome {
+    fn draw(&self, ctx: &ImpressionContext, p_watch: Option<f64>, d: &mut ResponseDraw) -> Outcome {
         match self {
             ResponseSpec::Logistic(m) => m.draw(ctx, p_watch, d),
             ResponseSpec::Constant(m) => m.draw(ctx, p_watch, d),
@@ -856,7 +871,7 @@ mod tests {
                                 seen_today: (n % 50) as u32,
                                 ..ImpressionContext::new(relation, (n % 7) as f64 - 3.0, (n % 11) as f64 / 10.0)
                             };
-                            let p_watch = m.watch_probability(&c);
+                            let p_watch = (n % 2 == 1).then(|| m.watch_probability(&c));
                             let lookup = || *history;
                             let seed = (mi as u64) << 40 | (i as u64) << 32 | (j as u64) << 24 | (h as u64) << 20 | n;
                             let mut a =
