@@ -194,11 +194,22 @@ pub fn order_key(view: &AudienceView, order: Order, u: u32, edge: Option<u32>) -
 #[inline]
 fn order_key_from(view: &AudienceView, prefix: u64, order: Order, u: u32, edge: Option<u32>) -> u64 {
     let h = key_from(prefix, u.into());
-    let high: u64 = match order {
-        Order::Random => return h,
-        Order::Engagement => edge.map_or(u64::from(u32::MAX), |e| {
+    match order_rank(view, order, u, edge) {
+        None => h,
+        Some(high) => (high << 32) | (h >> 32),
+    }
+}
+
+/// The high 32 bits of [`order_key`] under an order by score (`None` for
+/// the random order, whose key is the hash alone): a key whose rank is
+/// higher than another key's high bits comes after it, whatever its hash.
+#[inline]
+fn order_rank(view: &AudienceView, order: Order, u: u32, edge: Option<u32>) -> Option<u64> {
+    match order {
+        Order::Random => None,
+        Order::Engagement => Some(edge.map_or(u64::from(u32::MAX), |e| {
             u64::from(u32::MAX - view.score(e).min(u32::MAX - 1))
-        }),
+        })),
         Order::Interest => {
             // A fan's verticality (the creator's category); anyone else's
             // interest in the post's category.
@@ -206,10 +217,9 @@ fn order_key_from(view: &AudienceView, prefix: u64, order: Order, u: u32, edge: 
                 Some(_) => view.world.verticality(view.post.creator, u),
                 None => view.world.users().interest(u, view.post.category),
             };
-            u64::from(u32::MAX) - (f64::from(i.clamp(0.0, 1.0)) * f64::from(u32::MAX - 1)) as u64
+            Some(u64::from(u32::MAX) - (f64::from(i.clamp(0.0, 1.0)) * f64::from(u32::MAX - 1)) as u64)
         }
-    };
-    (high << 32) | (h >> 32)
+    }
 }
 
 /// Picks up to `want` eligible users from a finite list of `(user, edge)`
@@ -220,8 +230,10 @@ fn order_key_from(view: &AudienceView, prefix: u64, order: Order, u: u32, edge: 
 /// key cannot enter it is passed over without testing its eligibility (the
 /// test reads the engine's sets at random, the key only the candidate's
 /// edge and a hash), so a fan wave of 200 over a row of 800,000 fans tests
-/// few of them. O(n) keys plus O(k log k) for the `k` that enter the heap
-/// (about `want · ln(n / want)` for keys in random order).
+/// few of them; under an order by score, a candidate ranked below the
+/// heap's last is passed over before its hash is computed. O(n) ranks plus
+/// O(k log k) for the `k` that enter the heap (about `want · ln(n / want)`
+/// for keys in random order).
 pub fn ordered_pick(
     view: &AudienceView,
     order: Order,
@@ -237,6 +249,15 @@ pub fn ordered_pick(
     let prefix = key_prefix(view.seed, tag::FAN_ORDER, view.post.id.into());
     let mut best: std::collections::BinaryHeap<(u64, u32)> = std::collections::BinaryHeap::new();
     for (u, e) in candidates {
+        // Once the heap is full, a candidate ranked below its last (by
+        // score, before the hash) cannot enter: passed over without its
+        // hash.
+        if best.len() == want
+            && let (Some(rank), Some(top)) = (order_rank(view, order, u, e), best.peek())
+            && rank > top.0 >> 32
+        {
+            continue;
+        }
         let k = (order_key_from(view, prefix, order, u, e), u);
         if best.len() < want {
             if eligible(u) {
