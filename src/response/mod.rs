@@ -4,8 +4,9 @@
 //! through which relation) to the probabilities of each event, and draws
 //! the impression's [`Outcome`] from the impression's own random stream
 //! ([`ResponseModel::draw`]; the engine only counts what it returns). The
-//! shipped models keep the default draw, a fixed order of events
-//! ([`ResponseDraw::standard`]):
+//! shipped models draw a fixed order of events ([`ResponseDraw::standard`];
+//! [`LogisticModel`] decides each from its logit, with the same outcomes
+//! from the same draws and fewer exponentials):
 //!
 //! 1. **watch-through** with probability `watch`;
 //! 2. only if watched through: **like**, **comment**, **share**, **follow**
