@@ -164,21 +164,22 @@ impl<'a> ResponseDraw<'a> {
         }
     }
 
-    /// The documented event sequence (see [`crate::response`]), which every
-    /// shipped model uses: completion with the model's watch probability
-    /// for `ctx` (`p_watch`, or computed here when `None`), the time
-    /// watched, then, only
-    /// for a completed view, like, comment, share, follow (strangers), a
-    /// product click (posts with a product) and, after a click, an order,
-    /// whose probability is recomputed with the viewer's purchase history
-    /// if the viewer has one with the creator.
-    pub fn standard(
+    /// The documented event sequence (see [`crate::response`]), with each
+    /// decision made by the caller: `watched` decides the watch-through;
+    /// then the time watched is drawn; then, only for a completed view,
+    /// `decide` is asked in turn about like, comment, share, follow
+    /// (strangers only), a product click (posts with a product) and, after
+    /// a click, an order (with the viewer's purchase history with the
+    /// creator, looked up then). Each decision must draw from `self`, so
+    /// that every model that keeps this order draws the same stream the
+    /// same way.
+    pub fn sequence(
         &mut self,
-        model: &(impl ResponseModel + ?Sized),
         ctx: &ImpressionContext,
-        p_watch: Option<f64>,
+        watched: impl FnOnce(&mut Self) -> bool,
+        mut decide: impl FnMut(&mut Self, Decision) -> bool,
     ) -> Outcome {
-        let completed = self.chance(p_watch.unwrap_or_else(|| model.watch_probability(ctx)));
+        let completed = watched(self);
         let u = self.unit();
         let mut out = Outcome {
             completed,
@@ -188,36 +189,90 @@ impl<'a> ResponseDraw<'a> {
         if !completed {
             return out;
         }
-        let p = model.event_probabilities(ctx);
-        let mut flag = |d: &mut Self, p: f64, bit: u32| {
-            let hit = d.chance(p);
+        let mut flag = |d: &mut Self, decision: Decision, bit: u32| {
+            let hit = decide(d, decision);
             if hit {
                 out.events |= bit;
             }
             hit
         };
-        flag(self, p.like, event::LIKE);
-        flag(self, p.comment, event::COMMENT);
-        flag(self, p.share, event::SHARE);
+        flag(self, Decision::Like, event::LIKE);
+        flag(self, Decision::Comment, event::COMMENT);
+        flag(self, Decision::Share, event::SHARE);
         if ctx.relation == Relation::Stranger {
-            flag(self, p.follow, event::FOLLOW);
+            flag(self, Decision::Follow, event::FOLLOW);
         }
-        if ctx.price_yuan.is_some() && flag(self, p.click, event::CLICK) {
-            let h = self.purchase_history();
-            let p_order = if h == PurchaseHistory::default() {
-                p.order
-            } else {
-                model
-                    .event_probabilities(&ImpressionContext {
-                        bought_before: h.bought_before,
-                        ecommerce_member: h.ecommerce_member,
-                        coupon: h.coupon,
-                        ..*ctx
-                    })
-                    .order
-            };
-            flag(self, p_order, event::ORDER);
+        if let Some(price_yuan) = ctx.price_yuan
+            && flag(self, Decision::Click, event::CLICK)
+        {
+            let history = self.purchase_history();
+            flag(self, Decision::Order { price_yuan, history }, event::ORDER);
         }
         out
     }
+
+    /// The documented event sequence ([`sequence`](Self::sequence)) with
+    /// each event drawn at the model's probability: completion with the
+    /// model's watch probability for `ctx` (`p_watch`, or computed here
+    /// when `None`), then the events at
+    /// [`event_probabilities`](ResponseModel::event_probabilities), the
+    /// order's recomputed with the viewer's purchase history if the viewer
+    /// has one with the creator.
+    pub fn standard(
+        &mut self,
+        model: &(impl ResponseModel + ?Sized),
+        ctx: &ImpressionContext,
+        p_watch: Option<f64>,
+    ) -> Outcome {
+        let mut p = None;
+        self.sequence(
+            ctx,
+            |d| d.chance(p_watch.unwrap_or_else(|| model.watch_probability(ctx))),
+            |d, decision| {
+                let p = *p.get_or_insert_with(|| model.event_probabilities(ctx));
+                let chance = match decision {
+                    Decision::Like => p.like,
+                    Decision::Comment => p.comment,
+                    Decision::Share => p.share,
+                    Decision::Follow => p.follow,
+                    Decision::Click => p.click,
+                    Decision::Order { history, .. } if history == PurchaseHistory::default() => p.order,
+                    Decision::Order { history, .. } => {
+                        model
+                            .event_probabilities(&ImpressionContext {
+                                bought_before: history.bought_before,
+                                ecommerce_member: history.ecommerce_member,
+                                coupon: history.coupon,
+                                ..*ctx
+                            })
+                            .order
+                    }
+                };
+                d.chance(chance)
+            },
+        )
+    }
+}
+
+/// One decision of the documented sequence after the watch
+/// ([`ResponseDraw::sequence`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Decision {
+    /// Like, given watch-through.
+    Like,
+    /// Comment, given watch-through.
+    Comment,
+    /// Share, given watch-through.
+    Share,
+    /// Follow, given watch-through (asked for strangers only).
+    Follow,
+    /// Product click, given watch-through (asked for posts with a product).
+    Click,
+    /// Order, given a click.
+    Order {
+        /// The product's price in yuan.
+        price_yuan: f64,
+        /// The viewer's history with the creator.
+        history: PurchaseHistory,
+    },
 }

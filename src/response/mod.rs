@@ -28,7 +28,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Result, check};
 
 mod draw;
-pub use draw::{Outcome, PurchaseHistory, ResponseDraw, WatchTime, event};
+pub use draw::{Decision, Outcome, PurchaseHistory, ResponseDraw, WatchTime, event};
 
 /// How the viewer stands to the post's creator.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -534,60 +534,46 @@ impl ResponseModel for LogisticModel {
         }
     }
 
-    /// The documented sequence ([`ResponseDraw::standard`]), the same
-    /// outcome from the same draws, but each event (and the watch, when
+    /// The documented sequence ([`ResponseDraw::sequence`]) with the
+    /// outcome [`ResponseDraw::standard`] draws from the same stream, but
+    /// each event (and the watch, when
     /// the feed did not compute its probability) decided from its logit
     /// ([`below_logistic`]): the exponential and the order's price term
     /// are computed only for the few draws a table of the logistic
     /// function leaves undecided, and the order's logit only after a
     /// click.
     fn draw(&self, ctx: &ImpressionContext, p_watch: Option<f64>, d: &mut ResponseDraw) -> Outcome {
-        // The watch, too, from its logit when the feed did not need its
-        // probability.
-        let completed = match p_watch {
-            Some(p) => d.chance(p),
-            None => below_logistic(d.unit(), self.watch_logit(ctx)),
-        };
-        let u = d.unit();
-        let mut out = Outcome {
-            completed,
-            watch_ratio: d.watch_ratio(completed, u),
-            events: 0,
-        };
-        if !completed {
-            return out;
-        }
-        let mut flag = |d: &mut ResponseDraw, x: f64, bit: u32| {
-            let hit = below_logistic(d.unit(), x);
-            if hit {
-                out.events |= bit;
-            }
-            hit
-        };
-        flag(d, self.like.logit(ctx), event::LIKE);
-        flag(d, self.comment.logit(ctx), event::COMMENT);
-        flag(d, self.share.logit(ctx), event::SHARE);
-        if ctx.relation == Relation::Stranger {
-            flag(d, self.follow.logit(ctx), event::FOLLOW);
-        }
-        if let Some(price) = ctx.price_yuan
-            && flag(d, self.click_logit(ctx), event::CLICK)
-        {
-            let h = d.purchase_history();
-            let x = if h == PurchaseHistory::default() {
-                self.order_logit(ctx, price)
-            } else {
-                let with_history = ImpressionContext {
-                    bought_before: h.bought_before,
-                    ecommerce_member: h.ecommerce_member,
-                    coupon: h.coupon,
-                    ..*ctx
+        d.sequence(
+            ctx,
+            // The watch, too, from its logit when the feed did not need its
+            // probability.
+            |d| match p_watch {
+                Some(p) => d.chance(p),
+                None => below_logistic(d.unit(), self.watch_logit(ctx)),
+            },
+            |d, decision| {
+                let x = match decision {
+                    Decision::Like => self.like.logit(ctx),
+                    Decision::Comment => self.comment.logit(ctx),
+                    Decision::Share => self.share.logit(ctx),
+                    Decision::Follow => self.follow.logit(ctx),
+                    Decision::Click => self.click_logit(ctx),
+                    Decision::Order { price_yuan, history } if history == PurchaseHistory::default() => {
+                        self.order_logit(ctx, price_yuan)
+                    }
+                    Decision::Order { price_yuan, history } => {
+                        let with_history = ImpressionContext {
+                            bought_before: history.bought_before,
+                            ecommerce_member: history.ecommerce_member,
+                            coupon: history.coupon,
+                            ..*ctx
+                        };
+                        self.order_logit(&with_history, price_yuan)
+                    }
                 };
-                self.order_logit(&with_history, price)
-            };
-            flag(d, x, event::ORDER);
-        }
-        out
+                below_logistic(d.unit(), x)
+            },
+        )
     }
 }
 
