@@ -536,12 +536,11 @@ impl ResponseModel for LogisticModel {
 
     /// The documented sequence ([`ResponseDraw::sequence`]) with the
     /// outcome [`ResponseDraw::standard`] draws from the same stream, but
-    /// each event (and the watch, when
-    /// the feed did not compute its probability) decided from its logit
-    /// ([`below_logistic`]): the exponential and the order's price term
-    /// are computed only for the few draws a table of the logistic
-    /// function leaves undecided, and the order's logit only after a
-    /// click.
+    /// each event (and the watch, when the feed did not compute its
+    /// probability) decided from its logit: a table of the logistic
+    /// function settles most draws, so the exponential is computed only
+    /// for the few it leaves undecided, and the order's logit (with its
+    /// price term) only after a click.
     fn draw(&self, ctx: &ImpressionContext, p_watch: Option<f64>, d: &mut ResponseDraw) -> Outcome {
         d.sequence(
             ctx,
