@@ -193,8 +193,15 @@ pub fn order_key(view: &AudienceView, order: Order, u: u32, edge: Option<u32>) -
 /// [`order_key`] with the post's part of the hash computed once.
 #[inline]
 fn order_key_from(view: &AudienceView, prefix: u64, order: Order, u: u32, edge: Option<u32>) -> u64 {
-    let h = key_from(prefix, u.into());
-    match order_rank(view, order, u, edge) {
+    ranked_key(order_rank(view, order, u, edge), key_from(prefix, u.into()))
+}
+
+/// The key from a user's rank ([`order_rank`]) and keyed hash `h`: the rank
+/// in the high half and the hash's high half below it, or the hash alone
+/// for the random order.
+#[inline]
+fn ranked_key(rank: Option<u64>, h: u64) -> u64 {
+    match rank {
         None => h,
         Some(high) => (high << 32) | (h >> 32),
     }
@@ -252,13 +259,14 @@ pub fn ordered_pick(
         // Once the heap is full, a candidate ranked below its last (by
         // score, before the hash) cannot enter: passed over without its
         // hash.
+        let rank = order_rank(view, order, u, e);
         if best.len() == want
-            && let (Some(rank), Some(top)) = (order_rank(view, order, u, e), best.peek())
+            && let (Some(rank), Some(top)) = (rank, best.peek())
             && rank > top.0 >> 32
         {
             continue;
         }
-        let k = (order_key_from(view, prefix, order, u, e), u);
+        let k = (ranked_key(rank, key_from(prefix, u.into())), u);
         if best.len() < want {
             if eligible(u) {
                 best.push(k);

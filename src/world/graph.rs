@@ -119,10 +119,20 @@ impl FollowGraph {
     }
 
     /// How user `u` stands to creator `c`, and the edge index if a fan.
-    /// Two binary searches: O(log followers).
+    /// Two binary searches: O(log followers); a stranger to a row with a
+    /// membership bitset costs one bit test.
     #[inline]
     pub fn relation(&self, c: u32, u: u32) -> (Relation, Option<u32>) {
-        if let Some(Some(bits)) = self.big_rows.get(c as usize)
+        let members = self.big_rows.get(c as usize).and_then(|b| b.as_deref());
+        self.relation_among(c, u, members)
+    }
+
+    /// [`relation`](Self::relation) given a bitset over users that holds
+    /// at least `c`'s fans (its row's own, or a task's marks): a user not
+    /// in it is a stranger without a search.
+    #[inline]
+    fn relation_among(&self, c: u32, u: u32, members: Option<&[u64]>) -> (Relation, Option<u32>) {
+        if let Some(bits) = members
             && bits[u as usize / 64] >> (u % 64) & 1 == 0
         {
             return (Relation::Stranger, None);
@@ -170,11 +180,7 @@ impl FollowGraph {
     /// [`mark_fans`](Self::mark_fans)): a stranger costs one bit test.
     #[inline]
     pub(crate) fn relation_marked(&self, c: u32, u: u32, marks: &[u64]) -> (Relation, Option<u32>) {
-        if marks[u as usize / 64] >> (u % 64) & 1 == 0 {
-            (Relation::Stranger, None)
-        } else {
-            self.relation(c, u)
-        }
+        self.relation_among(c, u, Some(marks))
     }
 
     /// Builds the membership bitsets of the big rows (after the rows change).
