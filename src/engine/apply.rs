@@ -71,13 +71,13 @@ impl Simulation<'_> {
         for &k in &round.orders {
             let (c, user) = ((k >> 32) as u32, k as u32);
             let cohort = self.world().creators().cohort(c) as usize;
-            let b = st.buyers.entry(k).or_default();
-            b.orders += 1;
-            if b.orders == 1 {
+            let b = st.buyers.entry(k);
+            let orders = b.add_order();
+            if orders == 1 {
                 st.counts[cohort].buyers += 1;
                 insert_sorted(&mut st.customers.buyers[c as usize], user);
             }
-            if b.orders == 2 {
+            if orders == 2 {
                 st.counts[cohort].repeat_buyers += 1;
             }
             if dynamics {
@@ -206,6 +206,8 @@ impl Simulation<'_> {
                 }
             }
         }
+        // The day's new buyers join the sorted columns.
+        st.buyers.settle();
         st.creator_today.iter_mut().for_each(|x| *x = 0);
         let graph = &*st.graph;
         for (i, co) in world.cohorts().iter().enumerate() {

@@ -5,7 +5,8 @@
 
 use rayon::prelude::*;
 
-use super::state::{BuyerMap, Customers, buyer_key, insert_sorted};
+use super::buyers::{Buyers, buyer_key};
+use super::state::{Customers, insert_sorted};
 use crate::rng::{tag, unit};
 use crate::scenario::{ChurnParams, CohortParams, DynamicsParams, FanGroupParams};
 use crate::world::{FollowGraph, World};
@@ -54,7 +55,7 @@ pub(crate) struct Lifecycle<'a> {
 /// buyers and members given a perk, and the cohorts' lifecycle counts.
 pub(crate) struct Night<'a> {
     pub(crate) follows: &'a mut Vec<u64>,
-    pub(crate) buyers: &'a mut BuyerMap,
+    pub(crate) buyers: &'a mut Buyers,
     pub(crate) customers: &'a mut Customers,
     pub(crate) counts: &'a mut [CohortCounts],
 }
@@ -454,7 +455,7 @@ pub(crate) fn end_of_day(lifecycle: &Lifecycle, day: u32, graph: &mut FollowGrap
         counts[cohort].demotions += p.demotions;
         counts[cohort].unfollows += p.unfollows;
         for user in p.perks {
-            let b = buyers.entry(buyer_key(c as u32, user)).or_default();
+            let b = buyers.entry(buyer_key(c as u32, user));
             if !b.member {
                 b.member = true;
                 insert_sorted(&mut customers.members[c], user);
@@ -501,7 +502,7 @@ mod tests {
         let rules = [CohortRules::from(&s.cohorts[0])];
         let mut counts = [CohortCounts::default()];
         let (mut buyers, mut customers) = (
-            BuyerMap::default(),
+            Buyers::default(),
             Customers {
                 buyers: vec![Vec::new()],
                 members: vec![Vec::new()],
@@ -590,7 +591,7 @@ mod tests {
             &[],
             Night {
                 follows: &mut Vec::new(),
-                buyers: &mut BuyerMap::default(),
+                buyers: &mut Buyers::default(),
                 customers: &mut customers,
                 counts: &mut counts,
             },
@@ -710,7 +711,7 @@ mod tests {
                     members: vec![Vec::new(); n],
                 };
                 let mut counts = vec![CohortCounts::default(); world.cohorts().len()];
-                let mut buyers = BuyerMap::default();
+                let mut buyers = Buyers::default();
                 end_of_day(
                     &l,
                     3,

@@ -84,6 +84,7 @@
 //! thread count.
 
 mod apply;
+mod buyers;
 mod choose;
 mod gate;
 pub(crate) mod lifecycle;
@@ -107,10 +108,11 @@ use crate::response::{Relation, ResponseModel};
 use crate::scenario::{AttentionMode, DynamicsParams, Scenario, WatchParams};
 use crate::tally::Tier;
 use crate::world::{FollowGraph, World};
+use buyers::Buyers;
 use lifecycle::{CohortCounts, CohortRules};
 use reach::Reach;
 use report::{PostLedger, PostSink};
-use state::{BuyerMap, Customers, LivePost, RunState};
+use state::{Customers, LivePost, RunState};
 
 /// Worlds of at least this many users give the memory freed in a round back
 /// to the system at the round's end (see `crate::trim`): a live post's
@@ -434,7 +436,7 @@ impl<'w> Simulation<'w> {
             graph: graph.map_or(Cow::Borrowed(world.graph()), Cow::Owned),
             day_points: Vec::new(),
             points_scratch: Vec::new(),
-            buyers: BuyerMap::default(),
+            buyers: Buyers::default(),
             customers: Customers {
                 buyers: vec![Vec::new(); n_creators],
                 members: vec![Vec::new(); n_creators],

@@ -16,8 +16,9 @@
 
 use rayon::prelude::*;
 
+use super::buyers::buyer_key;
 use super::choose::{BUCKET_USERS, ByViewer, ViewerOffer};
-use super::state::{LivePost, NO_EDGE, RunState, SlotShares, buyer_key, outcome};
+use super::state::{LivePost, NO_EDGE, RunState, SlotShares, outcome};
 use super::{RATIO_BINS, Simulation};
 use crate::content::Post;
 use crate::feed::{Candidate, Viewer};
@@ -383,9 +384,9 @@ impl Simulation<'_> {
         let t = &mut round.tallies[o.live as usize * pass.stride + o.channel as usize].0[o.tier as usize];
         t.count_impression(o.relation);
         st.reach.record(o.user, usize::from(v.cohort), o.tier);
-        let history = || match st.buyers.get(&buyer_key(post.creator, o.user)) {
+        let history = || match st.buyers.get(buyer_key(post.creator, o.user)) {
             Some(b) => PurchaseHistory {
-                bought_before: b.orders > 0,
+                bought_before: b.bought_before(),
                 ecommerce_member: b.member,
                 coupon: b.coupon_valid(pass.day, self.dynamics.coupon_days),
             },

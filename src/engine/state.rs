@@ -2,9 +2,9 @@
 //! remembers of buyers and members, reach bitsets, per-day counters.
 
 use std::borrow::Cow;
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
+use std::hash::Hasher;
 
+use super::buyers::Buyers;
 use super::lifecycle::CohortCounts;
 use super::reach::Reach;
 use crate::audience::{Cursor, Today};
@@ -244,36 +244,6 @@ impl Hasher for MixHasher {
     }
 }
 
-/// What the engine remembers about a (creator, user) pair that has bought
-/// or holds a membership.
-#[derive(Debug, Clone, Copy, Default)]
-pub(crate) struct BuyerState {
-    pub(crate) orders: u32,
-    pub(crate) member: bool,
-    /// The coupon is valid on days before this one.
-    pub(crate) coupon_until: u32,
-}
-
-impl BuyerState {
-    /// Records an order on `day`: a coupon valid on the next `coupon_days`
-    /// days (`day + 1 ..= day + coupon_days`).
-    pub(crate) fn issue_coupon(&mut self, day: u32, coupon_days: u32) {
-        self.coupon_until = day + coupon_days + 1;
-    }
-
-    /// Whether the coupon is valid on `day`.
-    pub(crate) fn coupon_valid(&self, day: u32, coupon_days: u32) -> bool {
-        day < self.coupon_until && day + coupon_days >= self.coupon_until
-    }
-}
-
-pub(crate) type BuyerMap = HashMap<u64, BuyerState, BuildHasherDefault<MixHasher>>;
-
-#[inline]
-pub(crate) fn buyer_key(creator: u32, user: u32) -> u64 {
-    (u64::from(creator) << 32) | u64::from(user)
-}
-
 /// Each creator's past buyers and e-commerce members, ascending user ids
 /// (what the [`PastBuyers`](crate::audience::PastBuyers) and
 /// [`EcommerceMembers`](crate::audience::EcommerceMembers) audiences read).
@@ -353,7 +323,7 @@ pub(crate) struct RunState<'w> {
     pub(crate) day_points: Vec<u32>,
     /// The round's engagement points partitioned by edge range (reused).
     pub(crate) points_scratch: Vec<(u32, u32)>,
-    pub(crate) buyers: BuyerMap,
+    pub(crate) buyers: Buyers,
     pub(crate) customers: Customers,
     /// Fan-group members per creator, counted at the start of each day.
     pub(crate) group_members: Vec<u32>,
@@ -386,7 +356,7 @@ impl RunState<'_> {
 
 #[cfg(test)]
 mod tests {
-    use super::{BuyerState, SlotShares, UserSet};
+    use super::{SlotShares, UserSet};
 
     #[test]
     fn user_sets_become_bitsets_when_large_and_still_hold_each_member_once() {
@@ -428,17 +398,6 @@ mod tests {
         assert!(set.contains(ids[0]) && !set.contains(1_000_004));
         assert_eq!(set.len, ids.len());
         assert!(set.slots.len() * 7 >= set.len * 10, "at most 70% full");
-    }
-
-    #[test]
-    fn coupons_are_valid_for_their_window_only() {
-        let mut b = BuyerState::default();
-        assert!(!b.coupon_valid(0, 7));
-        b.issue_coupon(3, 7);
-        assert!(!b.coupon_valid(3, 7), "not on the purchase day itself");
-        assert!((4..=10).all(|d| b.coupon_valid(d, 7)));
-        assert!(!b.coupon_valid(11, 7), "expired after 7 days");
-        assert!(!b.coupon_valid(40, 7));
     }
 
     #[test]
