@@ -1,6 +1,6 @@
 //! The creator's fan tiers: fan-group members, iron fans, the other fans.
 
-use super::{Audience, AudienceView, Cursor, Order, ordered_pick};
+use super::{Audience, AudienceView, Cursor, Order, ordered_pick, ordered_pick_by_score};
 
 /// Members of the post creator's fan group (DOMAIN.md \[001\]: they are
 /// notified of every new post). Empty unless the fan lifecycle runs and the
@@ -35,6 +35,22 @@ fn pick_edges(
         eligible,
         out,
     );
+}
+
+/// Picks among the fans on a range of the post creator's row: by score
+/// through the blocks of [`ordered_pick_by_score`], else as [`pick_edges`].
+fn pick_section(
+    v: &AudienceView,
+    order: Order,
+    want: u64,
+    edges: std::ops::Range<u32>,
+    eligible: &dyn Fn(u32) -> bool,
+    out: &mut Vec<u32>,
+) {
+    match order {
+        Order::Engagement => ordered_pick_by_score(v, want, edges, eligible, out),
+        _ => pick_edges(v, order, want, edges, eligible, out),
+    }
 }
 
 impl Audience for GroupMembers {
@@ -87,7 +103,7 @@ impl Audience for IronFans {
         out: &mut Vec<u32>,
     ) {
         let (iron, _) = v.graph.sections(v.post.creator);
-        pick_edges(v, order, want, iron, eligible, out);
+        pick_section(v, order, want, iron, eligible, out);
     }
 }
 
@@ -115,6 +131,6 @@ impl Audience for OtherFans {
         out: &mut Vec<u32>,
     ) {
         let (_, other) = v.graph.sections(v.post.creator);
-        pick_edges(v, order, want, other, eligible, out);
+        pick_section(v, order, want, other, eligible, out);
     }
 }

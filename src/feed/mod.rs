@@ -380,12 +380,17 @@ mod tests {
         for case in 0..2_000 {
             // Up to 64 candidates on the stack, more on the heap.
             let n = rng.random_range(1..=100usize);
-            // Few authors (repeats), coarse predictions (ties), a prefix of
-            // earlier picks, a tier filter for half the cases.
+            // Few authors (repeats) or many, coarse predictions (ties), a
+            // prefix of earlier picks, a tier filter for half the cases.
+            let authors = if case % 3 == 0 {
+                6
+            } else {
+                rng.random_range(1..=n as u32)
+            };
             let c: Vec<Candidate> = (0..n)
                 .map(|i| Candidate {
                     post: i as u32,
-                    creator: rng.random_range(0..6),
+                    creator: rng.random_range(0..authors),
                     tier: Tier::ALL[rng.random_range(0..4usize)],
                     predicted: f64::from(rng.random_range(0..5u32)) / 4.0,
                     tiebreak: rng.random_range(0..8),
