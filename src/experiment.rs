@@ -394,6 +394,7 @@ fn platform_metrics(report: &Report) -> Result<Metrics> {
         cohorts: _,
         creators: _,
         posts: _,
+        reach_relative_error: _,
     } = report;
     flatten("attention", &serde_json::to_value(attention)?, &mut m);
     let users = f64::from(p.users);

@@ -92,7 +92,8 @@ pub struct CreatorReport {
 /// [`ContentFunnel`] and [`RelationshipFunnel`].
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 pub struct Funnel {
-    /// New: distinct users reached as strangers.
+    /// New: distinct users reached as strangers (estimated when the
+    /// scenario has more than 8 cohorts; see [`Report::reach_relative_error`]).
     pub new_viewers: u64,
     /// Retained: follows gained.
     pub follows: u64,
@@ -222,7 +223,9 @@ pub struct DailyCohortReport {
     pub ecommerce_members: u64,
     /// Impressions of the cohort's posts during the day.
     pub impressions: u64,
-    /// Distinct users reached by the cohort's posts during the day.
+    /// Distinct users reached by the cohort's posts during the day
+    /// (estimated when the scenario has more than 8 cohorts; see
+    /// [`Report::reach_relative_error`]).
     pub unique_reach: u64,
     /// Orders during the day.
     pub orders: u64,
@@ -287,7 +290,8 @@ pub struct CohortReport {
     #[serde(default, skip_serializing_if = "Events::is_empty")]
     pub events: Events,
     /// Distinct users reached in each tier (a user who is an iron fan of one
-    /// creator and a stranger to another counts in both).
+    /// creator and a stranger to another counts in both; estimated when the
+    /// scenario has more than 8 cohorts, see [`Report::reach_relative_error`]).
     pub unique_reach_by_tier: PerTier<u64>,
     /// Followers at the end of the run.
     pub followers_end: u64,
@@ -381,6 +385,14 @@ pub struct Report {
     pub creators: Vec<CreatorReport>,
     /// Per post, by id.
     pub posts: Vec<PostReport>,
+    /// Absent when every reach figure is exact (up to 8 cohorts). With more
+    /// cohorts, the relative standard error (1.6%) of the reach figures
+    /// estimated by sketches: each cohort's `unique_reach_by_tier` and
+    /// `funnel.new_viewers` (and so its `funnel.follow_rate`), and each day's per-cohort `unique_reach` (a cohort's
+    /// `unique_reach` and every platform figure stay exact; see the engine's
+    /// memory notes in the README).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reach_relative_error: Option<f64>,
 }
 
 impl Report {

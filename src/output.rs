@@ -241,6 +241,11 @@ pub struct PlatformKey {
     pub post_impressions_gini: f64,
     /// Share of impressions going to the top 20% of posts.
     pub post_impressions_top20_share: f64,
+    /// Empty when every reach figure is exact (up to 8 cohorts); else the
+    /// relative standard error of the estimated ones (each cohort's reach by
+    /// tier and new viewers, each day's per-cohort reach; see
+    /// [`Report::reach_relative_error`]).
+    pub reach_relative_error: Option<f64>,
 }
 
 /// What a row of the tier table describes.
@@ -521,6 +526,7 @@ pub fn platform_rows(report: &Report) -> Vec<PlatformRow> {
             watch_ratio_median: p.watch_ratio_median,
             post_impressions_gini: p.post_impressions_gini,
             post_impressions_top20_share: p.post_impressions_top20_share,
+            reach_relative_error: report.reach_relative_error,
         },
         tally: p.tally,
         rates: p.rates,

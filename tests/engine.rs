@@ -499,3 +499,69 @@ fn a_sink_s_error_stops_the_run_and_is_returned() {
         "{e}"
     );
 }
+
+#[test]
+fn beyond_eight_cohorts_reach_by_tier_is_estimated_within_its_error_and_stays_deterministic() {
+    // The small scenario with its general cohort split into eight: twelve
+    // cohorts, so each cohort's tiers and daily reach are sketched.
+    let mut s = common::small_scenario();
+    let at = s.cohorts.iter().position(|c| c.name == "general").unwrap();
+    let general = s.cohorts.remove(at);
+    let pieces = 8u32;
+    for k in 0..pieces {
+        let mut c = general.clone();
+        c.name = format!("general {k}");
+        c.creators = general.creators / pieces + u32::from(k < general.creators % pieces);
+        s.cohorts.push(c);
+    }
+    s.validate().unwrap();
+    assert_eq!(s.cohorts.len(), 12);
+    let ladder = s.public_pool_ladder.clone();
+    let one = run_in_pool(1, &s, &ladder);
+    let many = run_in_pool(4, &s, &ladder);
+    assert_eq!(one, many, "sketches differ across thread counts");
+    let rse = one.reach_relative_error.expect("twelve cohorts: estimated figures");
+    assert!((rse - 1.04 / 64.0).abs() < 1e-12);
+    assert_eq!(
+        run_in_pool(1, &common::small_scenario(), &ladder).reach_relative_error,
+        None
+    );
+
+    // Exact reach from the trace of the same run.
+    let world = World::generate(&s).unwrap();
+    let sim = Simulation::new(&s, &world).unwrap();
+    let (report, log) = sim.trace(&ladder, &s.response).unwrap();
+    assert_eq!(report.platform, one.platform);
+    let n = s.cohorts.len();
+    let mut platform = std::collections::HashSet::new();
+    let mut reached = vec![std::collections::HashSet::new(); n];
+    let mut tiers = vec![std::collections::HashSet::new(); 4 * n];
+    for r in &log {
+        let c = usize::from(world.creators().cohort(sim.posts()[r.post as usize].creator));
+        platform.insert(r.user);
+        reached[c].insert(r.user);
+        tiers[4 * c + r.tier as usize].insert(r.user);
+    }
+    assert_eq!(one.platform.unique_reach, platform.len() as u64);
+    let mut estimated = 0;
+    for (c, co) in one.cohorts.iter().enumerate() {
+        assert_eq!(co.unique_reach, reached[c].len() as u64, "{}: exact", co.name);
+        let by_tier = [
+            co.unique_reach_by_tier.group_member,
+            co.unique_reach_by_tier.iron_fan,
+            co.unique_reach_by_tier.other_fan,
+            co.unique_reach_by_tier.public,
+        ];
+        for (t, &got) in by_tier.iter().enumerate() {
+            let exact = tiers[4 * c + t].len() as f64;
+            assert!(
+                (got as f64 - exact).abs() <= 4.0 * rse * exact + 2.0,
+                "{} tier {t}: estimated {got}, exactly {exact}",
+                co.name
+            );
+            estimated += usize::from(exact > 1_000.0);
+        }
+        assert_eq!(co.funnel.new_viewers, co.unique_reach_by_tier.public);
+    }
+    assert!(estimated >= 12, "the check needs large sets: {estimated}");
+}

@@ -235,6 +235,7 @@ impl Simulation<'_> {
             cohorts,
             creators,
             posts,
+            reach_relative_error: st.reach.relative_error(),
         }
     }
 
