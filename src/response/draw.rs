@@ -5,8 +5,8 @@
 //! stream (keyed `(seed, post, user)`), what is needed for the time
 //! watched (the post's duration and the scenario's [`WatchTime`]), and the
 //! viewer's purchase history with the creator, looked up only when asked
-//! for (a hash-map lookup, so a model asks only after a click, as the
-//! standard sequence does). The model returns an [`Outcome`]; the engine
+//! for (a binary search over the run's buyers, so a model asks only after a
+//! click, as the standard sequence does). The model returns an [`Outcome`]; the engine
 //! counts it. A new event, or a changed order of events, is therefore a
 //! change to a response model, never to the engine: a model names its own
 //! events in [`ResponseModel::extra_events`](super::ResponseModel::extra_events)
