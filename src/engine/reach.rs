@@ -25,7 +25,7 @@
 //! 2^12 one-byte registers, 4 KB each whatever the population: relative
 //! standard error 1.04 / 2^6 = 1.6% ([`SKETCH_RELATIVE_ERROR`]), reported
 //! as `reach_relative_error`. The estimated figures are a cohort's
-//! `unique_reach_by_tier`, its `new_viewers` (the public tier) and each
+//! `unique_reach_by_tier`, its `funnel.new_viewers` (the public tier) and each
 //! day's per-cohort `unique_reach`; the platform's figures stay exact.
 //! Cost at 100 cohorts: 104 sets (13 bytes per user) plus 2 MB of
 //! sketches. A register keeps the largest rank inserted, so a sketch is the
@@ -46,7 +46,7 @@ const SKETCH_BITS: u32 = 12;
 /// The relative standard error of a sketch's estimate, `1.04 / sqrt(m)`
 /// for `m = 2^12` registers (Flajolet et al. 2007). (2^14 registers, 0.81%,
 /// made a 100-cohort day 18% slower at 1M users, the registers no longer
-/// fitting a core's cache; 2^12, 7%.)
+/// fitting a core's cache; 2^12, 7–8%.)
 pub const SKETCH_RELATIVE_ERROR: f64 = 1.04 / 64.0;
 
 /// A set of user ids shared by the respond phase's tasks, each of which
