@@ -56,6 +56,16 @@ pub struct Tally {
     /// attention in the round (lost, not carried over; see the engine docs).
     /// Not impressions: no response was drawn.
     pub offers_not_shown: u64,
+    /// Covers shown by a feed of covers (Kuaishou's double column,
+    /// [`DoubleColumn`](crate::feed::DoubleColumn)), clicked or not. A
+    /// cover is an offer: a clicked one is also an impression (a play), an
+    /// unclicked one is also in `offers_not_shown`. 0 in a feed without
+    /// covers.
+    #[serde(default)]
+    pub covers: u64,
+    /// Covers clicked: each became a play (an impression).
+    #[serde(default)]
+    pub cover_clicks: u64,
 }
 
 impl Tally {
@@ -79,6 +89,8 @@ impl Tally {
         self.gmv_fen += o.gmv_fen;
         self.fan_gmv_fen += o.fan_gmv_fen;
         self.offers_not_shown += o.offers_not_shown;
+        self.covers += o.covers;
+        self.cover_clicks += o.cover_clicks;
     }
 
     /// The sum of two tallies.
@@ -120,6 +132,7 @@ impl Tally {
             gmv_yuan: self.gmv_fen as f64 / 100.0,
             fan_gmv_share: ratio(self.fan_gmv_fen, self.gmv_fen),
             gmv_per_mille_yuan: 1000.0 * ratio(self.gmv_fen, self.impressions) / 100.0,
+            cover_click_through: ratio(self.cover_clicks, self.covers),
         }
     }
 }
@@ -184,6 +197,9 @@ pub struct Rates {
     pub fan_gmv_share: f64,
     /// GMV per 1,000 impressions, in yuan.
     pub gmv_per_mille_yuan: f64,
+    /// Covers clicked per cover shown (0 in a feed without covers).
+    #[serde(default)]
+    pub cover_click_through: f64,
 }
 
 /// The audience tier of a viewer, as reports and policies split feedback:
