@@ -15,7 +15,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result, check};
-use crate::feed::{Feed, FeedSpec};
+use crate::feed::{Feed, FeedSpec, FollowedTab};
 use crate::policy::{IronFanFirst, PublicPoolLadder};
 use crate::response::ResponseSpec;
 
@@ -71,6 +71,10 @@ pub struct Scenario {
     /// The feed that ranks each viewer's offers when attention is finite.
     #[serde(default)]
     pub viewer_feed: FeedSpec,
+    /// A followed tab beside the viewer feed (off when absent; see
+    /// [`FollowedTab`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub followed_tab: Option<FollowedTab>,
     /// The fan lifecycle over days (off by default).
     #[serde(default)]
     pub dynamics: DynamicsParams,
@@ -839,6 +843,9 @@ impl Scenario {
         self.response.validate()?;
         self.public_pool_ladder.validate()?;
         self.viewer_feed.validate()?;
+        if let Some(tab) = &self.followed_tab {
+            tab.validate()?;
+        }
         self.iron_fan_first().validate()
     }
 }

@@ -1283,7 +1283,7 @@ fn viewer_feed_weights_and_quotas() {
         "viewer_feed.quotas",
         "1.5",
     );
-    refuse_toml(&append("[viewer_feed]\nkind = \"double_column\"\n"), &["double_column"]);
+    refuse_toml(&append("[viewer_feed]\nkind = \"triple_column\"\n"), &["triple_column"]);
 }
 
 #[test]

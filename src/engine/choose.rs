@@ -239,25 +239,27 @@ impl ByViewer {
 }
 
 impl Simulation<'_> {
-    /// Marks in `shown` which of one viewer's offers (`candidates`, in
-    /// (post, offer) order) the feed shows within `room`; the rest are not
-    /// shown and lost. `shown` starts all false. Whatever a feed returns, a viewer watches at most the
-    /// room, each offer once.
+    /// Marks in `choice.shown` which of one viewer's offers (`candidates`,
+    /// in (post, offer) order) the feed shows within `room`; the rest are
+    /// not shown and lost. `shown` starts all false. Whatever a feed
+    /// returns, a viewer watches at most the room, each offer once. The
+    /// feed's covers, if it shows any, are left in `choice.covers`.
     pub(super) fn choose_for_viewer(
         &self,
         candidates: &mut [Candidate],
         room: usize,
         slot: u32,
         viewer: &Viewer,
-        chosen: &mut Vec<usize>,
-        shown: &mut [bool],
+        choice: &mut Choice,
     ) {
         let prefix = key_prefix(self.seed, tag::FEED, slot.into());
         for c in candidates.iter_mut() {
             c.tiebreak = key_from(prefix, (u64::from(viewer.user) << 32) | u64::from(c.post));
         }
+        let Choice { chosen, covers, shown } = choice;
         chosen.clear();
-        self.feed.choose(viewer, candidates, room, chosen);
+        covers.clear();
+        self.feed.choose_covers(viewer, candidates, room, chosen, covers);
         let mut n = 0;
         for &i in chosen.iter() {
             if n < room && i < shown.len() && !shown[i] {
@@ -266,4 +268,17 @@ impl Simulation<'_> {
             }
         }
     }
+}
+
+/// What a viewer's feed chose in one round, in buffers reused from viewer
+/// to viewer.
+#[derive(Default)]
+pub(super) struct Choice {
+    /// The feed's picks, in the order watched.
+    pub(super) chosen: Vec<usize>,
+    /// The candidates shown as covers (a feed of covers), clicked or not.
+    pub(super) covers: Vec<usize>,
+    /// Per candidate: shown (a play), from the first `room` distinct valid
+    /// picks.
+    pub(super) shown: Vec<bool>,
 }

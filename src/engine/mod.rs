@@ -324,10 +324,15 @@ impl<'w> Simulation<'w> {
                 p.duration_s = scenario.watch.duration_s(scenario.seed, p.id);
             }
         }
-        let feed: Arc<dyn Feed> = match scenario.attention.mode {
+        let mut feed: Arc<dyn Feed> = match scenario.attention.mode {
             AttentionMode::Unlimited => Arc::new(Unlimited::default()),
             AttentionMode::Finite => Arc::new(scenario.viewer_feed.clone()),
         };
+        let mut channels: Vec<Arc<dyn Channel>> = Vec::new();
+        if let Some(tab) = scenario.followed_tab {
+            feed = tab.around(feed);
+            channels.push(Arc::new(tab));
+        }
         Ok(Simulation {
             world: world_ref,
             posts,
@@ -337,7 +342,7 @@ impl<'w> Simulation<'w> {
             days: scenario.feed.days,
             interest_targeting: scenario.feed.interest_targeting,
             feed,
-            channels: Vec::new(),
+            channels,
             dynamics: scenario.dynamics.clone(),
             watch: scenario.watch.clone(),
             rules: scenario.cohorts.iter().map(CohortRules::from).collect(),
@@ -363,7 +368,10 @@ impl<'w> Simulation<'w> {
     }
 
     /// Uses `feed` for every viewer instead of the scenario's (a feed of your
-    /// own, say); [`Unlimited`] gives unlimited attention.
+    /// own, say); [`Unlimited`] gives unlimited attention. This replaces the
+    /// scenario's followed tab's share of the session too, if it has one
+    /// (its channel still offers): wrap yours with
+    /// [`FollowedTab::around`](crate::feed::FollowedTab::around) to keep it.
     pub fn with_feed(mut self, feed: Arc<dyn Feed>) -> Self {
         self.feed = feed;
         self

@@ -17,7 +17,7 @@
 use rayon::prelude::*;
 
 use super::buyers::buyer_key;
-use super::choose::{BUCKET_USERS, ByViewer, ViewerOffer};
+use super::choose::{BUCKET_USERS, ByViewer, Choice, ViewerOffer};
 use super::state::{LivePost, NO_EDGE, RunState, SlotShares, outcome};
 use super::{RATIO_BINS, Simulation};
 use crate::content::Post;
@@ -70,8 +70,7 @@ struct Scratch {
     sorted: Vec<ViewerOffer>,
     contexts: Vec<ImpressionContext>,
     candidates: Vec<Candidate>,
-    chosen: Vec<usize>,
-    shown: Vec<bool>,
+    choice: Choice,
 }
 
 impl Round {
@@ -168,6 +167,9 @@ struct Pass<'a> {
     /// How many events of its own the model names.
     extra_events: usize,
     watch_time: WatchTime,
+    /// The model's watch probability for a neutral impression (see
+    /// [`Viewer::neutral_watch`]).
+    neutral_watch: f64,
     trace: bool,
 }
 
@@ -234,6 +236,7 @@ impl Simulation<'_> {
             stride,
             extra_events,
             watch_time: self.watch.watch_time(),
+            neutral_watch: model.watch_probability(&ImpressionContext::new(Relation::Stranger, 0.0, 0.0)),
             trace: rounds.trace,
         };
         let tasks = &mut rounds.tasks;
@@ -330,7 +333,7 @@ impl Simulation<'_> {
                     },
                 }
             }));
-            s.shown.clear();
+            s.choice.shown.clear();
             let room = if finite {
                 shares.allowance(users.attention[u as usize], slot % spd) as usize
             } else {
@@ -338,7 +341,7 @@ impl Simulation<'_> {
             };
             let ranked = offers.len() > room || every_viewer;
             if ranked {
-                s.shown.resize(offers.len(), false);
+                s.choice.shown.resize(offers.len(), false);
                 s.candidates.clear();
                 s.candidates
                     .extend(offers.iter().zip(&s.contexts).map(|(o, ctx)| Candidate {
@@ -347,14 +350,29 @@ impl Simulation<'_> {
                         tier: o.tier,
                         predicted: model.watch_probability(ctx),
                         tiebreak: 0,
+                        source: ctx.source,
                     }));
-                let viewer = Viewer::new(u, u32::from(seen_u), self.seed);
-                self.choose_for_viewer(&mut s.candidates, room, slot, &viewer, &mut s.chosen, &mut s.shown);
+                let mut viewer = Viewer::new(u, u32::from(seen_u), self.seed);
+                viewer.neutral_watch = pass.neutral_watch;
+                viewer.slot = slot;
+                self.choose_for_viewer(&mut s.candidates, room, slot, &viewer, &mut s.choice);
+                if !s.choice.covers.is_empty() {
+                    // Each distinct cover once; a played one is a click.
+                    s.choice.covers.sort_unstable();
+                    s.choice.covers.dedup();
+                    for &i in s.choice.covers.iter().filter(|&&i| i < offers.len()) {
+                        let o = &offers[i];
+                        let t =
+                            &mut round.tallies[o.live as usize * pass.stride + o.channel as usize].0[o.tier as usize];
+                        t.covers += 1;
+                        t.cover_clicks += u64::from(s.choice.shown[i]);
+                    }
+                }
             } else {
-                s.shown.resize(offers.len(), true);
+                s.choice.shown.resize(offers.len(), true);
             }
             let mut watched = 0u16;
-            for (i, ((o, ctx), &shown)) in offers.iter().zip(&s.contexts).zip(&s.shown).enumerate() {
+            for (i, ((o, ctx), &shown)) in offers.iter().zip(&s.contexts).zip(&s.choice.shown).enumerate() {
                 if !shown {
                     round.tallies[o.live as usize * pass.stride + o.channel as usize].0[o.tier as usize]
                         .offers_not_shown += 1;

@@ -23,14 +23,19 @@
 //! Shipped feeds: [`SingleColumn`] (Douyin's ranked autoplay column:
 //! predicted engagement × tier weight, quotas, an author-diversity
 //! discount), [`XMixer`] (X's open-sourced home mixer: in-network and
-//! out-of-network candidates mixed about half and half) and [`Unlimited`]
+//! out-of-network candidates mixed about half and half), [`DoubleColumn`]
+//! (Kuaishou's screens of covers, played only when clicked) and [`Unlimited`]
 //! (every offer is watched: the closed-form mode, which
 //! `[attention] mode = "unlimited"` selects).
 
+mod double_column;
+mod followed_tab;
 mod mixer;
 mod single_column;
 mod unlimited;
 
+pub use double_column::DoubleColumn;
+pub use followed_tab::{FOLLOWED_TAB, FollowedTab, TabbedFeed};
 pub use mixer::XMixer;
 pub use single_column::SingleColumn;
 pub use unlimited::Unlimited;
@@ -54,15 +59,29 @@ pub struct Candidate {
     pub predicted: f64,
     /// A keyed hash of (seed, slot, viewer, post) that breaks ties.
     pub tiebreak: u64,
+    /// The traffic source that made the offer: its stage's
+    /// [`source`](crate::policy::Stage::source) or its channel's
+    /// ([`crate::channel`]).
+    pub source: &'static str,
 }
 
 /// The viewer a feed chooses for, in one round.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Viewer {
     /// The user.
     pub user: u32,
     /// Impressions the viewer watched earlier that day, before this slot.
     pub seen_today: u32,
+    /// The response model's watch-through probability for a neutral
+    /// impression (`ImpressionContext::new(Relation::Stranger, 0.0, 0.0)`:
+    /// a stranger with no interest, an ordinary post and creator, nothing
+    /// watched yet). `logit(predicted) − logit(neutral_watch)` is then the
+    /// sum of the model's own terms for a candidate (quality, interest,
+    /// trust, relation, ...), which a feed may reuse for a decision of its
+    /// own ([`DoubleColumn`]'s cover clicks). 0.5 unless the engine sets it.
+    pub neutral_watch: f64,
+    /// The round's slot (0 unless the engine sets it).
+    pub slot: u32,
     seed: u64,
 }
 
@@ -70,7 +89,25 @@ impl Viewer {
     /// Viewer `user` in a run seeded `seed` (the engine builds these; a test
     /// of a feed can too).
     pub fn new(user: u32, seen_today: u32, seed: u64) -> Self {
-        Viewer { user, seen_today, seed }
+        Viewer {
+            user,
+            seen_today,
+            neutral_watch: 0.5,
+            slot: 0,
+            seed,
+        }
+    }
+
+    /// A uniform number in `[0, 1)` keyed `(seed, viewer, slot)`: one draw
+    /// per viewer and round that is not about one post (how a session is
+    /// split between tabs, say), the same at any thread count.
+    pub fn slot_unit(&self) -> f64 {
+        crate::rng::unit(
+            self.seed,
+            crate::rng::tag::FEED_SLOT,
+            self.slot.into(),
+            self.user.into(),
+        )
     }
 
     /// The viewer's random stream for `post`, keyed `(seed, viewer, post)`
@@ -130,6 +167,26 @@ pub trait Feed: Send + Sync {
     /// for every viewer with candidates if
     /// [`runs_for_every_viewer`](Self::runs_for_every_viewer).
     fn choose(&self, viewer: &Viewer, candidates: &[Candidate], room: usize, chosen: &mut Vec<usize>);
+
+    /// [`choose`](Self::choose) for a feed that shows covers the viewer
+    /// clicks to play (Kuaishou's double column, [`DoubleColumn`]): also
+    /// appends to `covers` (empty on entry) the indices of the candidates
+    /// shown as covers, clicked or not, and to `chosen` the clicked ones
+    /// (plays, at most `room`). The engine counts each cover in the
+    /// offer's `covers` and each cover played in its `cover_clicks`. The
+    /// engine calls this method; the default shows no covers and calls
+    /// `choose`.
+    fn choose_covers(
+        &self,
+        viewer: &Viewer,
+        candidates: &[Candidate],
+        room: usize,
+        chosen: &mut Vec<usize>,
+        covers: &mut Vec<usize>,
+    ) {
+        let _ = covers;
+        self.choose(viewer, candidates, room, chosen)
+    }
 }
 
 /// One number per audience tier.
@@ -283,8 +340,8 @@ fn best_candidate(candidates: &[Candidate], scored: impl Fn(usize, &Candidate) -
 }
 
 /// The viewer feed a scenario file names in `[viewer_feed]`: `kind =
-/// "single_column"` (the default), `"x_mixer"` or `"unlimited"`, with that
-/// feed's fields beside it.
+/// "single_column"` (the default), `"x_mixer"`, `"double_column"` or
+/// `"unlimited"`, with that feed's fields beside it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum FeedSpec {
@@ -292,6 +349,8 @@ pub enum FeedSpec {
     SingleColumn(SingleColumn),
     /// [`XMixer`].
     XMixer(XMixer),
+    /// [`DoubleColumn`].
+    DoubleColumn(DoubleColumn),
     /// [`Unlimited`].
     Unlimited(Unlimited),
 }
@@ -308,6 +367,7 @@ impl FeedSpec {
         match self {
             FeedSpec::SingleColumn(f) => f,
             FeedSpec::XMixer(f) => f,
+            FeedSpec::DoubleColumn(f) => f,
             FeedSpec::Unlimited(f) => f,
         }
     }
@@ -329,6 +389,16 @@ impl Feed for FeedSpec {
     fn choose(&self, viewer: &Viewer, candidates: &[Candidate], room: usize, chosen: &mut Vec<usize>) {
         self.as_feed().choose(viewer, candidates, room, chosen)
     }
+    fn choose_covers(
+        &self,
+        viewer: &Viewer,
+        candidates: &[Candidate],
+        room: usize,
+        chosen: &mut Vec<usize>,
+        covers: &mut Vec<usize>,
+    ) {
+        self.as_feed().choose_covers(viewer, candidates, room, chosen, covers)
+    }
 }
 
 #[cfg(test)]
@@ -346,6 +416,7 @@ mod tests {
             tier,
             predicted,
             tiebreak: u64::from(post),
+            source: "public pool",
         }
     }
 
@@ -394,6 +465,7 @@ mod tests {
                     tier: Tier::ALL[rng.random_range(0..4usize)],
                     predicted: f64::from(rng.random_range(0..5u32)) / 4.0,
                     tiebreak: rng.random_range(0..8),
+                    source: "",
                 })
                 .collect();
             let mut start: Vec<usize> = (0..n).filter(|_| rng.random_range(0..8) == 0).collect();
