@@ -1,5 +1,7 @@
 //! Runs any scenario file under both push policies, prints the cohort
-//! tables, and optionally writes both full reports as JSON.
+//! tables, and optionally writes both full reports as JSON. A scenario with
+//! a `[category_bonus]` is also run without it on the same world, and the
+//! impressions each category and cohort gained or lost are printed.
 //!
 //! `cargo run --release --example scenario -- scenarios/default.toml --json out.json`
 
@@ -54,6 +56,19 @@ fn run(file: &str, json: Option<&str>) -> Result<(), feedsim::Error> {
         reports.push(r);
     }
     common::print_comparison(&scenario, &reports);
+    if scenario.category_bonus.is_some() {
+        // The same world and posts without the bonus, for what it moved.
+        let neutral = Scenario {
+            category_bonus: None,
+            ..scenario.clone()
+        };
+        let sim = Simulation::new(&neutral, &world)?;
+        let without = policies
+            .iter()
+            .map(|p| sim.run(*p, &neutral.response))
+            .collect::<Result<Vec<_>, _>>()?;
+        common::print_bonus_effect(&scenario, &reports, &without);
+    }
     if let Some(out) = json {
         // Written whole or not at all: serialize first, then write.
         let text = serde_json::to_string_pretty(&reports)?;

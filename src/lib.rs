@@ -85,6 +85,7 @@
 
 pub mod audience;
 pub mod calibration;
+pub mod category_bonus;
 pub mod channel;
 pub mod content;
 pub mod engine;

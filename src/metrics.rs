@@ -22,6 +22,9 @@ pub struct PostReport {
     pub cohort: u16,
     /// Publish slot.
     pub slot: u32,
+    /// Content category (its creator's).
+    #[serde(default)]
+    pub category: u8,
     /// Post quality.
     pub quality: f32,
     /// Product price in yuan, if any.
@@ -399,6 +402,27 @@ impl Report {
     /// The report as pretty JSON.
     pub fn to_json(&self) -> crate::Result<String> {
         Ok(serde_json::to_string_pretty(self)?)
+    }
+
+    /// The tally of each content category's posts, indexed by category (as
+    /// many entries as the largest category seen plus one, or
+    /// `categories` if more): how a category traffic bonus
+    /// ([`crate::category_bonus`]) moves traffic between categories.
+    /// Sums the per-post tallies, so it needs `posts` (empty when the run
+    /// streamed its posts to disk). O(posts).
+    pub fn by_category(&self, categories: usize) -> Vec<Tally> {
+        let n = self
+            .posts
+            .iter()
+            .map(|p| usize::from(p.category) + 1)
+            .max()
+            .unwrap_or(0)
+            .max(categories);
+        let mut out = vec![Tally::default(); n];
+        for p in &self.posts {
+            out[usize::from(p.category)].add(&p.tally);
+        }
+        out
     }
 
     /// The cohort with this name.

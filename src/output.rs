@@ -125,6 +125,8 @@ pub struct PostKey {
     pub day: u32,
     /// Publish slot within the day, from 0.
     pub slot_of_day: u32,
+    /// Content category (its creator's).
+    pub category: u8,
     /// Post quality, a standardized score.
     pub quality: f32,
     /// Product price in yuan; empty if the post carries no product.
@@ -347,6 +349,7 @@ pub fn post_rows(report: &Report, slots_per_day: u32) -> Vec<PostRow> {
                     slot: p.slot,
                     day: p.slot / spd,
                     slot_of_day: p.slot % spd,
+                    category: p.category,
                     quality: p.quality,
                     price_yuan: p.price_yuan,
                     stages_entered: p.stages_entered,

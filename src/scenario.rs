@@ -14,6 +14,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+use crate::category_bonus::CategoryBonus;
 use crate::error::{Error, Result, check};
 use crate::feed::{Feed, FeedSpec, FollowedTab};
 use crate::policy::{IronFanFirst, PublicPoolLadder};
@@ -75,6 +76,10 @@ pub struct Scenario {
     /// [`FollowedTab`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub followed_tab: Option<FollowedTab>,
+    /// Category traffic bonuses (none when absent; see
+    /// [`crate::category_bonus`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub category_bonus: Option<CategoryBonus>,
     /// The fan lifecycle over days (off by default).
     #[serde(default)]
     pub dynamics: DynamicsParams,
@@ -845,6 +850,9 @@ impl Scenario {
         self.viewer_feed.validate()?;
         if let Some(tab) = &self.followed_tab {
             tab.validate()?;
+        }
+        if let Some(bonus) = &self.category_bonus {
+            bonus.validate(self.feed.categories)?;
         }
         self.iron_fan_first().validate()
     }

@@ -176,3 +176,84 @@ fn the_scenario_file_turns_the_feeds_on_and_refuses_bad_values_by_name() {
         assert_eq!(e.field(), Some(field), "{e}");
     }
 }
+
+/// The small world with a category bonus named in its scenario text.
+fn with_bonus(table: &str) -> Scenario {
+    let base = include_str!("../scenarios/default.toml");
+    let mut s = Scenario::from_toml_str(&format!("{base}\n[category_bonus]\n{table}\n"))
+        .unwrap()
+        .scaled(30_000);
+    s.name = "small".into();
+    s
+}
+
+#[test]
+fn a_neutral_category_bonus_changes_nothing_bit_for_bit() {
+    let plain = common::small_scenario();
+    let world = World::generate(&plain).unwrap();
+    let neutral = with_bonus("ranking = { 0 = 1.0, 7 = 1.0 }\npools = { 3 = 1.0 }");
+    let (a, b) = (
+        Simulation::new(&plain, &world).unwrap(),
+        Simulation::new(&neutral, &world).unwrap(),
+    );
+    for policy in policies(&plain) {
+        let x = a.run(policy.as_ref(), &plain.response).unwrap().to_json().unwrap();
+        let y = b.run(policy.as_ref(), &plain.response).unwrap().to_json().unwrap();
+        assert!(x == y, "a neutral bonus changed the report");
+        // The pool wrapper itself, with every weight 1, changes nothing.
+        let ones = vec![1.0; plain.feed.categories as usize];
+        let wrapped = feedsim::category_bonus::PoolBonus::new(policy.as_ref(), &ones);
+        assert!(a.run(&wrapped, &plain.response).unwrap().to_json().unwrap() == x);
+    }
+}
+
+#[test]
+fn a_promoted_category_gains_reach_and_the_others_pay_for_it_at_any_thread_count() {
+    let plain = common::small_scenario();
+    let world = World::generate(&plain).unwrap();
+    let categories = plain.feed.categories as usize;
+    let base = Simulation::new(&plain, &world).unwrap();
+    for (table, name) in [("pools = { 0 = 3.0 }", "pools"), ("ranking = { 0 = 3.0 }", "ranking")] {
+        let s = with_bonus(table);
+        let sim = Simulation::new(&s, &world).unwrap();
+        for policy in policies(&s) {
+            let r = same_at_any_thread_count(&sim, &s, policy.as_ref());
+            let before = base.run(policy.as_ref(), &s.response).unwrap();
+            let (x, y) = (r.by_category(categories), before.by_category(categories));
+            assert!(
+                x[0].impressions as f64 > 1.2 * y[0].impressions as f64,
+                "{name}, {}: category 0 {} against {}",
+                r.policy,
+                x[0].impressions,
+                y[0].impressions
+            );
+            let others = |t: &[Tally]| t[1..].iter().map(|t| t.impressions).sum::<u64>();
+            if name == "ranking" {
+                // The room is fixed: what the promoted category wins in the
+                // feed, the others lose.
+                assert!(others(&x) < others(&y), "{name}, {}", r.policy);
+            }
+            assert_eq!(
+                x.iter().map(|t| t.impressions).sum::<u64>(),
+                r.platform.tally.impressions
+            );
+        }
+    }
+}
+
+#[test]
+fn category_bonus_keys_and_weights_are_checked_by_name() {
+    let base = include_str!("../scenarios/default.toml");
+    for (table, field) in [
+        ("pools = { 20 = 1.0 }", "category_bonus.pools.20"),
+        ("ranking = { 2 = -1.0 }", "category_bonus.ranking.2"),
+        ("ranking = { x = 1.0 }", "category_bonus.ranking.x"),
+    ] {
+        let e = Scenario::from_toml_str(&format!("{base}\n[category_bonus]\n{table}\n")).unwrap_err();
+        assert_eq!(e.field(), Some(field), "{e}");
+    }
+    let s = Scenario::from_file("scenarios/category_bonus.toml").unwrap();
+    let bonus = s.category_bonus.unwrap();
+    assert_eq!(bonus.pool_weights(20)[0], 2.0);
+    assert_eq!(bonus.ranking_weights(20)[0], 1.5);
+}

@@ -137,3 +137,58 @@ pub fn peak_rss_bytes() -> u64 {
         })
         .map_or(0, |kb| kb * 1024)
 }
+
+/// What a category bonus did: impressions by category and by cohort, with
+/// the bonus (`with`) against the same scenario and world without it
+/// (`without`), one column pair per policy. A category the bonus names is
+/// marked with its ranking and pool weights.
+pub fn print_bonus_effect(scenario: &Scenario, with: &[Report], without: &[Report]) {
+    let Some(bonus) = &scenario.category_bonus else { return };
+    let categories = scenario.feed.categories;
+    let (ranking, pools) = (bonus.ranking_weights(categories), bonus.pool_weights(categories));
+    let change = |a: u64, b: u64| {
+        if b == 0 {
+            "–".to_string()
+        } else {
+            format!("{:+.1}%", 100.0 * (a as f64 / b as f64 - 1.0))
+        }
+    };
+    println!("\n== category bonus: impressions with the bonus against the same world without it ==");
+    print!("{:<28}", "category (ranking × pools)");
+    for r in with {
+        print!(" {:>38}", r.policy);
+    }
+    println!();
+    let by: Vec<(Vec<_>, Vec<_>)> = with
+        .iter()
+        .zip(without)
+        .map(|(a, b)| (a.by_category(categories as usize), b.by_category(categories as usize)))
+        .collect();
+    for c in 0..categories as usize {
+        let w = if ranking[c] != 1.0 || pools[c] != 1.0 {
+            format!("{c} ({} × {})", ranking[c], pools[c])
+        } else {
+            format!("{c}")
+        };
+        print!("{w:<28}");
+        for (a, b) in &by {
+            let (x, y) = (a[c].impressions, b[c].impressions);
+            print!(
+                " {:>38}",
+                format!("{} vs {} ({})", thousands(x), thousands(y), change(x, y))
+            );
+        }
+        println!();
+    }
+    for (i, cohort) in scenario.cohorts.iter().enumerate() {
+        print!("{:<28}", format!("cohort {}", cohort.name));
+        for (a, b) in with.iter().zip(without) {
+            let (x, y) = (a.cohorts[i].tally.impressions, b.cohorts[i].tally.impressions);
+            print!(
+                " {:>38}",
+                format!("{} vs {} ({})", thousands(x), thousands(y), change(x, y))
+            );
+        }
+        println!();
+    }
+}

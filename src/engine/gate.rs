@@ -151,6 +151,7 @@ impl Simulation<'_> {
             creator: post.creator,
             cohort: self.world().creators().cohort(post.creator),
             slot: post.slot,
+            category: post.category,
             quality: post.quality,
             price_yuan: post.price_yuan(),
             stages_entered: lp.history.len() as u8,

@@ -97,6 +97,7 @@ mod state;
 use std::borrow::Cow;
 use std::sync::Arc;
 
+use crate::category_bonus::PoolBonus;
 use crate::channel::{Channel, MAX_CHANNELS};
 use crate::content::Post;
 use crate::error::{Error, Result};
@@ -152,6 +153,9 @@ pub struct Simulation<'w> {
     interest_targeting: f64,
     feed: Arc<dyn Feed>,
     channels: Vec<Arc<dyn Channel>>,
+    /// The scenario's category pool weights, when any is not 1
+    /// ([`crate::category_bonus`]): every policy run is wrapped in them.
+    pool_bonus: Option<Vec<f64>>,
     dynamics: DynamicsParams,
     watch: WatchParams,
     rules: Vec<CohortRules>,
@@ -328,6 +332,14 @@ impl<'w> Simulation<'w> {
             AttentionMode::Unlimited => Arc::new(Unlimited::default()),
             AttentionMode::Finite => Arc::new(scenario.viewer_feed.clone()),
         };
+        let mut pool_bonus = None;
+        if let Some(bonus) = &scenario.category_bonus {
+            feed = bonus.around(feed, scenario.feed.categories);
+            let weights = bonus.pool_weights(scenario.feed.categories);
+            if weights.iter().any(|&w| w != 1.0) {
+                pool_bonus = Some(weights);
+            }
+        }
         let mut channels: Vec<Arc<dyn Channel>> = Vec::new();
         if let Some(tab) = scenario.followed_tab {
             feed = tab.around(feed);
@@ -343,6 +355,7 @@ impl<'w> Simulation<'w> {
             interest_targeting: scenario.feed.interest_targeting,
             feed,
             channels,
+            pool_bonus,
             dynamics: scenario.dynamics.clone(),
             watch: scenario.watch.clone(),
             rules: scenario.cohorts.iter().map(CohortRules::from).collect(),
@@ -607,7 +620,21 @@ impl<'w> Simulation<'w> {
 
     /// The run: on `graph` if given (the world's, taken over), else on the
     /// world's graph, borrowed until the fan lifecycle first changes it.
-    fn execute_with<'p>(
+    fn execute_with(
+        &self,
+        graph: Option<FollowGraph>,
+        policy: &dyn PushPolicy,
+        model: &dyn ResponseModel,
+        observers: Observers,
+    ) -> Result<Report> {
+        match &self.pool_bonus {
+            Some(weights) => self.execute_policy(graph, &PoolBonus::new(policy, weights), model, observers),
+            None => self.execute_policy(graph, policy, model, observers),
+        }
+    }
+
+    /// [`execute_with`](Self::execute_with) once the policy is final.
+    fn execute_policy<'p>(
         &self,
         graph: Option<FollowGraph>,
         policy: &'p dyn PushPolicy,

@@ -351,6 +351,8 @@ impl Simulation<'_> {
                         predicted: model.watch_probability(ctx),
                         tiebreak: 0,
                         source: ctx.source,
+                        category: views[o.live as usize].post.category,
+                        bonus: 1.0,
                     }));
                 let mut viewer = Viewer::new(u, u32::from(seen_u), self.seed);
                 viewer.neutral_watch = pass.neutral_watch;

@@ -140,7 +140,7 @@ impl Feed for DoubleColumn {
         chosen: &mut Vec<usize>,
         covers: &mut Vec<usize>,
     ) {
-        let score = |c: &Candidate| c.predicted * self.tier_weights.get(c.tier);
+        let score = |c: &Candidate| c.predicted * self.tier_weights.get(c.tier) * f64::from(c.bonus);
         let per_screen = self.covers_per_screen as usize;
         let mut plays = 0;
         for _ in 0..self.screens_per_slot {

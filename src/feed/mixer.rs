@@ -42,11 +42,12 @@ impl Default for XMixer {
 
 impl XMixer {
     fn score(&self, c: &Candidate) -> f64 {
-        if c.tier.follows_creator() {
+        let score = if c.tier.follows_creator() {
             c.predicted
         } else {
             c.predicted * self.out_of_network_scale
-        }
+        };
+        score * f64::from(c.bonus)
     }
 }
 

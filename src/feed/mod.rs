@@ -63,6 +63,12 @@ pub struct Candidate {
     /// [`source`](crate::policy::Stage::source) or its channel's
     /// ([`crate::channel`]).
     pub source: &'static str,
+    /// The post's category.
+    pub category: u8,
+    /// The platform's ranking weight for the post's category (a "traffic
+    /// bonus", [`CategoryBonus`]): every shipped feed multiplies its
+    /// ranking score by it. 1 unless a category bonus is on.
+    pub bonus: f32,
 }
 
 /// The viewer a feed chooses for, in one round.
@@ -417,6 +423,8 @@ mod tests {
             predicted,
             tiebreak: u64::from(post),
             source: "public pool",
+            category: 0,
+            bonus: 1.0,
         }
     }
 
@@ -466,6 +474,8 @@ mod tests {
                     predicted: f64::from(rng.random_range(0..5u32)) / 4.0,
                     tiebreak: rng.random_range(0..8),
                     source: "",
+                    category: 0,
+                    bonus: 1.0,
                 })
                 .collect();
             let mut start: Vec<usize> = (0..n).filter(|_| rng.random_range(0..8) == 0).collect();
@@ -478,6 +488,17 @@ mod tests {
             reference(&c, until, |c| c.predicted, &d, allowed, &mut definition);
             assert_eq!(fast, definition, "case {case}");
         }
+    }
+
+    #[test]
+    fn a_candidate_stays_within_48_bytes() {
+        // Every ranked viewer's offers are copied into candidates and
+        // scanned once per pick: the category and bonus fit in the padding.
+        assert!(
+            std::mem::size_of::<Candidate>() <= 48,
+            "{}",
+            std::mem::size_of::<Candidate>()
+        );
     }
 
     #[test]

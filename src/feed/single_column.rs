@@ -65,7 +65,7 @@ impl Feed for SingleColumn {
     }
 
     fn choose(&self, _: &Viewer, candidates: &[Candidate], room: usize, chosen: &mut Vec<usize>) {
-        let score = |c: &Candidate| c.predicted * self.tier_weights.get(c.tier);
+        let score = |c: &Candidate| c.predicted * self.tier_weights.get(c.tier) * f64::from(c.bonus);
         let d = &self.author_diversity;
         let start = chosen.len();
         for tier in Tier::ALL {
