@@ -180,3 +180,43 @@ fn scale_runs_both_policies_and_reports_its_time() {
         "{stdout}"
     );
 }
+
+#[test]
+fn compare_feeds_writes_a_row_per_feed_policy_cohort_and_metric() {
+    let json = std::env::temp_dir().join(format!("feedsim-feeds-{}.json", std::process::id()));
+    let json_arg = json.to_str().unwrap();
+    let stdout = run(
+        "compare_feeds",
+        &["--users", "30000", "--replicates", "2", "--json", json_arg],
+    );
+    assert!(stdout.contains("followers who saw a post"), "{stdout}");
+    let rows: Vec<serde_json::Value> = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    std::fs::remove_file(&json).ok();
+    // 2 feeds × 2 policies × 5 cohorts × 5 metrics.
+    assert_eq!(rows.len(), 2 * 2 * 5 * 5);
+    for r in &rows {
+        let samples: Vec<f64> = r["samples"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_f64().unwrap())
+            .collect();
+        assert_eq!(samples.len(), 2, "{r}");
+        let mean = r["mean"].as_f64().unwrap();
+        assert!((mean - (samples[0] + samples[1]) / 2.0).abs() < 1e-12, "{r}");
+        let metric = r["metric"].as_str().unwrap();
+        let single = r["feed"] == "single column";
+        if metric.ends_with("cover_click_through") {
+            // No covers in the single column; some clicked, not all, in the
+            // double column's big cohort.
+            if single {
+                assert_eq!(mean, 0.0, "{r}");
+            } else if r["cohort"] == "general" && metric.starts_with("public") {
+                assert!(mean > 0.1 && mean < 0.9, "{r}");
+            }
+        }
+        if metric != "orders_per_post" {
+            assert!(samples.iter().all(|v| (0.0..=1.0).contains(v)), "{r}");
+        }
+    }
+}
