@@ -1,6 +1,9 @@
-//! Would iron-fan-first matter on Kuaishou? The same worlds and posts under
-//! Douyin's single-column feed and Kuaishou's double-column feed, each with
-//! both push policies, over replicates, per cohort.
+//! Would iron-fan-first matter on Kuaishou, or on WeChat Channels? The same
+//! worlds and posts under Douyin's single-column feed, Kuaishou's
+//! double-column feed and WeChat Channels' friend graph (the single column
+//! with the default `[friends]`: what friends post and like, weighted in
+//! the one waterfall), each with both push policies, over replicates, per
+//! cohort.
 //!
 //! ```sh
 //! cargo run --release --example compare_feeds
@@ -21,6 +24,9 @@
 //!   (Kuaishou 30–40% of followed content is seen by followers, Douyin
 //!   about 10%) are printed beside it as references, never targets: they
 //!   were not fitted;
+//! - **share of plays through friends**: the creator's friends
+//!   (`friends`) and friends of likers (`friends_liked`), 0 outside the
+//!   friend graph;
 //! - **orders per post**;
 //! - the double column's **cover click-through** (clicked covers per cover
 //!   shown) for fans and for strangers.
@@ -34,9 +40,10 @@ use std::sync::Mutex;
 use std::time::Instant;
 
 use feedsim::experiment::{Estimate, Experiment};
-use feedsim::feed::{DoubleColumn, FeedSpec};
+use feedsim::feed::{DoubleColumn, FRIENDS, FRIENDS_LIKED, FeedSpec};
 use feedsim::metrics::Report;
 use feedsim::policy::PushPolicy;
+use feedsim::world::FriendParams;
 use feedsim::{Error, Scenario};
 
 #[path = "research/mod.rs"]
@@ -44,8 +51,14 @@ mod research;
 
 /// The metrics this example computes from each run's full report, per
 /// cohort: (name, label, digits, percent).
-const METRICS: [(&str, &str, usize, bool); 5] = [
+const METRICS: [(&str, &str, usize, bool); 6] = [
     ("fan_play_share", "fans' share of plays", 2, true),
+    (
+        "friend_play_share",
+        "share of plays through friends (posted or liked)",
+        2,
+        true,
+    ),
     ("followers_seeing_post", "followers who saw a post", 2, true),
     ("orders_per_post", "orders per post", 3, false),
     ("fan_cover_click_through", "cover click-through, fans", 1, true),
@@ -81,8 +94,14 @@ fn metrics(report: &Report) -> Vec<[f64; METRICS.len()]> {
                 fan_clicks += c.by_tier.get(tier).cover_clicks;
             }
             let public = c.by_tier.get(feedsim::metrics::Tier::Public);
+            let through_friends: u64 = [FRIENDS, FRIENDS_LIKED]
+                .iter()
+                .filter_map(|s| c.by_source.get(s))
+                .map(|t| t.impressions)
+                .sum();
             [
                 per(fans, t.impressions as f64),
+                per(through_friends as f64, t.impressions as f64),
                 per(fans, follower_posts[i]),
                 per(t.orders as f64, c.posts as f64),
                 per(fan_clicks as f64, fan_covers as f64),
@@ -97,9 +116,11 @@ fn main() -> Result<(), Error> {
     let replicates: u32 = research::parsed(&args, "replicates", 3);
     let users: u32 = research::parsed(&args, "users", 300_000);
     let base = research::scaled_default(users)?;
+    // (name, viewer feed, friend traffic)
     let feeds = [
-        ("single column", FeedSpec::default()),
-        ("double column", FeedSpec::DoubleColumn(DoubleColumn::default())),
+        ("single column", FeedSpec::default(), None),
+        ("double column", FeedSpec::DoubleColumn(DoubleColumn::default()), None),
+        ("friend graph", FeedSpec::default(), Some(FriendParams::default())),
     ];
     let t0 = Instant::now();
     let bar = research::progress(feeds.len() * 2 * replicates as usize, "compare_feeds");
@@ -107,9 +128,10 @@ fn main() -> Result<(), Error> {
     let mut samples = Vec::new();
     let mut policy_names = Vec::new();
     let mut cohort_names = Vec::new();
-    for (_, feed) in &feeds {
+    for (_, feed, friends) in &feeds {
         let s = Scenario {
             viewer_feed: feed.clone(),
+            friends: friends.clone(),
             ..base.clone()
         };
         s.validate()?;
@@ -145,7 +167,9 @@ fn main() -> Result<(), Error> {
     bar.finish_and_clear();
     let elapsed = t0.elapsed();
 
-    println!("Single column (Douyin) against double column (Kuaishou), both push policies.");
+    println!(
+        "Single column (Douyin), double column (Kuaishou) and the friend graph (WeChat Channels), both push policies."
+    );
     println!(
         "World: the default scenario at {} users; {} replicates (each a new world, posts and responses, the same \
          under every feed and policy); 95% Student-t intervals; ran in {:.1?}.",
@@ -162,7 +186,7 @@ fn main() -> Result<(), Error> {
     for (m, (name, label, digits, percent)) in METRICS.iter().enumerate() {
         println!("{label}{}", if *percent { " (%)" } else { "" });
         print!("  {:<10}", "cohort");
-        for (feed, _) in &feeds {
+        for (feed, _, _) in &feeds {
             for policy in &policy_names {
                 print!(" {:>width$}", format!("{feed}, {}", short(policy)));
             }
@@ -170,7 +194,7 @@ fn main() -> Result<(), Error> {
         println!();
         for (c, cohort) in cohort_names.iter().enumerate() {
             print!("  {cohort:<10}");
-            for (f, (feed, _)) in feeds.iter().enumerate() {
+            for (f, (feed, _, _)) in feeds.iter().enumerate() {
                 for (k, policy) in policy_names.iter().enumerate() {
                     let scale = if *percent { 100.0 } else { 1.0 };
                     let values: Vec<f64> = samples[f][k][c][m].iter().map(|v| v * scale).collect();

@@ -56,6 +56,7 @@ fn run(file: &str, json: Option<&str>) -> Result<(), feedsim::Error> {
         reports.push(r);
     }
     common::print_comparison(&scenario, &reports);
+    common::print_depths(&reports);
     if scenario.category_bonus.is_some() {
         // The same world and posts without the bonus, for what it moved.
         let neutral = Scenario {

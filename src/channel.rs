@@ -72,6 +72,18 @@ pub struct ChannelView<'a> {
     /// The channel's own key: its source name hashed with the run seed, so
     /// two channels never share draws.
     channel_key: u64,
+    /// Who liked the post in the round before (see [`likers`](Self::likers)).
+    likers: &'a [Liker],
+}
+
+/// A user who liked a post, with the depth of the view they liked it
+/// through (0 for a stage's offer; a channel's depth otherwise).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Liker {
+    /// The user.
+    pub user: u32,
+    /// The depth of the liked view.
+    pub depth: u8,
 }
 
 impl<'a> ChannelView<'a> {
@@ -89,7 +101,23 @@ impl<'a> ChannelView<'a> {
             slot,
             day,
             channel_key,
+            likers: &[],
         }
+    }
+
+    /// The view with `likers` as the post's likers of the round before (the
+    /// engine passes them to every channel when one
+    /// [wants them](Channel::wants_likers); a test of a channel can too).
+    pub fn with_likers(self, likers: &'a [Liker]) -> Self {
+        ChannelView { likers, ..self }
+    }
+
+    /// The users who liked the post in the round before, by user id, each
+    /// with the depth of the view they liked (empty unless some channel of
+    /// the run [wants them](Channel::wants_likers)). A like in a round is
+    /// seen by the channels in the next round, while the push is under way.
+    pub fn likers(&self) -> &'a [Liker] {
+        self.likers
     }
 
     /// A uniform number in `[0, 1)` keyed `(seed, channel, post, a)`: the
@@ -136,6 +164,25 @@ pub trait Channel: Send + Sync {
     /// inactive today or out of range are dropped by the engine, as are
     /// repeats.
     fn offer(&self, view: &ChannelView, out: &mut Vec<u32>);
+
+    /// [`offer`](Self::offer), giving each offered user the offer's
+    /// **depth**: how many forwards the offer is from the post's origin
+    /// (friend hops, share generations; `depth[i]` for `out[i]`, a missing
+    /// entry counts as 0, at most 255). Reports count impressions by depth
+    /// (`by_depth` in the JSON report) and a liker's depth is passed on
+    /// ([`Liker::depth`]). The engine calls this method; the default calls
+    /// `offer`, every offer at depth 0.
+    fn offer_with_depth(&self, view: &ChannelView, out: &mut Vec<u32>, depth: &mut Vec<u8>) {
+        let _ = depth;
+        self.offer(view, out);
+    }
+
+    /// Whether the engine should keep each live post's likers of the round
+    /// before for the channels ([`ChannelView::likers`]). False by default:
+    /// keeping them costs a little per like.
+    fn wants_likers(&self) -> bool {
+        false
+    }
 
     /// Checks the channel's parameters; the engine calls it before a run.
     fn validate(&self) -> Result<()> {

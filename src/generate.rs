@@ -141,6 +141,10 @@ impl World {
         graph.index_big_rows(users.len());
         graph.group = vec![false; graph.fans.len()];
         graph.low_days = vec![0; graph.fans.len()];
+        let friends = match &scenario.friends {
+            Some(f) => Some(f.build(users.len() as u32, seed)?),
+            None => None,
+        };
         // Generation's scratch is freed; give it back.
         crate::trim::release_free_memory();
 
@@ -155,6 +159,7 @@ impl World {
             category_users,
             creator_offsets,
             category_creators,
+            friends,
         })
     }
 }

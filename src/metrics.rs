@@ -361,6 +361,13 @@ pub struct PlatformReport {
     /// Share of impressions going to the top 20% of posts (KuaiRand-Pure:
     /// 76.5%, same caveat).
     pub post_impressions_top20_share: f64,
+    /// Counts by the offers' depth (friend hops, share generations; see
+    /// [`Channel::offer_with_depth`](crate::channel::Channel::offer_with_depth)):
+    /// entry `d` over the impressions at depth `d`, entry 0 the rest (the
+    /// stages' offers and channels' offers of depth 0). Empty, and absent
+    /// from the JSON, when every impression is at depth 0.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub by_depth: Vec<Tally>,
 }
 
 /// Everything one run produced.

@@ -36,6 +36,7 @@ pub(crate) mod tag {
     pub const DURATION: u64 = 0x4455_5241;
     pub const FEED_DRAW: u64 = 0x4644_5257;
     pub const FEED_SLOT: u64 = 0x4653_4c54;
+    pub const FRIENDS: u64 = 0x4652_4e44;
     pub const CHANNEL: u64 = 0x4348_414e;
     pub const TODAY: u64 = 0x544f_4441;
 }

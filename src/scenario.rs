@@ -19,6 +19,7 @@ use crate::error::{Error, Result, check};
 use crate::feed::{Feed, FeedSpec, FollowedTab};
 use crate::policy::{IronFanFirst, PublicPoolLadder};
 use crate::response::ResponseSpec;
+use crate::world::FriendParams;
 
 pub use crate::world::{Archetype, MAX_INTERESTS};
 
@@ -80,6 +81,10 @@ pub struct Scenario {
     /// [`crate::category_bonus`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub category_bonus: Option<CategoryBonus>,
+    /// A friend graph and friend traffic (WeChat Channels; none when
+    /// absent; see [`FriendParams`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub friends: Option<FriendParams>,
     /// The fan lifecycle over days (off by default).
     #[serde(default)]
     pub dynamics: DynamicsParams,
@@ -853,6 +858,20 @@ impl Scenario {
         }
         if let Some(bonus) = &self.category_bonus {
             bonus.validate(self.feed.categories)?;
+        }
+        if let Some(friends) = &self.friends {
+            friends.validate(self.users.count)?;
+            let creators: u64 = self.cohorts.iter().map(|c| u64::from(c.creators)).sum();
+            if creators > u64::from(self.users.count) {
+                return Err(Error::invalid(
+                    "friends",
+                    creators,
+                    format!(
+                        "with a friend graph every creator's account is a user: {creators} creators, {} users",
+                        self.users.count
+                    ),
+                ));
+            }
         }
         self.iron_fan_first().validate()
     }

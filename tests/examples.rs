@@ -192,8 +192,8 @@ fn compare_feeds_writes_a_row_per_feed_policy_cohort_and_metric() {
     assert!(stdout.contains("followers who saw a post"), "{stdout}");
     let rows: Vec<serde_json::Value> = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
     std::fs::remove_file(&json).ok();
-    // 2 feeds × 2 policies × 5 cohorts × 5 metrics.
-    assert_eq!(rows.len(), 2 * 2 * 5 * 5);
+    // 3 feeds × 2 policies × 5 cohorts × 6 metrics.
+    assert_eq!(rows.len(), 3 * 2 * 5 * 6);
     for r in &rows {
         let samples: Vec<f64> = r["samples"]
             .as_array()
@@ -205,7 +205,13 @@ fn compare_feeds_writes_a_row_per_feed_policy_cohort_and_metric() {
         let mean = r["mean"].as_f64().unwrap();
         assert!((mean - (samples[0] + samples[1]) / 2.0).abs() < 1e-12, "{r}");
         let metric = r["metric"].as_str().unwrap();
-        let single = r["feed"] == "single column";
+        let single = r["feed"] != "double column";
+        if metric == "friend_play_share" && r["feed"] != "friend graph" {
+            assert_eq!(mean, 0.0, "{r}");
+        }
+        if metric == "friend_play_share" && r["feed"] == "friend graph" && r["cohort"] == "general" {
+            assert!(mean > 0.0 && mean < 1.0, "{r}");
+        }
         if metric.ends_with("cover_click_through") {
             // No covers in the single column; some clicked, not all, in the
             // double column's big cohort.

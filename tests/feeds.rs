@@ -257,3 +257,106 @@ fn category_bonus_keys_and_weights_are_checked_by_name() {
     assert_eq!(bonus.pool_weights(20)[0], 2.0);
     assert_eq!(bonus.ranking_weights(20)[0], 1.5);
 }
+
+/// The small world with WeChat Channels' friend traffic.
+fn wechat() -> Scenario {
+    let mut s = Scenario::from_file("scenarios/wechat_channels.toml")
+        .unwrap()
+        .scaled(30_000);
+    s.name = "small".into();
+    s.validate().unwrap();
+    s
+}
+
+#[test]
+fn every_friend_view_has_a_posting_or_liking_friend_on_its_path() {
+    use feedsim::feed::{FRIENDS, FRIENDS_LIKED};
+    use std::collections::HashSet;
+    let s = wechat();
+    let max_hops = s.friends.as_ref().unwrap().max_hops;
+    let world = World::generate(&s).unwrap();
+    let friends = world.friends().expect("the scenario has a friend graph");
+    let sim = Simulation::new(&s, &world).unwrap();
+    for policy in policies(&s) {
+        let r = same_at_any_thread_count(&sim, &s, policy.as_ref());
+        let (via_friends, via_likes) = (r.platform.by_source[FRIENDS], r.platform.by_source[FRIENDS_LIKED]);
+        assert!(
+            via_friends.impressions > 100 && via_likes.impressions > 100,
+            "{}",
+            r.policy
+        );
+        assert_eq!(sum(&r.platform.by_source), r.platform.tally);
+        // Depths: every impression counted once, none past the limit.
+        let depths = &r.platform.by_depth;
+        assert!(
+            depths.len() >= 2 && depths.len() <= usize::from(max_hops) + 1,
+            "{depths:?}"
+        );
+        assert_eq!(depths.iter().fold(Tally::default(), |a, t| a.sum(*t)), r.platform.tally);
+        let (_, log) = sim.trace(policy.as_ref(), &s.response).unwrap();
+        // (post, user, depth) of every like, with its slot.
+        let likes: HashSet<(u32, u32, u8)> = log
+            .iter()
+            .filter(|i| i.liked)
+            .map(|i| (i.post, i.user, i.depth))
+            .collect();
+        let like_slot: std::collections::HashMap<(u32, u32), u32> = log
+            .iter()
+            .filter(|i| i.liked)
+            .map(|i| ((i.post, i.user), i.slot))
+            .collect();
+        let (mut posted, mut liked) = (0, 0);
+        for i in &log {
+            match i.source {
+                FRIENDS => {
+                    let creator = sim.posts()[i.post as usize].creator;
+                    assert_eq!(i.depth, 1, "{i:?}");
+                    assert!(friends.are_friends(world.creator_user(creator), i.user), "{i:?}");
+                    posted += 1;
+                }
+                FRIENDS_LIKED => {
+                    assert!((1..=max_hops).contains(&i.depth), "{i:?}");
+                    // A friend of the viewer liked the post, through a view
+                    // one hop shallower, in an earlier slot.
+                    let path = friends
+                        .friends_of(i.user)
+                        .iter()
+                        .any(|&f| likes.contains(&(i.post, f, i.depth - 1)) && like_slot[&(i.post, f)] < i.slot);
+                    assert!(path, "no liking friend on the path of {i:?}");
+                    liked += 1;
+                }
+                _ => assert_eq!(i.depth, 0, "{i:?}"),
+            }
+        }
+        assert_eq!(posted, via_friends.impressions);
+        assert_eq!(liked, via_likes.impressions);
+    }
+}
+
+#[test]
+fn friend_traffic_needs_a_world_with_friends_and_checks_its_fields() {
+    let s = wechat();
+    let plain = common::small_scenario();
+    let world = World::generate(&plain).unwrap();
+    let e = Simulation::new(&s, &world).unwrap_err();
+    assert_eq!(e.field(), Some("friends"), "{e}");
+    let text = std::fs::read_to_string("scenarios/wechat_channels.toml").unwrap();
+    for (from, to, field) in [
+        ("max_hops = 3", "max_hops = 0", "friends.max_hops"),
+        ("weight = 2.0", "weight = -1.0", "friends.weight"),
+        ("degree_median = 60.0", "degree_median = 0.0", "friends.degree_median"),
+        ("degree_sigma = 0.8", "degree_sigma = 9.0", "friends.degree_sigma"),
+    ] {
+        assert!(text.contains(from), "{from}");
+        let e = Scenario::from_toml_str(&text.replace(from, to)).unwrap_err();
+        assert_eq!(e.field(), Some(field), "{e}");
+    }
+    // Every creator's account is a user: more creators than users is refused.
+    let mut few = s.clone();
+    few.users.count = 100;
+    for c in &mut few.cohorts {
+        c.followers.max = c.followers.max.min(100);
+        c.followers.min = c.followers.min.min(c.followers.max);
+    }
+    assert!(few.validate().is_err());
+}

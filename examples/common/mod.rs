@@ -192,3 +192,41 @@ pub fn print_bonus_effect(scenario: &Scenario, with: &[Report], without: &[Repor
         println!();
     }
 }
+
+/// Where the impressions came from when some offers carry a depth (friend
+/// hops): the share through each source, then per depth the impressions,
+/// likes, and the branching factor (impressions through likes at depth
+/// `d + 1` per like at depth `d`), per policy.
+pub fn print_depths(reports: &[Report]) {
+    if reports.iter().all(|r| r.platform.by_depth.is_empty()) {
+        return;
+    }
+    println!("\n== where the impressions came from ==");
+    for r in reports {
+        let p = &r.platform;
+        let total = p.tally.impressions.max(1) as f64;
+        let shares: Vec<String> = p
+            .by_source
+            .iter()
+            .map(|(k, t)| format!("{k} {:.2}%", 100.0 * t.impressions as f64 / total))
+            .collect();
+        println!("{}: {}", r.policy, shares.join(", "));
+        let friends = p.by_source.get("friends").map_or(0, |t| t.impressions);
+        for (d, t) in p.by_depth.iter().enumerate() {
+            // At depth 1 the creator's friends are not spawned by likes.
+            let through_likes =
+                |d: usize| p.by_depth.get(d).map_or(0, |t| t.impressions) - if d == 1 { friends } else { 0 };
+            let branching = if t.likes > 0 && d + 1 < p.by_depth.len() {
+                format!("{:.2}", through_likes(d + 1) as f64 / t.likes as f64)
+            } else {
+                "–".to_string()
+            };
+            println!(
+                "  {d} hops: {:>12} impressions, {:>9} likes, {} impressions through likes per like",
+                thousands(t.impressions),
+                thousands(t.likes),
+                branching
+            );
+        }
+    }
+}

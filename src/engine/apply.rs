@@ -51,6 +51,25 @@ impl Simulation<'_> {
         for (a, b) in st.ratio_hist.iter_mut().zip(&round.ratio_hist) {
             *a += b;
         }
+        if st.by_depth.len() < round.by_depth.len() {
+            st.by_depth.resize(round.by_depth.len(), crate::tally::Tally::default());
+        }
+        for (a, b) in st.by_depth.iter_mut().zip(&round.by_depth) {
+            a.add(b);
+        }
+        // This round's likes, for the channels of the next round: each
+        // post's, by user.
+        if !round.likes.is_empty() || live.iter().any(|lp| !lp.likers.is_empty()) {
+            for lp in live.iter_mut() {
+                lp.likers.clear();
+            }
+            for &(i, liker) in &round.likes {
+                live[i as usize].likers.push(liker);
+            }
+            for lp in live.iter_mut() {
+                lp.likers.sort_unstable();
+            }
+        }
         let dynamics = self.dynamics.enabled;
         if dynamics && !round.points.is_empty() {
             // Into the run's own graph; while the graph is still the world's
@@ -124,6 +143,7 @@ impl Simulation<'_> {
                 user: t.user,
                 stage: lp.history.len() as u8,
                 source: t.source,
+                depth: t.depth,
                 extra_events: t.extra,
                 relation: t.relation,
                 tier: t.tier,

@@ -44,6 +44,9 @@ pub(crate) struct ViewerOffer {
     pub(crate) tier: Tier,
     /// 0 for the stage's offer, `k + 1` for channel `k`'s.
     pub(crate) channel: u8,
+    /// The offer's depth: 0 for the stage's, the channel's for a channel's
+    /// (friend hops, share generations; see [`crate::channel`]).
+    pub(crate) depth: u8,
 }
 
 /// One task's share of the partition: its offers in bucket order, and
@@ -166,6 +169,7 @@ impl ByViewer {
                 relation: Relation::Stranger,
                 tier: Tier::Public,
                 channel: 0,
+                depth: 0,
             };
             part.items.clear();
             // Exactly the largest pass's size, not up to twice it.
@@ -207,9 +211,9 @@ impl ByViewer {
                     } else {
                         graph.relation(creator, u)
                     };
-                    let channel = match k.checked_sub(lp.stage_offers) {
-                        None => 0,
-                        Some(j) => lp.channel_of[j] + 1,
+                    let (channel, depth) = match k.checked_sub(lp.stage_offers) {
+                        None => (0, 0),
+                        Some(j) => (lp.channel_of[j] + 1, lp.depth_of[j]),
                     };
                     let at = &mut next[u as usize / BUCKET_USERS - buckets.start];
                     part.items[*at as usize] = ViewerOffer {
@@ -219,6 +223,7 @@ impl ByViewer {
                         relation,
                         tier: Tier::of(relation, edge.is_some_and(|e| graph.edge_in_group(e))),
                         channel,
+                        depth,
                     };
                     *at += 1;
                 }

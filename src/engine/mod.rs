@@ -101,7 +101,7 @@ use crate::category_bonus::PoolBonus;
 use crate::channel::{Channel, MAX_CHANNELS};
 use crate::content::Post;
 use crate::error::{Error, Result};
-use crate::feed::{Feed, Unlimited};
+use crate::feed::{Feed, Friends, FriendsLiked, FriendsWeight, Unlimited};
 use crate::generate::generate_posts;
 use crate::metrics::{AttentionReport, PostReport, Report, Tally};
 use crate::policy::{PushContext, PushPolicy};
@@ -203,6 +203,9 @@ pub struct ImpressionRecord {
     /// The offer's source: the stage's, or the channel's (see
     /// [`crate::channel`]).
     pub source: &'static str,
+    /// The offer's depth (0 for a stage's; see
+    /// [`Channel::offer_with_depth`](crate::channel::Channel::offer_with_depth)).
+    pub depth: u8,
     /// The viewer's relation to the creator.
     pub relation: Relation,
     /// The viewer's audience tier.
@@ -341,6 +344,18 @@ impl<'w> Simulation<'w> {
             }
         }
         let mut channels: Vec<Arc<dyn Channel>> = Vec::new();
+        if let Some(f) = &scenario.friends {
+            if world.friends().is_none() {
+                return Err(Error::invalid(
+                    "friends",
+                    "[friends]",
+                    "the world has no friend graph: generate it from this scenario, or add one with World::with_friends",
+                ));
+            }
+            feed = FriendsWeight::around(feed, f.weight);
+            channels.push(Arc::new(Friends));
+            channels.push(Arc::new(FriendsLiked { max_hops: f.max_hops }));
+        }
         if let Some(tab) = scenario.followed_tab {
             feed = tab.around(feed);
             channels.push(Arc::new(tab));
@@ -470,6 +485,7 @@ impl<'w> Simulation<'w> {
             today: Default::default(),
             reach: Reach::new(n_users, n_cohorts),
             ratio_hist: vec![0; RATIO_BINS],
+            by_depth: Vec::new(),
             pending_follows: Vec::new(),
             creator_history: vec![Vec::new(); n_creators],
             creator_today: vec![0; n_creators],
@@ -681,6 +697,7 @@ impl<'w> Simulation<'w> {
         let mut st = self.new_state(graph);
         let mut by_viewer = choose::ByViewer::new(self.world().users().len());
         let mut rounds = respond::Rounds::new(log.is_some());
+        rounds.keep_likers = self.channels.iter().any(|c| c.wants_likers());
         let mut live: Vec<LivePost<'p>> = Vec::new();
         let mut finished = PostLedger::new(self, model, posts);
         let mut next = 0usize;

@@ -41,6 +41,7 @@ impl<'w> Simulation<'w> {
     fn offer_post<'p>(&self, lp: &mut LivePost<'p>, st: &RunState, slot: u32, channel_keys: &[u64]) {
         lp.offers.clear();
         lp.channel_of.clear();
+        lp.depth_of.clear();
         lp.stage_offers = 0;
         let Some(stage) = lp.stage else {
             return;
@@ -114,15 +115,17 @@ impl<'w> Simulation<'w> {
         lp.wanted = want;
         if !self.channels.is_empty() {
             let n = st.seen_today.len();
-            let mut extra = Vec::new();
+            let (mut extra, mut depths) = (Vec::new(), Vec::new());
             for (k, (channel, &key)) in self.channels.iter().zip(channel_keys).enumerate() {
-                let cv = ChannelView::keyed(view, slot, day, key);
+                let cv = ChannelView::keyed(view, slot, day, key).with_likers(&lp.likers);
                 extra.clear();
-                channel.offer(&cv, &mut extra);
-                for &u in &extra {
+                depths.clear();
+                channel.offer_with_depth(&cv, &mut extra, &mut depths);
+                for (i, &u) in extra.iter().enumerate() {
                     if (u as usize) < n && st.is_active(u) && offered.insert(u) {
                         users.push(u);
                         lp.channel_of.push(k as u8);
+                        lp.depth_of.push(depths.get(i).copied().unwrap_or(0));
                     }
                 }
             }

@@ -222,6 +222,41 @@ impl Simulation<'_> {
             },
             post_impressions_gini: gini(&post_impressions),
             post_impressions_top20_share: top_share(&post_impressions, 0.2),
+            by_depth: match st.by_depth.iter().skip(1).fold(Tally::default(), |a, t| a.sum(*t)) {
+                deeper if deeper.impressions + deeper.offers_not_shown == 0 => Vec::new(),
+                deeper => {
+                    // Depth 0 is what the deeper entries leave of the total
+                    // (every count is a sum of per-impression counts).
+                    let mut zero = tally;
+                    for (a, b) in [
+                        (&mut zero.impressions, deeper.impressions),
+                        (&mut zero.iron_fan_impressions, deeper.iron_fan_impressions),
+                        (&mut zero.fan_impressions, deeper.fan_impressions),
+                        (&mut zero.public_impressions, deeper.public_impressions),
+                        (&mut zero.watches, deeper.watches),
+                        (&mut zero.long_views, deeper.long_views),
+                        (&mut zero.watch_time_ms, deeper.watch_time_ms),
+                        (&mut zero.watch_ratio_milli, deeper.watch_ratio_milli),
+                        (&mut zero.likes, deeper.likes),
+                        (&mut zero.comments, deeper.comments),
+                        (&mut zero.shares, deeper.shares),
+                        (&mut zero.follows, deeper.follows),
+                        (&mut zero.clicks, deeper.clicks),
+                        (&mut zero.orders, deeper.orders),
+                        (&mut zero.repurchases, deeper.repurchases),
+                        (&mut zero.gmv_fen, deeper.gmv_fen),
+                        (&mut zero.fan_gmv_fen, deeper.fan_gmv_fen),
+                        (&mut zero.offers_not_shown, deeper.offers_not_shown),
+                        (&mut zero.covers, deeper.covers),
+                        (&mut zero.cover_clicks, deeper.cover_clicks),
+                    ] {
+                        *a -= b;
+                    }
+                    std::iter::once(zero)
+                        .chain(st.by_depth.iter().skip(1).copied())
+                        .collect()
+                }
+            },
         };
         Report {
             scenario: self.scenario_name.clone(),

@@ -20,11 +20,12 @@ use super::buyers::buyer_key;
 use super::choose::{BUCKET_USERS, ByViewer, Choice, ViewerOffer};
 use super::state::{LivePost, NO_EDGE, RunState, SlotShares, outcome};
 use super::{RATIO_BINS, Simulation};
+use crate::channel::Liker;
 use crate::content::Post;
 use crate::feed::{Candidate, Viewer};
 use crate::response::{ImpressionContext, PurchaseHistory, Relation, ResponseDraw, ResponseModel, WatchTime, event};
 use crate::rng::{key_prefix, stream_from, tag};
-use crate::tally::{Tier, TierTallies};
+use crate::tally::{Tally, Tier, TierTallies};
 
 /// What the respond phase hands the apply phase: counts and deferred effects.
 pub(crate) struct Round {
@@ -43,6 +44,12 @@ pub(crate) struct Round {
     pub(crate) orders: Vec<u64>,
     /// With a trace: every impression, unordered.
     pub(crate) trace: Vec<Traced>,
+    /// Counts of the impressions at each depth above 0 (index: depth),
+    /// grown as depths appear.
+    pub(crate) by_depth: Vec<Tally>,
+    /// When a channel wants them: each like, as (live post, liker), in
+    /// bucket order.
+    pub(crate) likes: Vec<(u32, Liker)>,
     /// Scratch reused from bucket to bucket.
     scratch: Scratch,
 }
@@ -62,6 +69,8 @@ pub(crate) struct Traced {
     pub(crate) ratio_milli: u32,
     /// The offer's source.
     pub(crate) source: &'static str,
+    /// The offer's depth.
+    pub(crate) depth: u8,
 }
 
 #[derive(Default)]
@@ -83,6 +92,8 @@ impl Round {
             follows: Vec::new(),
             orders: Vec::new(),
             trace: Vec::new(),
+            by_depth: Vec::new(),
+            likes: Vec::new(),
             scratch: Scratch::default(),
         }
     }
@@ -99,6 +110,8 @@ impl Round {
         self.follows.clear();
         self.orders.clear();
         self.trace.clear();
+        self.by_depth.clear();
+        self.likes.clear();
     }
 
     /// Adds `later` (a later run of buckets) to `self`.
@@ -116,6 +129,13 @@ impl Round {
         self.follows.extend_from_slice(&later.follows);
         self.orders.extend_from_slice(&later.orders);
         self.trace.extend_from_slice(&later.trace);
+        if self.by_depth.len() < later.by_depth.len() {
+            self.by_depth.resize(later.by_depth.len(), Tally::default());
+        }
+        for (a, b) in self.by_depth.iter_mut().zip(&later.by_depth) {
+            a.add(b);
+        }
+        self.likes.extend_from_slice(&later.likes);
     }
 }
 
@@ -128,6 +148,8 @@ pub(crate) struct Rounds {
     views: Vec<LiveView>,
     /// Whether to record every impression (for [`Simulation::trace`]).
     trace: bool,
+    /// Whether to keep each like for the channels (one wants them).
+    pub(crate) keep_likers: bool,
 }
 
 impl Rounds {
@@ -138,6 +160,7 @@ impl Rounds {
                 .collect(),
             views: Vec::new(),
             trace,
+            keep_likers: false,
         }
     }
 
@@ -171,6 +194,7 @@ struct Pass<'a> {
     /// [`Viewer::neutral_watch`]).
     neutral_watch: f64,
     trace: bool,
+    keep_likers: bool,
 }
 
 /// What the pass reads about one live post, looked up once per round: a
@@ -238,6 +262,7 @@ impl Simulation<'_> {
             watch_time: self.watch.watch_time(),
             neutral_watch: model.watch_probability(&ImpressionContext::new(Relation::Stranger, 0.0, 0.0)),
             trace: rounds.trace,
+            keep_likers: rounds.keep_likers,
         };
         let tasks = &mut rounds.tasks;
         if first {
@@ -368,6 +393,14 @@ impl Simulation<'_> {
                             &mut round.tallies[o.live as usize * pass.stride + o.channel as usize].0[o.tier as usize];
                         t.covers += 1;
                         t.cover_clicks += u64::from(s.choice.shown[i]);
+                        if o.depth > 0 {
+                            let d = usize::from(o.depth);
+                            if round.by_depth.len() <= d {
+                                round.by_depth.resize(d + 1, Tally::default());
+                            }
+                            round.by_depth[d].covers += 1;
+                            round.by_depth[d].cover_clicks += u64::from(s.choice.shown[i]);
+                        }
                     }
                 }
             } else {
@@ -378,6 +411,13 @@ impl Simulation<'_> {
                 if !shown {
                     round.tallies[o.live as usize * pass.stride + o.channel as usize].0[o.tier as usize]
                         .offers_not_shown += 1;
+                    if o.depth > 0 {
+                        let d = usize::from(o.depth);
+                        if round.by_depth.len() <= d {
+                            round.by_depth.resize(d + 1, Tally::default());
+                        }
+                        round.by_depth[d].offers_not_shown += 1;
+                    }
                     continue;
                 }
                 watched = watched.saturating_add(1);
@@ -401,8 +441,6 @@ impl Simulation<'_> {
         let (st, model) = (pass.st, pass.model);
         let v = &pass.views[o.live as usize];
         let post = &v.post;
-        let t = &mut round.tallies[o.live as usize * pass.stride + o.channel as usize].0[o.tier as usize];
-        t.count_impression(o.relation);
         st.reach.record(o.user, usize::from(v.cohort), o.tier);
         let history = || match st.buyers.get(buyer_key(post.creator, o.user)) {
             Some(b) => PurchaseHistory {
@@ -456,26 +494,51 @@ impl Simulation<'_> {
             ratio * duration >= w.long_view_s
         };
         let milli = round_to_u64(ratio * 1000.0) as u32;
-        t.watch_ratio_milli += u64::from(milli);
-        t.watch_time_ms += round_to_u64(ratio * duration * 1000.0);
-        t.long_views += u64::from(long_view);
+        let time_ms = round_to_u64(ratio * duration * 1000.0);
+        let price = u64::from(post.price_fen);
+        let fan = o.edge != NO_EDGE;
+        let count = |t: &mut Tally| {
+            t.count_impression(o.relation);
+            t.watch_ratio_milli += u64::from(milli);
+            t.watch_time_ms += time_ms;
+            t.long_views += u64::from(long_view);
+            t.watches += u64::from(out.completed);
+            t.likes += u64::from(has(event::LIKE));
+            t.comments += u64::from(has(event::COMMENT));
+            t.shares += u64::from(has(event::SHARE));
+            t.follows += u64::from(follow);
+            t.clicks += u64::from(click);
+            if order {
+                t.orders += 1;
+                t.gmv_fen += price;
+                if fan {
+                    t.fan_gmv_fen += price;
+                }
+                t.repurchases += u64::from(repurchase);
+            }
+        };
+        count(&mut round.tallies[o.live as usize * pass.stride + o.channel as usize].0[o.tier as usize]);
+        if o.depth > 0 {
+            let d = usize::from(o.depth);
+            if round.by_depth.len() <= d {
+                round.by_depth.resize(d + 1, Tally::default());
+            }
+            count(&mut round.by_depth[d]);
+        }
         // `ratio` is at most the scenario's `max_ratio`: through i64, one
         // instruction.
         round.ratio_hist[((ratio * 100.0) as i64 as usize).min(RATIO_BINS - 1)] += 1;
-        t.watches += u64::from(out.completed);
-        t.likes += u64::from(has(event::LIKE));
-        t.comments += u64::from(has(event::COMMENT));
-        t.shares += u64::from(has(event::SHARE));
-        t.follows += u64::from(follow);
-        t.clicks += u64::from(click);
         if order {
-            t.orders += 1;
-            t.gmv_fen += u64::from(post.price_fen);
-            if o.edge != NO_EDGE {
-                t.fan_gmv_fen += u64::from(post.price_fen);
-            }
-            t.repurchases += u64::from(repurchase);
             round.orders.push(buyer_key(post.creator, o.user));
+        }
+        if pass.keep_likers && has(event::LIKE) {
+            round.likes.push((
+                o.live,
+                Liker {
+                    user: o.user,
+                    depth: o.depth,
+                },
+            ));
         }
         let extra = out.events >> event::FIRST_EXTRA;
         if extra != 0 {
@@ -515,6 +578,7 @@ impl Simulation<'_> {
                 long_view,
                 ratio_milli: milli,
                 source: ctx.source,
+                depth: o.depth,
             });
         }
     }

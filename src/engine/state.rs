@@ -62,6 +62,11 @@ pub(crate) struct LivePost<'p> {
     pub(crate) stage_offers: usize,
     /// For each channel offer (`offers[stage_offers..]`), its channel.
     pub(crate) channel_of: Vec<u8>,
+    /// For each channel offer, its depth (see [`Channel::offer_with_depth`](crate::channel::Channel::offer_with_depth)).
+    pub(crate) depth_of: Vec<u8>,
+    /// Who liked the post in the last round, with the depth of their view
+    /// (kept only when a channel asks: [`Channel::wants_likers`](crate::channel::Channel::wants_likers)).
+    pub(crate) likers: Vec<crate::channel::Liker>,
     /// Counts of the channels' impressions so far (the post's, not the
     /// stage's: see [`crate::channel`]).
     pub(crate) channels_so_far: Tally,
@@ -96,6 +101,8 @@ impl<'p> LivePost<'p> {
             offers: Vec::new(),
             stage_offers: 0,
             channel_of: Vec::new(),
+            depth_of: Vec::new(),
+            likers: Vec::new(),
             channels_so_far: Tally::default(),
             channels_by_tier: TierTallies::default(),
             extra_events: Vec::new(),
@@ -337,6 +344,8 @@ pub(crate) struct RunState<'w> {
     pub(crate) reach: Reach,
     /// Platform histogram of watch ratios (bins of 0.01).
     pub(crate) ratio_hist: Vec<u64>,
+    /// Counts of the impressions at each depth above 0 (entry 0 unused).
+    pub(crate) by_depth: Vec<Tally>,
     pub(crate) pending_follows: Vec<u64>,
     pub(crate) creator_history: Vec<Vec<u64>>,
     pub(crate) creator_today: Vec<u64>,

@@ -30,12 +30,14 @@
 
 mod double_column;
 mod followed_tab;
+mod friends;
 mod mixer;
 mod single_column;
 mod unlimited;
 
 pub use double_column::DoubleColumn;
 pub use followed_tab::{FOLLOWED_TAB, FollowedTab, TabbedFeed};
+pub use friends::{FRIENDS, FRIENDS_LIKED, Friends, FriendsLiked, FriendsWeight};
 pub use mixer::XMixer;
 pub use single_column::SingleColumn;
 pub use unlimited::Unlimited;

@@ -6,8 +6,10 @@
 //! immutable during a run, so one world serves any number of runs under
 //! different policies.
 
+mod friends;
 mod graph;
 
+pub use friends::{FriendGraph, FriendParams};
 pub use graph::FollowGraph;
 
 use serde::{Deserialize, Serialize};
@@ -162,6 +164,8 @@ pub struct World {
     /// Creators of each category: CSR, `creator_offsets[k]..[k+1]`.
     pub(crate) creator_offsets: Vec<u32>,
     pub(crate) category_creators: Vec<u32>,
+    /// The friend graph, when the scenario has `[friends]`.
+    pub(crate) friends: Option<FriendGraph>,
 }
 
 impl World {
@@ -183,6 +187,34 @@ impl World {
     /// The follow graph.
     pub fn graph(&self) -> &FollowGraph {
         &self.graph
+    }
+
+    /// The friend graph, if the scenario has one (`[friends]`).
+    pub fn friends(&self) -> Option<&FriendGraph> {
+        self.friends.as_ref()
+    }
+
+    /// The user who holds creator `c`'s account: creators are users too, so
+    /// a creator has friends. Creator `c`'s account is user `c`: users are
+    /// drawn independently of their ids, so the first users are a random
+    /// sample of the population (our choice; a scenario with a friend graph
+    /// must have at least as many users as creators).
+    pub fn creator_user(&self, c: u32) -> u32 {
+        c
+    }
+
+    /// Replaces the friend graph (one read from a file, say). Errors if it
+    /// does not have one row per user.
+    pub fn with_friends(mut self, friends: FriendGraph) -> crate::Result<World> {
+        if friends.users() != self.users.len() {
+            return Err(crate::Error::invalid(
+                "friends",
+                friends.users(),
+                format!("the friend graph must have one row per user ({})", self.users.len()),
+            ));
+        }
+        self.friends = Some(friends);
+        Ok(self)
     }
 
     /// The cohorts, in scenario order.

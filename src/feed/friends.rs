@@ -1,0 +1,172 @@
+//! WeChat Channels' friend traffic: what friends post and what friends
+//! like, mixed with recommendation in one waterfall.
+
+use std::cell::RefCell;
+use std::sync::Arc;
+
+use super::{Candidate, Feed, Viewer};
+use crate::channel::{Channel, ChannelView};
+use crate::error::Result;
+
+/// The source of the offers of a post to its creator's friends.
+pub const FRIENDS: &str = "friends";
+/// The source of the offers of a post to the friends of a user who liked it.
+pub const FRIENDS_LIKED: &str = "friends_liked";
+
+/// The post reaches its creator's friends (DOMAIN.md \[003\]: WeChat
+/// Channels is "a single waterfall built on the friends graph (what friends
+/// post and like)"): in the slot it is published, the channel offers it to
+/// every friend of the user who holds the creator's account
+/// ([`World::creator_user`](crate::World::creator_user)), at depth 1 (one
+/// friend hop). The scenario's `[friends]` table turns it on with
+/// [`FriendsLiked`] and the waterfall's weight ([`FriendsWeight`]).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Friends;
+
+impl Channel for Friends {
+    fn source(&self) -> &'static str {
+        FRIENDS
+    }
+
+    fn offer(&self, v: &ChannelView, out: &mut Vec<u32>) {
+        let mut depth = Vec::new();
+        self.offer_with_depth(v, out, &mut depth);
+    }
+
+    fn offer_with_depth(&self, v: &ChannelView, out: &mut Vec<u32>, depth: &mut Vec<u8>) {
+        let a = &v.audience;
+        let Some(friends) = a.world.friends() else { return };
+        if v.slot != a.post.slot {
+            return;
+        }
+        let mine = friends.friends_of(a.world.creator_user(a.post.creator));
+        out.extend_from_slice(mine);
+        depth.resize(out.len(), 1);
+    }
+}
+
+/// A like shows the post to the liker's friends (DOMAIN.md: "a *public*
+/// like shows the video to the liker's friends in the Friends tab"; every
+/// like is public here, our assumption): in the round after a like, the
+/// channel offers the post to the liker's friends, one hop deeper than the
+/// view the liker liked (a viewer the push or another channel brought is
+/// at depth 0, the creator's friends at 1), as long as that depth is at
+/// most `max_hops`. A friend of several likers is offered the post once,
+/// through the liker of the smallest depth (then the smallest user id).
+/// Likes are seen while the post's push is under way (channels offer only
+/// then).
+///
+/// With about 100 friends and KuaiRand's like rate, each like spawns about
+/// one new offer, so an uncapped cascade need not die out: `max_hops`
+/// caps it (our assumption).
+#[derive(Debug, Clone, Copy)]
+pub struct FriendsLiked {
+    /// The deepest a view through likes may be.
+    pub max_hops: u8,
+}
+
+impl Channel for FriendsLiked {
+    fn source(&self) -> &'static str {
+        FRIENDS_LIKED
+    }
+
+    fn wants_likers(&self) -> bool {
+        true
+    }
+
+    fn offer(&self, v: &ChannelView, out: &mut Vec<u32>) {
+        let mut depth = Vec::new();
+        self.offer_with_depth(v, out, &mut depth);
+    }
+
+    fn offer_with_depth(&self, v: &ChannelView, out: &mut Vec<u32>, depth: &mut Vec<u8>) {
+        let Some(friends) = v.audience.world.friends() else {
+            return;
+        };
+        let likers = v.likers();
+        // Shallowest likers first: the engine keeps a user's first offer.
+        for d in 0..self.max_hops {
+            for l in likers.iter().filter(|l| l.depth == d) {
+                let theirs = friends.friends_of(l.user);
+                out.extend_from_slice(theirs);
+                depth.resize(out.len(), d + 1);
+            }
+        }
+    }
+}
+
+/// A feed in which friend traffic ([`FRIENDS`], [`FRIENDS_LIKED`]) weighs
+/// `weight` times its ranking score: the one waterfall of WeChat Channels,
+/// recommendation and friends mixed by a source weight (our assumption:
+/// the documents give none).
+pub struct FriendsWeight {
+    weight: f32,
+    inner: Arc<dyn Feed>,
+}
+
+impl FriendsWeight {
+    /// `feed` with friend traffic weighted `weight` (itself if 1).
+    pub fn around(feed: Arc<dyn Feed>, weight: f64) -> Arc<dyn Feed> {
+        if weight == 1.0 {
+            return feed;
+        }
+        Arc::new(FriendsWeight {
+            weight: weight as f32,
+            inner: feed,
+        })
+    }
+}
+
+thread_local! {
+    static WEIGHTED: RefCell<Vec<Candidate>> = const { RefCell::new(Vec::new()) };
+}
+
+impl Feed for FriendsWeight {
+    fn name(&self) -> &str {
+        self.inner.name()
+    }
+
+    fn validate(&self) -> Result<()> {
+        self.inner.validate()
+    }
+
+    fn shows_everything(&self) -> bool {
+        self.inner.shows_everything()
+    }
+
+    fn runs_for_every_viewer(&self) -> bool {
+        self.inner.runs_for_every_viewer()
+    }
+
+    fn choose(&self, viewer: &Viewer, candidates: &[Candidate], room: usize, chosen: &mut Vec<usize>) {
+        let mut covers = Vec::new();
+        self.choose_covers(viewer, candidates, room, chosen, &mut covers);
+    }
+
+    fn choose_covers(
+        &self,
+        viewer: &Viewer,
+        candidates: &[Candidate],
+        room: usize,
+        chosen: &mut Vec<usize>,
+        covers: &mut Vec<usize>,
+    ) {
+        if !candidates
+            .iter()
+            .any(|c| c.source == FRIENDS || c.source == FRIENDS_LIKED)
+        {
+            return self.inner.choose_covers(viewer, candidates, room, chosen, covers);
+        }
+        let mut weighted = WEIGHTED.take();
+        weighted.clear();
+        weighted.extend(candidates.iter().map(|c| {
+            let mut c = *c;
+            if c.source == FRIENDS || c.source == FRIENDS_LIKED {
+                c.bonus *= self.weight;
+            }
+            c
+        }));
+        self.inner.choose_covers(viewer, &weighted, room, chosen, covers);
+        WEIGHTED.set(weighted);
+    }
+}
