@@ -57,6 +57,7 @@ fn run(file: &str, json: Option<&str>) -> Result<(), feedsim::Error> {
     }
     common::print_comparison(&scenario, &reports);
     common::print_depths(&reports);
+    common::print_fission(&reports);
     if scenario.category_bonus.is_some() {
         // The same world and posts without the bonus, for what it moved.
         let neutral = Scenario {

@@ -74,16 +74,21 @@ pub struct ChannelView<'a> {
     channel_key: u64,
     /// Who liked the post in the round before (see [`likers`](Self::likers)).
     likers: &'a [Liker],
+    /// Who shared the post in the round before (see [`sharers`](Self::sharers)).
+    sharers: &'a [Liker],
 }
 
-/// A user who liked a post, with the depth of the view they liked it
-/// through (0 for a stage's offer; a channel's depth otherwise).
+/// A user who liked (or shared) a post, with the depth of the view they
+/// liked or shared (0 for a stage's offer; a channel's depth otherwise).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Liker {
     /// The user.
     pub user: u32,
     /// The depth of the liked view.
     pub depth: u8,
+    /// The source of the liked view, so that a channel counts depth along
+    /// its own kind of path (a share generation only through shares).
+    pub source: &'static str,
 }
 
 impl<'a> ChannelView<'a> {
@@ -102,7 +107,21 @@ impl<'a> ChannelView<'a> {
             day,
             channel_key,
             likers: &[],
+            sharers: &[],
         }
+    }
+
+    /// The view with `sharers` as the post's sharers of the round before
+    /// (see [`with_likers`](Self::with_likers)).
+    pub fn with_sharers(self, sharers: &'a [Liker]) -> Self {
+        ChannelView { sharers, ..self }
+    }
+
+    /// The users who shared the post in the round before, by user id, each
+    /// with the depth of the view they shared (empty unless some channel
+    /// [wants them](Channel::wants_sharers)); as [`likers`](Self::likers).
+    pub fn sharers(&self) -> &'a [Liker] {
+        self.sharers
     }
 
     /// The view with `likers` as the post's likers of the round before (the
@@ -181,6 +200,12 @@ pub trait Channel: Send + Sync {
     /// before for the channels ([`ChannelView::likers`]). False by default:
     /// keeping them costs a little per like.
     fn wants_likers(&self) -> bool {
+        false
+    }
+
+    /// Whether the engine should keep each live post's sharers of the round
+    /// before ([`ChannelView::sharers`]). False by default.
+    fn wants_sharers(&self) -> bool {
         false
     }
 

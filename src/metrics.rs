@@ -368,6 +368,24 @@ pub struct PlatformReport {
     /// from the JSON, when every impression is at depth 0.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub by_depth: Vec<Tally>,
+    /// [`by_depth`](Self::by_depth) per channel source that made offers
+    /// deeper than 0 (e.g. `share`: entry `g` over the views of share
+    /// generation `g`, entry 0 the source's offers of depth 0). Absent when
+    /// empty.
+    #[serde(default, skip_serializing_if = "BySourceDepth::is_empty")]
+    pub by_source_depth: BySourceDepth,
+    /// Commission paid to sharers, in fen (`[fission]`: the rate times the
+    /// price of each order a share brought, each rounded down to the fen);
+    /// `gmv_fen` less this is the GMV net of commission. Absent when 0.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub commission_fen: u64,
+}
+
+/// Counts by depth per source ([`PlatformReport::by_source_depth`]).
+pub type BySourceDepth = std::collections::BTreeMap<String, Vec<Tally>>;
+
+fn is_zero(x: &u64) -> bool {
+    *x == 0
 }
 
 /// Everything one run produced.

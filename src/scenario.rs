@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::category_bonus::CategoryBonus;
 use crate::error::{Error, Result, check};
-use crate::feed::{Feed, FeedSpec, FollowedTab};
+use crate::feed::{Feed, FeedSpec, FissionParams, FollowedTab};
 use crate::policy::{IronFanFirst, PublicPoolLadder};
 use crate::response::ResponseSpec;
 use crate::world::FriendParams;
@@ -85,6 +85,9 @@ pub struct Scenario {
     /// absent; see [`FriendParams`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub friends: Option<FriendParams>,
+    /// Sharing with commission (none when absent; see [`FissionParams`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fission: Option<FissionParams>,
     /// The fan lifecycle over days (off by default).
     #[serde(default)]
     pub dynamics: DynamicsParams,
@@ -858,6 +861,9 @@ impl Scenario {
         }
         if let Some(bonus) = &self.category_bonus {
             bonus.validate(self.feed.categories)?;
+        }
+        if let Some(fission) = &self.fission {
+            fission.validate(self.friends.is_some())?;
         }
         if let Some(friends) = &self.friends {
             friends.validate(self.users.count)?;

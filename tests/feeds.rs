@@ -360,3 +360,109 @@ fn friend_traffic_needs_a_world_with_friends_and_checks_its_fields() {
     }
     assert!(few.validate().is_err());
 }
+
+/// The small world with sharing with commission on the friend graph.
+fn fission(commission: f64) -> Scenario {
+    let mut s = Scenario::from_file("scenarios/fission.toml").unwrap().scaled(30_000);
+    s.name = "small".into();
+    s.fission.as_mut().unwrap().commission = commission;
+    s.validate().unwrap();
+    s
+}
+
+#[test]
+fn commission_is_the_rate_times_the_gmv_shares_bring_and_generations_stay_within_the_limit() {
+    use feedsim::feed::SHARE;
+    use std::collections::HashMap;
+    let s = fission(0.1);
+    let f = s.fission.unwrap();
+    let world = World::generate(&s).unwrap();
+    let friends = world.friends().unwrap();
+    let sim = Simulation::new(&s, &world).unwrap();
+    for policy in policies(&s) {
+        let r = same_at_any_thread_count(&sim, &s, policy.as_ref());
+        let (_, log) = sim.trace(policy.as_ref(), &s.response).unwrap();
+        // Who shared which post, through which generation, when.
+        let shared: HashMap<(u32, u32), (u8, u32)> = log
+            .iter()
+            .filter(|i| i.shared)
+            .map(|i| ((i.post, i.user), (if i.source == SHARE { i.depth } else { 0 }, i.slot)))
+            .collect();
+        let (mut owed, mut views, mut share_gmv) = (0u64, 0u64, 0u64);
+        for i in log.iter().filter(|i| i.source == SHARE) {
+            assert!((1..=f.max_generations).contains(&i.depth), "{i:?}");
+            // A friend of the viewer shared the post one generation up,
+            // in an earlier slot.
+            let path = friends.friends_of(i.user).iter().any(|&u| {
+                shared
+                    .get(&(i.post, u))
+                    .is_some_and(|&(g, slot)| g + 1 == i.depth && slot < i.slot)
+            });
+            assert!(path, "no sharing friend on the path of {i:?}");
+            views += 1;
+            if i.ordered {
+                let price = sim.posts()[i.post as usize].price_fen;
+                owed += f.commission_fen(price);
+                share_gmv += u64::from(price);
+            }
+        }
+        let by_share = r.platform.by_source[SHARE];
+        assert_eq!(views, by_share.impressions);
+        assert_eq!(share_gmv, by_share.gmv_fen);
+        assert_eq!(r.platform.commission_fen, owed, "{}", r.policy);
+        // Each order's commission is rounded down: at most one fen each.
+        let exact = 0.1 * share_gmv as f64;
+        assert!(owed as f64 <= exact && exact - owed as f64 <= by_share.orders as f64);
+        let generations = &r.platform.by_source_depth[SHARE];
+        assert!(generations.len() <= usize::from(f.max_generations) + 1);
+        assert_eq!(
+            generations.iter().skip(1).map(|t| t.impressions).sum::<u64>(),
+            by_share.impressions
+        );
+        assert!(by_share.impressions > 100, "{}: {by_share:?}", r.policy);
+    }
+}
+
+#[test]
+fn a_commission_makes_viewers_share_more() {
+    let (none, half) = (fission(0.0), fission(0.5));
+    let world = World::generate(&none).unwrap();
+    let rate = |s: &Scenario| {
+        let r = Simulation::new(s, &world)
+            .unwrap()
+            .run(&s.public_pool_ladder, &s.response)
+            .unwrap();
+        let t = r.platform.by_depth[0];
+        (
+            t.shares as f64 / t.watches as f64,
+            t.watches as f64,
+            r.platform.commission_fen,
+        )
+    };
+    let ((a, n, paid_none), (b, _, paid_half)) = (rate(&none), rate(&half));
+    // Shares per watch-through (about 0.1%/0.3, so binomial): with a 50%
+    // commission the share logit rises by 1.5 on posts with a product.
+    let se = (a * (1.0 - a) / n).sqrt();
+    assert!(b > a + 5.0 * se, "{a} -> {b} (se {se})");
+    assert_eq!(paid_none, 0);
+    assert!(paid_half > 0);
+}
+
+#[test]
+fn fission_fields_are_checked_by_name() {
+    let text = std::fs::read_to_string("scenarios/fission.toml").unwrap();
+    for (from, to, field) in [
+        ("commission = 0.1", "commission = 1.5", "fission.commission"),
+        ("max_generations = 3", "max_generations = 0", "fission.max_generations"),
+    ] {
+        assert!(text.contains(from), "{from}");
+        let e = Scenario::from_toml_str(&text.replace(from, to)).unwrap_err();
+        assert_eq!(e.field(), Some(field), "{e}");
+    }
+    // Sharing to friends needs a friend graph.
+    let base = include_str!("../scenarios/default.toml");
+    let e = Scenario::from_toml_str(&format!("{base}\n[fission]\ncommission = 0.1\n")).unwrap_err();
+    assert_eq!(e.field(), Some("fission.audience"), "{e}");
+    let s = Scenario::from_toml_str(&format!("{base}\n[fission]\naudience = \"followers\"\n")).unwrap();
+    assert_eq!(s.fission.unwrap().audience, feedsim::feed::ShareAudience::Followers);
+}

@@ -230,3 +230,53 @@ pub fn print_depths(reports: &[Report]) {
         }
     }
 }
+
+/// Sharing with commission: per share generation the impressions, shares,
+/// orders and GMV through shares, the orders per order of the generation
+/// before (the new buyers each buyer's generation brings), and the
+/// commission paid and GMV net of it, per policy.
+pub fn print_fission(reports: &[Report]) {
+    if reports
+        .iter()
+        .all(|r| !r.platform.by_source_depth.contains_key("share"))
+    {
+        return;
+    }
+    println!("\n== sharing with commission ==");
+    for r in reports {
+        let p = &r.platform;
+        let Some(by) = p.by_source_depth.get("share") else {
+            continue;
+        };
+        println!(
+            "{}: commission paid {} yuan, GMV {} yuan, net of commission {} yuan",
+            r.policy,
+            thousands(p.commission_fen / 100),
+            thousands(p.tally.gmv_fen / 100),
+            thousands((p.tally.gmv_fen - p.commission_fen) / 100)
+        );
+        // Generation 0: the orders not through shares.
+        let orders_before = |g: usize| {
+            if g == 1 {
+                p.tally.orders - by.iter().skip(1).map(|t| t.orders).sum::<u64>()
+            } else {
+                by[g - 1].orders
+            }
+        };
+        for (g, t) in by.iter().enumerate().skip(1) {
+            let per = if orders_before(g) > 0 {
+                format!("{:.4}", t.orders as f64 / orders_before(g) as f64)
+            } else {
+                "–".to_string()
+            };
+            println!(
+                "  generation {g}: {:>10} impressions, {:>7} shares, {:>6} orders, {:>10} yuan GMV; {per} orders per order of generation {}",
+                thousands(t.impressions),
+                thousands(t.shares),
+                thousands(t.orders),
+                thousands(t.gmv_fen / 100),
+                g - 1
+            );
+        }
+    }
+}

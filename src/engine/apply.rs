@@ -57,8 +57,9 @@ impl Simulation<'_> {
         for (a, b) in st.by_depth.iter_mut().zip(&round.by_depth) {
             a.add(b);
         }
-        // This round's likes, for the channels of the next round: each
-        // post's, by user.
+        st.commission_fen += round.commission_fen;
+        // This round's likes and shares, for the channels of the next
+        // round: each post's, by user.
         if !round.likes.is_empty() || live.iter().any(|lp| !lp.likers.is_empty()) {
             for lp in live.iter_mut() {
                 lp.likers.clear();
@@ -68,6 +69,17 @@ impl Simulation<'_> {
             }
             for lp in live.iter_mut() {
                 lp.likers.sort_unstable();
+            }
+        }
+        if !round.shares.is_empty() || live.iter().any(|lp| !lp.sharers.is_empty()) {
+            for lp in live.iter_mut() {
+                lp.sharers.clear();
+            }
+            for &(i, sharer) in &round.shares {
+                live[i as usize].sharers.push(sharer);
+            }
+            for lp in live.iter_mut() {
+                lp.sharers.sort_unstable();
             }
         }
         let dynamics = self.dynamics.enabled;

@@ -101,7 +101,7 @@ use crate::category_bonus::PoolBonus;
 use crate::channel::{Channel, MAX_CHANNELS};
 use crate::content::Post;
 use crate::error::{Error, Result};
-use crate::feed::{Feed, Friends, FriendsLiked, FriendsWeight, Unlimited};
+use crate::feed::{Feed, Friends, FriendsLiked, FriendsWeight, Shares, Unlimited};
 use crate::generate::generate_posts;
 use crate::metrics::{AttentionReport, PostReport, Report, Tally};
 use crate::policy::{PushContext, PushPolicy};
@@ -156,6 +156,8 @@ pub struct Simulation<'w> {
     /// The scenario's category pool weights, when any is not 1
     /// ([`crate::category_bonus`]): every policy run is wrapped in them.
     pool_bonus: Option<Vec<f64>>,
+    /// The scenario's sharing with commission, if any.
+    fission: Option<crate::feed::FissionParams>,
     dynamics: DynamicsParams,
     watch: WatchParams,
     rules: Vec<CohortRules>,
@@ -356,6 +358,12 @@ impl<'w> Simulation<'w> {
             channels.push(Arc::new(Friends));
             channels.push(Arc::new(FriendsLiked { max_hops: f.max_hops }));
         }
+        if let Some(f) = &scenario.fission {
+            channels.push(Arc::new(Shares {
+                audience: f.audience,
+                max_generations: f.max_generations,
+            }));
+        }
         if let Some(tab) = scenario.followed_tab {
             feed = tab.around(feed);
             channels.push(Arc::new(tab));
@@ -371,6 +379,7 @@ impl<'w> Simulation<'w> {
             feed,
             channels,
             pool_bonus,
+            fission: scenario.fission,
             dynamics: scenario.dynamics.clone(),
             watch: scenario.watch.clone(),
             rules: scenario.cohorts.iter().map(CohortRules::from).collect(),
@@ -486,6 +495,7 @@ impl<'w> Simulation<'w> {
             reach: Reach::new(n_users, n_cohorts),
             ratio_hist: vec![0; RATIO_BINS],
             by_depth: Vec::new(),
+            commission_fen: 0,
             pending_follows: Vec::new(),
             creator_history: vec![Vec::new(); n_creators],
             creator_today: vec![0; n_creators],
@@ -698,6 +708,7 @@ impl<'w> Simulation<'w> {
         let mut by_viewer = choose::ByViewer::new(self.world().users().len());
         let mut rounds = respond::Rounds::new(log.is_some());
         rounds.keep_likers = self.channels.iter().any(|c| c.wants_likers());
+        rounds.keep_sharers = self.channels.iter().any(|c| c.wants_sharers());
         let mut live: Vec<LivePost<'p>> = Vec::new();
         let mut finished = PostLedger::new(self, model, posts);
         let mut next = 0usize;

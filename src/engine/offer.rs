@@ -117,7 +117,9 @@ impl<'w> Simulation<'w> {
             let n = st.seen_today.len();
             let (mut extra, mut depths) = (Vec::new(), Vec::new());
             for (k, (channel, &key)) in self.channels.iter().zip(channel_keys).enumerate() {
-                let cv = ChannelView::keyed(view, slot, day, key).with_likers(&lp.likers);
+                let cv = ChannelView::keyed(view, slot, day, key)
+                    .with_likers(&lp.likers)
+                    .with_sharers(&lp.sharers);
                 extra.clear();
                 depths.clear();
                 channel.offer_with_depth(&cv, &mut extra, &mut depths);

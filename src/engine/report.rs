@@ -222,40 +222,33 @@ impl Simulation<'_> {
             },
             post_impressions_gini: gini(&post_impressions),
             post_impressions_top20_share: top_share(&post_impressions, 0.2),
-            by_depth: match st.by_depth.iter().skip(1).fold(Tally::default(), |a, t| a.sum(*t)) {
-                deeper if deeper.impressions + deeper.offers_not_shown == 0 => Vec::new(),
-                deeper => {
-                    // Depth 0 is what the deeper entries leave of the total
-                    // (every count is a sum of per-impression counts).
-                    let mut zero = tally;
-                    for (a, b) in [
-                        (&mut zero.impressions, deeper.impressions),
-                        (&mut zero.iron_fan_impressions, deeper.iron_fan_impressions),
-                        (&mut zero.fan_impressions, deeper.fan_impressions),
-                        (&mut zero.public_impressions, deeper.public_impressions),
-                        (&mut zero.watches, deeper.watches),
-                        (&mut zero.long_views, deeper.long_views),
-                        (&mut zero.watch_time_ms, deeper.watch_time_ms),
-                        (&mut zero.watch_ratio_milli, deeper.watch_ratio_milli),
-                        (&mut zero.likes, deeper.likes),
-                        (&mut zero.comments, deeper.comments),
-                        (&mut zero.shares, deeper.shares),
-                        (&mut zero.follows, deeper.follows),
-                        (&mut zero.clicks, deeper.clicks),
-                        (&mut zero.orders, deeper.orders),
-                        (&mut zero.repurchases, deeper.repurchases),
-                        (&mut zero.gmv_fen, deeper.gmv_fen),
-                        (&mut zero.fan_gmv_fen, deeper.fan_gmv_fen),
-                        (&mut zero.offers_not_shown, deeper.offers_not_shown),
-                        (&mut zero.covers, deeper.covers),
-                        (&mut zero.cover_clicks, deeper.cover_clicks),
-                    ] {
-                        *a -= b;
+            commission_fen: st.commission_fen,
+            by_depth: depth_counts(&st.by_depth, None, &tally),
+            by_source_depth: {
+                let mut by = std::collections::BTreeMap::new();
+                for c in &self.channels {
+                    let source = c.source();
+                    if by.contains_key(source) {
+                        continue;
                     }
-                    std::iter::once(zero)
-                        .chain(st.by_depth.iter().skip(1).copied())
-                        .collect()
+                    // Every channel of the source, against the source's total.
+                    let total = sum_sources(cohorts.iter().map(|c| &c.by_source))
+                        .get(source)
+                        .copied()
+                        .unwrap_or_default();
+                    let same: Vec<u8> = self
+                        .channels
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, c)| c.source() == source)
+                        .map(|(j, _)| (j + 1) as u8)
+                        .collect();
+                    let counts = depth_counts(&st.by_depth, Some(&same), &total);
+                    if !counts.is_empty() {
+                        by.insert(source.to_string(), counts);
+                    }
                 }
+                by
             },
         };
         Report {
@@ -323,4 +316,53 @@ impl Simulation<'_> {
         }
         .with_rates()
     }
+}
+
+/// Counts by depth from the per-channel depth counts `by_depth` (entry
+/// `channel × 256 + depth`), over the channels `only` (all if `None`):
+/// entry `d` sums depth `d` over those channels, entry 0 is what the deeper
+/// entries leave of `total`. Empty when nothing is deeper than 0.
+fn depth_counts(by_depth: &[Tally], only: Option<&[u8]>, total: &Tally) -> Vec<Tally> {
+    let mut deeper = vec![Tally::default(); 256];
+    for (i, t) in by_depth.iter().enumerate() {
+        let (channel, depth) = ((i / 256) as u8, i % 256);
+        if depth > 0 && only.is_none_or(|o| o.contains(&channel)) {
+            deeper[depth].add(t);
+        }
+    }
+    let Some(last) = deeper
+        .iter()
+        .rposition(|t| t.impressions + t.offers_not_shown + t.covers > 0)
+    else {
+        return Vec::new();
+    };
+    deeper.truncate(last + 1);
+    let below = deeper.iter().skip(1).fold(Tally::default(), |a, t| a.sum(*t));
+    let mut zero = *total;
+    for (a, b) in [
+        (&mut zero.impressions, below.impressions),
+        (&mut zero.iron_fan_impressions, below.iron_fan_impressions),
+        (&mut zero.fan_impressions, below.fan_impressions),
+        (&mut zero.public_impressions, below.public_impressions),
+        (&mut zero.watches, below.watches),
+        (&mut zero.long_views, below.long_views),
+        (&mut zero.watch_time_ms, below.watch_time_ms),
+        (&mut zero.watch_ratio_milli, below.watch_ratio_milli),
+        (&mut zero.likes, below.likes),
+        (&mut zero.comments, below.comments),
+        (&mut zero.shares, below.shares),
+        (&mut zero.follows, below.follows),
+        (&mut zero.clicks, below.clicks),
+        (&mut zero.orders, below.orders),
+        (&mut zero.repurchases, below.repurchases),
+        (&mut zero.gmv_fen, below.gmv_fen),
+        (&mut zero.fan_gmv_fen, below.fan_gmv_fen),
+        (&mut zero.offers_not_shown, below.offers_not_shown),
+        (&mut zero.covers, below.covers),
+        (&mut zero.cover_clicks, below.cover_clicks),
+    ] {
+        *a -= b;
+    }
+    deeper[0] = zero;
+    deeper
 }

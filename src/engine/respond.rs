@@ -44,12 +44,16 @@ pub(crate) struct Round {
     pub(crate) orders: Vec<u64>,
     /// With a trace: every impression, unordered.
     pub(crate) trace: Vec<Traced>,
-    /// Counts of the impressions at each depth above 0 (index: depth),
-    /// grown as depths appear.
+    /// Counts of the impressions at each depth above 0, per channel (see
+    /// [`depth_entry`]), grown as depths appear.
     pub(crate) by_depth: Vec<Tally>,
     /// When a channel wants them: each like, as (live post, liker), in
     /// bucket order.
     pub(crate) likes: Vec<(u32, Liker)>,
+    /// When a channel wants them: each share, as (live post, sharer).
+    pub(crate) shares: Vec<(u32, Liker)>,
+    /// Commission earned on orders through shares, in fen.
+    pub(crate) commission_fen: u64,
     /// Scratch reused from bucket to bucket.
     scratch: Scratch,
 }
@@ -94,6 +98,8 @@ impl Round {
             trace: Vec::new(),
             by_depth: Vec::new(),
             likes: Vec::new(),
+            shares: Vec::new(),
+            commission_fen: 0,
             scratch: Scratch::default(),
         }
     }
@@ -112,6 +118,8 @@ impl Round {
         self.trace.clear();
         self.by_depth.clear();
         self.likes.clear();
+        self.shares.clear();
+        self.commission_fen = 0;
     }
 
     /// Adds `later` (a later run of buckets) to `self`.
@@ -136,6 +144,8 @@ impl Round {
             a.add(b);
         }
         self.likes.extend_from_slice(&later.likes);
+        self.shares.extend_from_slice(&later.shares);
+        self.commission_fen += later.commission_fen;
     }
 }
 
@@ -150,6 +160,8 @@ pub(crate) struct Rounds {
     trace: bool,
     /// Whether to keep each like for the channels (one wants them).
     pub(crate) keep_likers: bool,
+    /// Whether to keep each share for the channels (one wants them).
+    pub(crate) keep_sharers: bool,
 }
 
 impl Rounds {
@@ -161,6 +173,7 @@ impl Rounds {
             views: Vec::new(),
             trace,
             keep_likers: false,
+            keep_sharers: false,
         }
     }
 
@@ -195,11 +208,15 @@ struct Pass<'a> {
     neutral_watch: f64,
     trace: bool,
     keep_likers: bool,
+    keep_sharers: bool,
+    /// The sharers' commission rate (`[fission]`; 0 without).
+    commission: f64,
 }
 
 /// What the pass reads about one live post, looked up once per round: a
 /// copy of the post and its creator's figures in one cache line (offers
-/// read it at random, once per offer, so no pointer is chased from it).
+/// read it at random, once per offer, so no pointer is chased from it; a
+/// test keeps it within 64 bytes).
 #[repr(C, align(64))]
 struct LiveView {
     post: Post,
@@ -263,6 +280,8 @@ impl Simulation<'_> {
             neutral_watch: model.watch_probability(&ImpressionContext::new(Relation::Stranger, 0.0, 0.0)),
             trace: rounds.trace,
             keep_likers: rounds.keep_likers,
+            keep_sharers: rounds.keep_sharers,
+            commission: self.fission.map_or(0.0, |f| f.commission),
         };
         let tasks = &mut rounds.tasks;
         if first {
@@ -356,6 +375,8 @@ impl Simulation<'_> {
                         0 => v.source,
                         k => pass.channel_sources[k as usize - 1],
                     },
+                    // The sharers' rate, on a post that sells something.
+                    commission: if v.post.price_fen > 0 { pass.commission } else { 0.0 },
                 }
             }));
             s.choice.shown.clear();
@@ -394,12 +415,9 @@ impl Simulation<'_> {
                         t.covers += 1;
                         t.cover_clicks += u64::from(s.choice.shown[i]);
                         if o.depth > 0 {
-                            let d = usize::from(o.depth);
-                            if round.by_depth.len() <= d {
-                                round.by_depth.resize(d + 1, Tally::default());
-                            }
-                            round.by_depth[d].covers += 1;
-                            round.by_depth[d].cover_clicks += u64::from(s.choice.shown[i]);
+                            let d = depth_entry(&mut round.by_depth, o.channel, o.depth);
+                            d.covers += 1;
+                            d.cover_clicks += u64::from(s.choice.shown[i]);
                         }
                     }
                 }
@@ -412,11 +430,7 @@ impl Simulation<'_> {
                     round.tallies[o.live as usize * pass.stride + o.channel as usize].0[o.tier as usize]
                         .offers_not_shown += 1;
                     if o.depth > 0 {
-                        let d = usize::from(o.depth);
-                        if round.by_depth.len() <= d {
-                            round.by_depth.resize(d + 1, Tally::default());
-                        }
-                        round.by_depth[d].offers_not_shown += 1;
+                        depth_entry(&mut round.by_depth, o.channel, o.depth).offers_not_shown += 1;
                     }
                     continue;
                 }
@@ -519,17 +533,30 @@ impl Simulation<'_> {
         };
         count(&mut round.tallies[o.live as usize * pass.stride + o.channel as usize].0[o.tier as usize]);
         if o.depth > 0 {
-            let d = usize::from(o.depth);
-            if round.by_depth.len() <= d {
-                round.by_depth.resize(d + 1, Tally::default());
-            }
-            count(&mut round.by_depth[d]);
+            count(depth_entry(&mut round.by_depth, o.channel, o.depth));
         }
         // `ratio` is at most the scenario's `max_ratio`: through i64, one
         // instruction.
         round.ratio_hist[((ratio * 100.0) as i64 as usize).min(RATIO_BINS - 1)] += 1;
         if order {
             round.orders.push(buyer_key(post.creator, o.user));
+            // A sharer's commission on an order their share brought.
+            if let Some(f) = &self.fission
+                && o.channel != 0
+                && pass.channel_sources[o.channel as usize - 1] == crate::feed::SHARE
+            {
+                round.commission_fen += f.commission_fen(post.price_fen);
+            }
+        }
+        if pass.keep_sharers && has(event::SHARE) {
+            round.shares.push((
+                o.live,
+                Liker {
+                    user: o.user,
+                    depth: o.depth,
+                    source: ctx.source,
+                },
+            ));
         }
         if pass.keep_likers && has(event::LIKE) {
             round.likes.push((
@@ -537,6 +564,7 @@ impl Simulation<'_> {
                 Liker {
                     user: o.user,
                     depth: o.depth,
+                    source: ctx.source,
                 },
             ));
         }
@@ -584,6 +612,17 @@ impl Simulation<'_> {
     }
 }
 
+/// The counts of channel `channel`'s (from 1) offers at `depth`: entry
+/// `channel × 256 + depth` of `by_depth`, grown to hold it.
+#[inline]
+pub(crate) fn depth_entry(by_depth: &mut Vec<Tally>, channel: u8, depth: u8) -> &mut Tally {
+    let i = usize::from(channel) * 256 + usize::from(depth);
+    if by_depth.len() <= i {
+        by_depth.resize(i + 1, Tally::default());
+    }
+    &mut by_depth[i]
+}
+
 /// `x.round() as u64` for `x >= -0.0` (halves away from zero), without the
 /// call into libm that `f64::round` costs on a baseline x86-64 target (one
 /// per impression, twice): below 2^52 the truncation is exact and so is
@@ -603,6 +642,11 @@ fn round_to_u64(x: f64) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::round_to_u64;
+
+    #[test]
+    fn a_live_view_fits_one_cache_line() {
+        assert_eq!(std::mem::size_of::<super::LiveView>(), 64);
+    }
 
     #[test]
     fn the_inline_rounding_is_f64_round() {

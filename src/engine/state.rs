@@ -67,6 +67,9 @@ pub(crate) struct LivePost<'p> {
     /// Who liked the post in the last round, with the depth of their view
     /// (kept only when a channel asks: [`Channel::wants_likers`](crate::channel::Channel::wants_likers)).
     pub(crate) likers: Vec<crate::channel::Liker>,
+    /// Who shared the post in the last round (kept only when a channel
+    /// asks: [`Channel::wants_sharers`](crate::channel::Channel::wants_sharers)).
+    pub(crate) sharers: Vec<crate::channel::Liker>,
     /// Counts of the channels' impressions so far (the post's, not the
     /// stage's: see [`crate::channel`]).
     pub(crate) channels_so_far: Tally,
@@ -103,6 +106,7 @@ impl<'p> LivePost<'p> {
             channel_of: Vec::new(),
             depth_of: Vec::new(),
             likers: Vec::new(),
+            sharers: Vec::new(),
             channels_so_far: Tally::default(),
             channels_by_tier: TierTallies::default(),
             extra_events: Vec::new(),
@@ -344,8 +348,11 @@ pub(crate) struct RunState<'w> {
     pub(crate) reach: Reach,
     /// Platform histogram of watch ratios (bins of 0.01).
     pub(crate) ratio_hist: Vec<u64>,
-    /// Counts of the impressions at each depth above 0 (entry 0 unused).
+    /// Counts of the impressions at each depth above 0, per channel
+    /// (entry `channel × 256 + depth`, see `respond::depth_entry`).
     pub(crate) by_depth: Vec<Tally>,
+    /// Commission earned by sharers, in fen ([`crate::feed::FissionParams`]).
+    pub(crate) commission_fen: u64,
     pub(crate) pending_follows: Vec<u64>,
     pub(crate) creator_history: Vec<Vec<u64>>,
     pub(crate) creator_today: Vec<u64>,

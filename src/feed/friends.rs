@@ -49,9 +49,9 @@ impl Channel for Friends {
 /// like shows the video to the liker's friends in the Friends tab"; every
 /// like is public here, our assumption): in the round after a like, the
 /// channel offers the post to the liker's friends, one hop deeper than the
-/// view the liker liked (a viewer the push or another channel brought is
-/// at depth 0, the creator's friends at 1), as long as that depth is at
-/// most `max_hops`. A friend of several likers is offered the post once,
+/// view the liker liked (a view through friends counts its hops; one the
+/// push or another kind of channel brought, a share say, is at 0 hops),
+/// as long as that is at most `max_hops`. A friend of several likers is offered the post once,
 /// through the liker of the smallest depth (then the smallest user id).
 /// Likes are seen while the post's push is under way (channels offer only
 /// then).
@@ -83,12 +83,19 @@ impl Channel for FriendsLiked {
         let Some(friends) = v.audience.world.friends() else {
             return;
         };
-        let likers = v.likers();
+        // A liker's hops: the depth of their view if it came through
+        // friends, else 0 (the push, or another kind of channel).
+        let hops = |l: &crate::channel::Liker| {
+            if l.source == FRIENDS || l.source == FRIENDS_LIKED {
+                l.depth
+            } else {
+                0
+            }
+        };
         // Shallowest likers first: the engine keeps a user's first offer.
         for d in 0..self.max_hops {
-            for l in likers.iter().filter(|l| l.depth == d) {
-                let theirs = friends.friends_of(l.user);
-                out.extend_from_slice(theirs);
+            for l in v.likers().iter().filter(|l| hops(l) == d) {
+                out.extend_from_slice(friends.friends_of(l.user));
                 depth.resize(out.len(), d + 1);
             }
         }

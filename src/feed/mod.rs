@@ -29,6 +29,7 @@
 //! `[attention] mode = "unlimited"` selects).
 
 mod double_column;
+mod fission;
 mod followed_tab;
 mod friends;
 mod mixer;
@@ -36,6 +37,7 @@ mod single_column;
 mod unlimited;
 
 pub use double_column::DoubleColumn;
+pub use fission::{FissionParams, SHARE, ShareAudience, Shares};
 pub use followed_tab::{FOLLOWED_TAB, FollowedTab, TabbedFeed};
 pub use friends::{FRIENDS, FRIENDS_LIKED, Friends, FriendsLiked, FriendsWeight};
 pub use mixer::XMixer;
