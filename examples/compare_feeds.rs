@@ -2,8 +2,11 @@
 //! worlds and posts under Douyin's single-column feed, Kuaishou's
 //! double-column feed and WeChat Channels' friend graph (the single column
 //! with the default `[friends]`: what friends post and like, weighted in
-//! the one waterfall), each with both push policies, over replicates, per
-//! cohort.
+//! the one waterfall), each with both push policies and with the ladder
+//! under "equal rights" (its head creators' public exposure capped, our
+//! reading of Kuaishou's principle: [`EqualRights`]), over replicates, per
+//! cohort, and the creators' Gini of impressions that judges whether equal
+//! rights spreads exposure.
 //!
 //! ```sh
 //! cargo run --release --example compare_feeds
@@ -42,7 +45,7 @@ use std::time::Instant;
 use feedsim::experiment::{Estimate, Experiment};
 use feedsim::feed::{DoubleColumn, FRIENDS, FRIENDS_LIKED, FeedSpec};
 use feedsim::metrics::Report;
-use feedsim::policy::PushPolicy;
+use feedsim::policy::{EqualRights, PushPolicy};
 use feedsim::world::FriendParams;
 use feedsim::{Error, Scenario};
 
@@ -123,9 +126,11 @@ fn main() -> Result<(), Error> {
         ("friend graph", FeedSpec::default(), Some(FriendParams::default())),
     ];
     let t0 = Instant::now();
-    let bar = research::progress(feeds.len() * 2 * replicates as usize, "compare_feeds");
+    let bar = research::progress(feeds.len() * 3 * replicates as usize, "compare_feeds");
     // samples[feed][policy][cohort][metric][replicate]
     let mut samples = Vec::new();
+    // gini[feed][policy][replicate]: the creators' Gini of impressions.
+    let mut gini: Vec<Vec<Vec<f64>>> = Vec::new();
     let mut policy_names = Vec::new();
     let mut cohort_names = Vec::new();
     for (_, feed, friends) in &feeds {
@@ -136,7 +141,8 @@ fn main() -> Result<(), Error> {
         };
         s.validate()?;
         let (ladder, iron) = (s.public_pool_ladder.clone(), s.iron_fan_first());
-        let policies: Vec<&dyn PushPolicy> = vec![&ladder, &iron];
+        let equal = EqualRights::new(&ladder);
+        let policies: Vec<&dyn PushPolicy> = vec![&ladder, &iron, &equal];
         policy_names = policies.iter().map(|p| p.name().to_string()).collect();
         cohort_names = s.cohorts.iter().map(|c| c.name.clone()).collect();
         let runs = Mutex::new(Vec::new());
@@ -145,13 +151,19 @@ fn main() -> Result<(), Error> {
                 done.policy,
                 done.replicate,
                 metrics(done.report),
+                done.report.platform.impressions_gini,
             ));
             bar.inc(1);
         })?;
         let mut runs = runs.into_inner().expect("no panic while holding the lock");
         // Replicate order, whatever order the runs finished in.
-        runs.sort_by_key(|&(policy, replicate, _)| (policy, replicate));
-        let per_policy: Vec<Vec<Vec<Vec<f64>>>> = (0..2)
+        runs.sort_by_key(|&(policy, replicate, _, _)| (policy, replicate));
+        gini.push(
+            (0..policy_names.len())
+                .map(|k| runs.iter().filter(|r| r.0 == k).map(|r| r.3).collect())
+                .collect(),
+        );
+        let per_policy: Vec<Vec<Vec<Vec<f64>>>> = (0..policy_names.len())
             .map(|k| {
                 (0..cohort_names.len())
                     .map(|c| {
@@ -217,6 +229,33 @@ fn main() -> Result<(), Error> {
         }
         println!();
     }
+    println!("creators' Gini of impressions (0: every creator the same; 1: one has everything)");
+    print!("  {:<10}", "");
+    for (feed, _, _) in &feeds {
+        for policy in &policy_names {
+            print!(" {:>width$}", format!("{feed}, {}", short(policy)));
+        }
+    }
+    println!();
+    print!("  {:<10}", "platform");
+    for (f, (feed, _, _)) in feeds.iter().enumerate() {
+        for (k, policy) in policy_names.iter().enumerate() {
+            let e = Estimate::from_samples(&gini[f][k], 0.95);
+            print!(" {:>width$}", research::ci(&e, 4));
+            rows.push(serde_json::json!({
+                "feed": feed,
+                "policy": policy,
+                "cohort": "platform",
+                "metric": "impressions_gini",
+                "mean": e.mean,
+                "low": e.low,
+                "high": e.high,
+                "replicates": replicates,
+                "samples": gini[f][k],
+            }));
+        }
+    }
+    println!("\n");
     println!(
         "How to read it: a play is an impression; in the double column only a clicked cover is a play. \
          A cover's click-through is the base rate (0.3, our assumption) plus the watch model's own terms, \
@@ -234,6 +273,7 @@ fn short(policy: &str) -> &str {
     match policy {
         "public-pool ladder" => "ladder",
         "iron-fan first" => "iron",
+        "public-pool ladder, equal rights" => "equal rights",
         other => other,
     }
 }

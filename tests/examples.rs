@@ -192,8 +192,8 @@ fn compare_feeds_writes_a_row_per_feed_policy_cohort_and_metric() {
     assert!(stdout.contains("followers who saw a post"), "{stdout}");
     let rows: Vec<serde_json::Value> = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
     std::fs::remove_file(&json).ok();
-    // 3 feeds × 2 policies × 5 cohorts × 6 metrics.
-    assert_eq!(rows.len(), 3 * 2 * 5 * 6);
+    // 3 feeds × 3 policies × (5 cohorts × 6 metrics + the platform's Gini).
+    assert_eq!(rows.len(), 3 * 3 * (5 * 6 + 1));
     for r in &rows {
         let samples: Vec<f64> = r["samples"]
             .as_array()
@@ -220,6 +220,10 @@ fn compare_feeds_writes_a_row_per_feed_policy_cohort_and_metric() {
             } else if r["cohort"] == "general" && metric.starts_with("public") {
                 assert!(mean > 0.1 && mean < 0.9, "{r}");
             }
+        }
+        if metric == "impressions_gini" {
+            assert_eq!(r["cohort"], "platform", "{r}");
+            assert!(mean > 0.0 && mean < 1.0, "{r}");
         }
         if metric != "orders_per_post" {
             assert!(samples.iter().all(|v| (0.0..=1.0).contains(v)), "{r}");

@@ -466,3 +466,38 @@ fn fission_fields_are_checked_by_name() {
     let s = Scenario::from_toml_str(&format!("{base}\n[fission]\naudience = \"followers\"\n")).unwrap();
     assert_eq!(s.fission.unwrap().audience, feedsim::feed::ShareAudience::Followers);
 }
+
+#[test]
+fn equal_rights_caps_only_head_creators_public_offers() {
+    use feedsim::policy::EqualRights;
+    let s = common::small_scenario();
+    let world = World::generate(&s).unwrap();
+    let sim = Simulation::new(&s, &world).unwrap();
+    let (head, cap) = (5_000, 700);
+    let equal = EqualRights::with_cap(&s.public_pool_ladder, head, cap);
+    let r = same_at_any_thread_count(&sim, &s, &equal);
+    assert_eq!(r.policy, "public-pool ladder, equal rights");
+    let plain = sim.run(&s.public_pool_ladder, &s.response).unwrap();
+    let offers = |p: &feedsim::metrics::PostReport| {
+        p.by_source
+            .get("public pool")
+            .map_or(0, |t| t.impressions + t.offers_not_shown)
+    };
+    let (mut capped, mut above_cap_before) = (0, 0);
+    for (p, q) in r.posts.iter().zip(&plain.posts) {
+        assert_eq!(p.id, q.id);
+        if r.creators[p.creator as usize].followers >= head {
+            assert!(offers(p) <= cap, "post {}: {} public offers", p.id, offers(p));
+            capped += 1;
+            above_cap_before += usize::from(offers(q) > cap);
+        }
+    }
+    assert!(capped > 0 && above_cap_before > 0, "the cap must bind somewhere");
+    // Nobody else is capped: some small creator's post still gets more.
+    assert!(
+        r.posts
+            .iter()
+            .any(|p| r.creators[p.creator as usize].followers < head && offers(p) > cap)
+    );
+    assert!(EqualRights::with_cap(&s.public_pool_ladder, 0, cap).validate().is_err());
+}

@@ -45,9 +45,11 @@
 //! the audience has no more; [`StageRecord::exhausted`] says which. No user
 //! is offered a post twice, whatever the stages and their order.
 
+mod equal_rights;
 mod iron_fan_first;
 mod ladder;
 
+pub use equal_rights::EqualRights;
 pub use iron_fan_first::{FanStage, FanWaves, IronFanFirst, PublicWeight};
 pub use ladder::{Pool, PublicPoolLadder};
 
