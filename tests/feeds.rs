@@ -501,3 +501,30 @@ fn equal_rights_caps_only_head_creators_public_offers() {
     );
     assert!(EqualRights::with_cap(&s.public_pool_ladder, 0, cap).validate().is_err());
 }
+
+#[test]
+fn each_feed_scenario_is_the_default_world_with_its_own_tables() {
+    let default = Scenario::default_scenario();
+    for file in [
+        "scenarios/kuaishou_double_column.toml",
+        "scenarios/wechat_channels.toml",
+        "scenarios/fission.toml",
+        "scenarios/category_bonus.toml",
+    ] {
+        let s = Scenario::from_file(file).unwrap();
+        let mut rest = s.clone();
+        rest.name = default.name.clone();
+        rest.viewer_feed = default.viewer_feed.clone();
+        rest.friends = None;
+        rest.fission = None;
+        rest.category_bonus = None;
+        assert_eq!(rest, default, "{file} differs from default.toml beyond its own tables");
+        let own = (
+            s.viewer_feed != default.viewer_feed,
+            s.friends.is_some(),
+            s.fission.is_some(),
+            s.category_bonus.is_some(),
+        );
+        assert_ne!(own, (false, false, false, false), "{file} has no table of its own");
+    }
+}
