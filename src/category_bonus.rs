@@ -37,14 +37,13 @@
 //! # Ok::<(), feedsim::Error>(())
 //! ```
 
-use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::feed::{Candidate, Feed, Viewer};
+use crate::feed::{Candidate, Feed, Reweighted};
 use crate::policy::{PushContext, PushPolicy, Size, Step};
 
 /// The largest weight a category may be given.
@@ -119,65 +118,11 @@ impl CategoryBonus {
         if weights.iter().all(|&w| w == 1.0) {
             return feed;
         }
-        Arc::new(RankingBonus {
-            weights: weights.iter().map(|&w| w as f32).collect(),
+        let weights: Vec<f32> = weights.iter().map(|&w| w as f32).collect();
+        Arc::new(Reweighted {
+            factor: move |c: &Candidate| weights.get(usize::from(c.category)).copied().unwrap_or(1.0),
             inner: feed,
         })
-    }
-}
-
-/// A feed whose candidates carry their category's ranking weight
-/// ([`CategoryBonus::around`]).
-struct RankingBonus {
-    weights: Vec<f32>,
-    inner: Arc<dyn Feed>,
-}
-
-thread_local! {
-    /// The weighted copy of a viewer's candidates, reused.
-    static WEIGHTED: RefCell<Vec<Candidate>> = const { RefCell::new(Vec::new()) };
-}
-
-impl Feed for RankingBonus {
-    fn name(&self) -> &str {
-        self.inner.name()
-    }
-
-    fn validate(&self) -> Result<()> {
-        self.inner.validate()
-    }
-
-    fn shows_everything(&self) -> bool {
-        self.inner.shows_everything()
-    }
-
-    fn runs_for_every_viewer(&self) -> bool {
-        self.inner.runs_for_every_viewer()
-    }
-
-    fn choose(&self, viewer: &Viewer, candidates: &[Candidate], room: usize, chosen: &mut Vec<usize>) {
-        let mut covers = Vec::new();
-        self.choose_covers(viewer, candidates, room, chosen, &mut covers);
-    }
-
-    fn choose_covers(
-        &self,
-        viewer: &Viewer,
-        candidates: &[Candidate],
-        room: usize,
-        chosen: &mut Vec<usize>,
-        covers: &mut Vec<usize>,
-    ) {
-        // Taken, not borrowed, so that a bonus around a bonus finds an
-        // empty buffer rather than a borrowed one.
-        let mut weighted = WEIGHTED.take();
-        weighted.clear();
-        weighted.extend(candidates.iter().map(|c| Candidate {
-            bonus: c.bonus * self.weights.get(usize::from(c.category)).copied().unwrap_or(1.0),
-            ..*c
-        }));
-        self.inner.choose_covers(viewer, &weighted, room, chosen, covers);
-        WEIGHTED.set(weighted);
     }
 }
 
@@ -262,15 +207,15 @@ mod tests {
         let world = World::generate(&s).unwrap();
         let sim = Simulation::new(&s, &world).unwrap();
         let plain = sim.run(&s.public_pool_ladder, &s.response).unwrap();
-        let wrapped = Simulation::new(&s, &world).unwrap().with_feed(Arc::new(RankingBonus {
-            weights: vec![1.0; 20],
+        let wrapped = Simulation::new(&s, &world).unwrap().with_feed(Arc::new(Reweighted {
+            factor: |_: &Candidate| 1.0,
             inner: Arc::new(s.viewer_feed.clone()),
         }));
         let r = wrapped.run(&s.public_pool_ladder, &s.response).unwrap();
         assert_eq!(r.to_json().unwrap(), plain.to_json().unwrap());
         // And with a weight, the promoted category's share of plays grows.
-        let promoted = Simulation::new(&s, &world).unwrap().with_feed(Arc::new(RankingBonus {
-            weights: [vec![4.0], vec![1.0; 19]].concat(),
+        let promoted = Simulation::new(&s, &world).unwrap().with_feed(Arc::new(Reweighted {
+            factor: |c: &Candidate| if c.category == 0 { 4.0 } else { 1.0 },
             inner: Arc::new(s.viewer_feed.clone()),
         }));
         let r = promoted.run(&s.public_pool_ladder, &s.response).unwrap();

@@ -1,12 +1,10 @@
 //! WeChat Channels' friend traffic: what friends post and what friends
 //! like, mixed with recommendation in one waterfall.
 
-use std::cell::RefCell;
 use std::sync::Arc;
 
-use super::{Candidate, Feed, Viewer};
+use super::{Candidate, Feed, Reweighted};
 use crate::channel::{Channel, ChannelView};
-use crate::error::Result;
 
 /// The source of the offers of a post to its creator's friends.
 pub const FRIENDS: &str = "friends";
@@ -106,10 +104,7 @@ impl Channel for FriendsLiked {
 /// `weight` times its ranking score: the one waterfall of WeChat Channels,
 /// recommendation and friends mixed by a source weight (our assumption:
 /// the documents give none).
-pub struct FriendsWeight {
-    weight: f32,
-    inner: Arc<dyn Feed>,
-}
+pub struct FriendsWeight;
 
 impl FriendsWeight {
     /// `feed` with friend traffic weighted `weight` (itself if 1).
@@ -117,63 +112,16 @@ impl FriendsWeight {
         if weight == 1.0 {
             return feed;
         }
-        Arc::new(FriendsWeight {
-            weight: weight as f32,
+        let weight = weight as f32;
+        Arc::new(Reweighted {
+            factor: move |c: &Candidate| {
+                if c.source == FRIENDS || c.source == FRIENDS_LIKED {
+                    weight
+                } else {
+                    1.0
+                }
+            },
             inner: feed,
         })
-    }
-}
-
-thread_local! {
-    static WEIGHTED: RefCell<Vec<Candidate>> = const { RefCell::new(Vec::new()) };
-}
-
-impl Feed for FriendsWeight {
-    fn name(&self) -> &str {
-        self.inner.name()
-    }
-
-    fn validate(&self) -> Result<()> {
-        self.inner.validate()
-    }
-
-    fn shows_everything(&self) -> bool {
-        self.inner.shows_everything()
-    }
-
-    fn runs_for_every_viewer(&self) -> bool {
-        self.inner.runs_for_every_viewer()
-    }
-
-    fn choose(&self, viewer: &Viewer, candidates: &[Candidate], room: usize, chosen: &mut Vec<usize>) {
-        let mut covers = Vec::new();
-        self.choose_covers(viewer, candidates, room, chosen, &mut covers);
-    }
-
-    fn choose_covers(
-        &self,
-        viewer: &Viewer,
-        candidates: &[Candidate],
-        room: usize,
-        chosen: &mut Vec<usize>,
-        covers: &mut Vec<usize>,
-    ) {
-        if !candidates
-            .iter()
-            .any(|c| c.source == FRIENDS || c.source == FRIENDS_LIKED)
-        {
-            return self.inner.choose_covers(viewer, candidates, room, chosen, covers);
-        }
-        let mut weighted = WEIGHTED.take();
-        weighted.clear();
-        weighted.extend(candidates.iter().map(|c| {
-            let mut c = *c;
-            if c.source == FRIENDS || c.source == FRIENDS_LIKED {
-                c.bonus *= self.weight;
-            }
-            c
-        }));
-        self.inner.choose_covers(viewer, &weighted, room, chosen, covers);
-        WEIGHTED.set(weighted);
     }
 }

@@ -33,6 +33,7 @@ mod fission;
 mod followed_tab;
 mod friends;
 mod mixer;
+mod reweighted;
 mod single_column;
 mod unlimited;
 
@@ -41,6 +42,7 @@ pub use fission::{FissionParams, SHARE, ShareAudience, Shares};
 pub use followed_tab::{FOLLOWED_TAB, FollowedTab, TabbedFeed};
 pub use friends::{FRIENDS, FRIENDS_LIKED, Friends, FriendsLiked, FriendsWeight};
 pub use mixer::XMixer;
+pub(crate) use reweighted::Reweighted;
 pub use single_column::SingleColumn;
 pub use unlimited::Unlimited;
 
