@@ -69,28 +69,43 @@ pub struct Tally {
 }
 
 impl Tally {
+    /// Applies `f` to each count of `self` with the same count of `o`: the
+    /// one list of the counts, so that adding or subtracting a tally cannot
+    /// forget a field.
+    #[inline]
+    fn each_count(&mut self, o: &Tally, f: impl Fn(&mut u64, u64)) {
+        f(&mut self.impressions, o.impressions);
+        f(&mut self.iron_fan_impressions, o.iron_fan_impressions);
+        f(&mut self.fan_impressions, o.fan_impressions);
+        f(&mut self.public_impressions, o.public_impressions);
+        f(&mut self.watches, o.watches);
+        f(&mut self.long_views, o.long_views);
+        f(&mut self.watch_time_ms, o.watch_time_ms);
+        f(&mut self.watch_ratio_milli, o.watch_ratio_milli);
+        f(&mut self.likes, o.likes);
+        f(&mut self.comments, o.comments);
+        f(&mut self.shares, o.shares);
+        f(&mut self.follows, o.follows);
+        f(&mut self.clicks, o.clicks);
+        f(&mut self.orders, o.orders);
+        f(&mut self.repurchases, o.repurchases);
+        f(&mut self.gmv_fen, o.gmv_fen);
+        f(&mut self.fan_gmv_fen, o.fan_gmv_fen);
+        f(&mut self.offers_not_shown, o.offers_not_shown);
+        f(&mut self.covers, o.covers);
+        f(&mut self.cover_clicks, o.cover_clicks);
+    }
+
     /// Adds `o` into `self`.
     pub fn add(&mut self, o: &Tally) {
-        self.impressions += o.impressions;
-        self.iron_fan_impressions += o.iron_fan_impressions;
-        self.fan_impressions += o.fan_impressions;
-        self.public_impressions += o.public_impressions;
-        self.watches += o.watches;
-        self.long_views += o.long_views;
-        self.watch_time_ms += o.watch_time_ms;
-        self.watch_ratio_milli += o.watch_ratio_milli;
-        self.likes += o.likes;
-        self.comments += o.comments;
-        self.shares += o.shares;
-        self.follows += o.follows;
-        self.clicks += o.clicks;
-        self.orders += o.orders;
-        self.repurchases += o.repurchases;
-        self.gmv_fen += o.gmv_fen;
-        self.fan_gmv_fen += o.fan_gmv_fen;
-        self.offers_not_shown += o.offers_not_shown;
-        self.covers += o.covers;
-        self.cover_clicks += o.cover_clicks;
+        self.each_count(o, |a, b| *a += b);
+    }
+
+    /// `self` less `o`, count by count, for a part `o` of `self` (each of
+    /// its counts at most `self`'s).
+    pub(crate) fn less(mut self, o: &Tally) -> Tally {
+        self.each_count(o, |a, b| *a -= b);
+        self
     }
 
     /// The sum of two tallies.

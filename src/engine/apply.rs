@@ -60,28 +60,8 @@ impl Simulation<'_> {
         st.commission_fen += round.commission_fen;
         // This round's likes and shares, for the channels of the next
         // round: each post's, by user.
-        if !round.likes.is_empty() || live.iter().any(|lp| !lp.likers.is_empty()) {
-            for lp in live.iter_mut() {
-                lp.likers.clear();
-            }
-            for &(i, liker) in &round.likes {
-                live[i as usize].likers.push(liker);
-            }
-            for lp in live.iter_mut() {
-                lp.likers.sort_unstable();
-            }
-        }
-        if !round.shares.is_empty() || live.iter().any(|lp| !lp.sharers.is_empty()) {
-            for lp in live.iter_mut() {
-                lp.sharers.clear();
-            }
-            for &(i, sharer) in &round.shares {
-                live[i as usize].sharers.push(sharer);
-            }
-            for lp in live.iter_mut() {
-                lp.sharers.sort_unstable();
-            }
-        }
+        hand_out(&round.likes, live, |lp| &mut lp.likers);
+        hand_out(&round.shares, live, |lp| &mut lp.sharers);
         let dynamics = self.dynamics.enabled;
         if dynamics && !round.points.is_empty() {
             // Into the run's own graph; while the graph is still the world's
@@ -312,6 +292,29 @@ pub(crate) fn add_points(scores: &mut [u32], points: &[(u32, u32)], scratch: &mu
             *s = s.saturating_add(gained);
         }
     });
+}
+
+/// Gives each live post its entries of `events` (a round's likes or
+/// shares, as (live post, user)) in the list `list` picks, by user, in place
+/// of the round before's. Touches nothing when both are empty (no channel
+/// asked for them).
+fn hand_out(
+    events: &[(u32, crate::channel::Liker)],
+    live: &mut [LivePost],
+    list: for<'a, 'p> fn(&'a mut LivePost<'p>) -> &'a mut Vec<crate::channel::Liker>,
+) {
+    if events.is_empty() && live.iter_mut().all(|lp| list(lp).is_empty()) {
+        return;
+    }
+    for lp in live.iter_mut() {
+        list(lp).clear();
+    }
+    for &(i, who) in events {
+        list(&mut live[i as usize]).push(who);
+    }
+    for lp in live.iter_mut() {
+        list(lp).sort_unstable();
+    }
 }
 
 #[cfg(test)]

@@ -338,31 +338,7 @@ fn depth_counts(by_depth: &[Tally], only: Option<&[u8]>, total: &Tally) -> Vec<T
     };
     deeper.truncate(last + 1);
     let below = deeper.iter().skip(1).fold(Tally::default(), |a, t| a.sum(*t));
-    let mut zero = *total;
-    for (a, b) in [
-        (&mut zero.impressions, below.impressions),
-        (&mut zero.iron_fan_impressions, below.iron_fan_impressions),
-        (&mut zero.fan_impressions, below.fan_impressions),
-        (&mut zero.public_impressions, below.public_impressions),
-        (&mut zero.watches, below.watches),
-        (&mut zero.long_views, below.long_views),
-        (&mut zero.watch_time_ms, below.watch_time_ms),
-        (&mut zero.watch_ratio_milli, below.watch_ratio_milli),
-        (&mut zero.likes, below.likes),
-        (&mut zero.comments, below.comments),
-        (&mut zero.shares, below.shares),
-        (&mut zero.follows, below.follows),
-        (&mut zero.clicks, below.clicks),
-        (&mut zero.orders, below.orders),
-        (&mut zero.repurchases, below.repurchases),
-        (&mut zero.gmv_fen, below.gmv_fen),
-        (&mut zero.fan_gmv_fen, below.fan_gmv_fen),
-        (&mut zero.offers_not_shown, below.offers_not_shown),
-        (&mut zero.covers, below.covers),
-        (&mut zero.cover_clicks, below.cover_clicks),
-    ] {
-        *a -= b;
-    }
+    let zero = total.less(&below);
     deeper[0] = zero;
     deeper
 }
