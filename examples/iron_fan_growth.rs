@@ -72,22 +72,30 @@ fn print_growth(scenario: &Scenario, reports: &[Report]) {
             thousands(a.declined)
         );
     }
+    // Every day of the run, the drain days after the last posting day
+    // (when the last posts' pushes end, and the lifecycle still runs each
+    // night) included, so that the weeks' counts add up to the run's.
+    let run_days = reports
+        .iter()
+        .flat_map(|r| r.daily.iter().map(|d| d.day + 1))
+        .max()
+        .unwrap_or(days);
     for (ci, cohort) in scenario.cohorts.iter().enumerate() {
         println!("\n== {} ==", cohort.name);
         print!("{:<10}", "week");
         for r in reports {
-            print!(" | {:^66}", r.policy);
+            print!(" | {:^86}", r.policy);
         }
         println!();
         print!("{:<10}", "");
         for _ in reports {
             print!(
-                " | {:>10} {:>9} {:>6} {:>11} {:>7} {:>10} {:>6}",
-                "followers", "iron fans", "ratio", "impressions", "orders", "GMV yuan", "repur."
+                " | {:>10} {:>9} {:>6} {:>9} {:>9} {:>11} {:>7} {:>10} {:>6}",
+                "followers", "iron fans", "ratio", "+follows", "-unfol.", "impressions", "orders", "GMV yuan", "repur."
             );
         }
         println!();
-        for w in weeks(days) {
+        for w in weeks(run_days) {
             print!("{:<10}", format!("days {}-{}", w.start, w.end - 1));
             for r in reports {
                 let rows: Vec<&DailyCohortReport> = r
@@ -95,14 +103,19 @@ fn print_growth(scenario: &Scenario, reports: &[Report]) {
                     .iter()
                     .filter(|d| d.cohort == cohort.name && w.contains(&d.day))
                     .collect();
-                let last = rows.last().expect("a row per day");
+                let Some(last) = rows.last() else {
+                    print!(" | {:>86}", "");
+                    continue;
+                };
                 let sum = |f: fn(&DailyCohortReport) -> u64| rows.iter().map(|d| f(d)).sum::<u64>();
                 let (orders, repurchases) = (sum(|d| d.orders), sum(|d| d.repurchases));
                 print!(
-                    " | {:>10} {:>9} {:>5.1}% {:>11} {:>7} {:>10} {:>5.1}%",
+                    " | {:>10} {:>9} {:>5.1}% {:>9} {:>9} {:>11} {:>7} {:>10} {:>5.1}%",
                     thousands(last.followers),
                     thousands(last.iron_fans),
                     100.0 * last.iron_fan_ratio,
+                    thousands(sum(|d| d.follows_added)),
+                    thousands(sum(|d| d.unfollows)),
                     thousands(sum(|d| d.impressions)),
                     thousands(orders),
                     thousands((sum(|d| d.gmv_fen) + 50) / 100),
@@ -118,20 +131,30 @@ fn print_growth(scenario: &Scenario, reports: &[Report]) {
         for r in reports {
             let c = &r.cohorts[ci];
             let f = &c.funnel;
+            let added: u64 = r
+                .daily
+                .iter()
+                .filter(|d| d.cohort == c.name)
+                .map(|d| d.follows_added)
+                .sum();
             let last_day = r.daily.iter().rev().find(|d| d.cohort == c.name);
             println!(
-                "  {:<20} funnel: {} new viewers → {} follows ({:.2}%) → {} promoted to iron fan → {} buyers → {} repeat buyers ({:.1}%); \
-                 {} unfollows, {} demotions; creators still posting {}/{}; group members {}, e-commerce members {}",
+                "  {:<20} followers: {} at the start, +{} added, -{} unfollowed, = {} at the end; \
+                 {} follow draws by {} new viewers ({:.1} per 1,000); {} promotions and {} demotions to and from iron fan; \
+                 {} buyer pairs, of which {} bought again ({:.1}%); creators still posting {}/{}; group members {}, e-commerce members {}",
                 r.policy,
-                thousands(f.new_viewers),
+                thousands(c.followers),
+                thousands(added),
+                thousands(c.unfollows),
+                thousands(c.followers_end),
                 thousands(f.follows),
-                100.0 * f.follow_rate,
+                thousands(f.new_viewers),
+                1000.0 * f.follow_rate,
                 thousands(f.iron_fan_promotions),
+                thousands(c.iron_fan_demotions),
                 thousands(f.buyers),
                 thousands(f.repeat_buyers),
                 100.0 * f.repeat_rate,
-                thousands(c.unfollows),
-                thousands(c.iron_fan_demotions),
                 c.active_creators_end,
                 c.creators,
                 thousands(last_day.map_or(0, |d| d.group_members)),
@@ -140,12 +163,17 @@ fn print_growth(scenario: &Scenario, reports: &[Report]) {
         }
     }
     println!(
-        "\nWhat the figures mean: followers, iron fans and their ratio are end-of-week counts; impressions, \
-         orders and GMV are summed over the week; repur. is the share of the week's orders that were repeat \
-         purchases from the same creator. Iron fans are fans whose engagement score (points per watch, like, \
-         comment, share, click and order, decaying 15% a day) crossed the promotion threshold; the iron-fan \
-         ratio is an outcome of each policy, not an input. Users have finite daily attention (KuaiRec plays per \
-         day), so posts compete for them; declined offers are those a user had no attention left for. The \
-         funnel counts are run totals per cohort; each step rate is a count over the one before it."
+        "\nWhat the figures mean: followers, iron fans and their ratio are end-of-week counts; +follows and \
+         -unfol. are the follow edges added and removed at the week's nights (so each week's followers are the \
+         week before's plus the one minus the other); impressions, orders and GMV are summed over the week; \
+         repur. is the share of the week's orders that were repeat purchases from the same creator. The last \
+         week runs past the {days} posting days to the end of the last push. Iron fans are fans whose engagement \
+         score (points per watch, like, comment, share, click and order, decaying 15% a day) crossed the promotion \
+         threshold; the iron-fan ratio is an outcome of each policy, not an input. Users have finite daily attention \
+         (KuaiRec plays per day), so posts compete for them; declined offers are those a user had no attention left \
+         for. Follow draws count every follow response, before those by users already following are dropped; \
+         new viewers are distinct users reached as strangers, so the per-1,000 figure is a rate of draws, not a \
+         share of viewers. This example starts from the generated world, which is not a steady state of either \
+         policy (see the README)."
     );
 }

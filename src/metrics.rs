@@ -240,6 +240,20 @@ pub struct DailyCohortReport {
     pub repurchase_rate: f64,
     /// Creators still posting at the end of the day.
     pub active_creators: u32,
+    /// Follow edges added at the day's end (distinct new follows; with
+    /// dynamics on). `followers` is the day before's plus `follows_added`
+    /// minus `unfollows`.
+    #[serde(default)]
+    pub follows_added: u64,
+    /// Follow edges removed at the day's end (with dynamics on).
+    #[serde(default)]
+    pub unfollows: u64,
+    /// Fans promoted to iron fan at the day's end (with dynamics on).
+    #[serde(default)]
+    pub promotions: u64,
+    /// Iron fans demoted at the day's end (with dynamics on).
+    #[serde(default)]
+    pub demotions: u64,
 }
 
 /// Attention over the run.

@@ -303,3 +303,49 @@ fn the_hosts_scenario_is_valid_and_has_its_churn_rule() {
     // Every post of a host carries a product.
     assert_eq!(hosts.product.unwrap().share_of_posts, 1.0);
 }
+
+/// The lifecycle's counts reconcile with the follower totals: per cohort
+/// and day, followers at the day's end are the day before's (the world's at
+/// the start) plus the edges added minus the edges removed that night, and
+/// the run's totals are the days' sums.
+#[test]
+fn followers_are_the_start_plus_follows_added_minus_unfollows_every_day() {
+    let mut s = common::small_growth_scenario(6);
+    // Short enough for fans to unfollow within the run.
+    s.dynamics.unfollow_after_days = 2;
+    s.dynamics.unfollow_below = 5;
+    let world = World::generate(&s).unwrap();
+    let sim = Simulation::new(&s, &world).unwrap();
+    for policy in [&s.public_pool_ladder as &dyn PushPolicy, &s.iron_fan_first()] {
+        let r = sim.run(policy, &s.response).unwrap();
+        let (mut added, mut removed, mut promoted) = (0u64, 0u64, 0u64);
+        for c in &r.cohorts {
+            let days: Vec<_> = r.daily.iter().filter(|d| d.cohort == c.name).collect();
+            assert!(days.len() >= s.feed.days as usize);
+            let mut followers = c.followers;
+            for d in &days {
+                assert_eq!(
+                    d.followers,
+                    followers + d.follows_added - d.unfollows,
+                    "{} {}: day {}",
+                    policy.name(),
+                    c.name,
+                    d.day
+                );
+                followers = d.followers;
+            }
+            assert_eq!(followers, c.followers_end, "{}", c.name);
+            let sum = |f: fn(&feedsim::metrics::DailyCohortReport) -> u64| days.iter().map(|d| f(d)).sum::<u64>();
+            assert_eq!(sum(|d| d.unfollows), c.unfollows, "{}", c.name);
+            assert_eq!(sum(|d| d.demotions), c.iron_fan_demotions, "{}", c.name);
+            assert_eq!(sum(|d| d.promotions), c.funnel.iron_fan_promotions, "{}", c.name);
+            // Follow draws bound the edges added from above.
+            assert!(sum(|d| d.follows_added) <= c.funnel.follows, "{}", c.name);
+            added += sum(|d| d.follows_added);
+            removed += sum(|d| d.unfollows);
+            promoted += sum(|d| d.promotions);
+        }
+        // The check needs every count to have moved.
+        assert!(added > 0 && removed > 0 && promoted > 0, "{added} {removed} {promoted}");
+    }
+}

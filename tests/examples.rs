@@ -230,3 +230,76 @@ fn compare_feeds_writes_a_row_per_feed_policy_cohort_and_metric() {
         }
     }
 }
+
+/// `scenarios/growth.toml` shrunk to 60,000 users and 8 days, with fans
+/// unfollowing after 3 low days, written to a temporary file.
+fn small_growth_file(tag: &str) -> PathBuf {
+    let s = std::fs::read_to_string("scenarios/growth.toml").unwrap();
+    let mut s = s
+        .replace("count = 1_000_000", "count = 60_000")
+        .replace("days = 30", "days = 8")
+        .replace("unfollow_after_days = 21", "unfollow_after_days = 3");
+    for (from, to) in [
+        ("creators = 40_000", "creators = 2_400"),
+        ("creators = 1_000", "creators = 60"),
+        ("creators = 100", "creators = 6"),
+        ("creators = 30", "creators = 2"),
+        ("creators = 4\n", "creators = 1\n"),
+        ("min = 300_000, max = 800_000", "min = 18_000, max = 48_000"),
+        ("min = 20_000, max = 300_000", "min = 1_200, max = 18_000"),
+        ("min = 2_000, max = 20_000", "min = 120, max = 1_200"),
+    ] {
+        assert!(s.contains(from), "growth.toml no longer has {from:?}");
+        s = s.replace(from, to);
+    }
+    let file = std::env::temp_dir().join(format!("feedsim-{tag}-{}.toml", std::process::id()));
+    std::fs::write(&file, s).unwrap();
+    file
+}
+
+/// The numbers after `key` in `line`, as written by `thousands`.
+fn number_after(line: &str, key: &str) -> u64 {
+    let at = line.find(key).unwrap_or_else(|| panic!("no {key:?} in {line}")) + key.len();
+    line[at..]
+        .trim_start()
+        .chars()
+        .take_while(|c| c.is_ascii_digit() || *c == ',')
+        .filter(char::is_ascii_digit)
+        .collect::<String>()
+        .parse()
+        .unwrap_or_else(|_| panic!("no number after {key:?} in {line}"))
+}
+
+#[test]
+fn iron_fan_growth_prints_follower_counts_that_add_up_and_only_rates_in_0_1() {
+    let file = small_growth_file("growth");
+    let out = run("iron_fan_growth", &[file.to_str().unwrap()]);
+    std::fs::remove_file(&file).ok();
+    let lines: Vec<&str> = out.lines().filter(|l| l.contains("at the start")).collect();
+    // 5 cohorts × 2 policies.
+    assert_eq!(lines.len(), 10, "{out}");
+    let mut unfollows = 0;
+    for l in &lines {
+        let start = number_after(l, "followers:");
+        let added = number_after(l, ", +");
+        let removed = number_after(l, ", -");
+        let end = number_after(l, ", =");
+        assert_eq!(start + added - removed, end, "{l}");
+        unfollows += removed;
+    }
+    assert!(unfollows > 0, "{out}");
+    // Every percentage printed is a share of something it contains.
+    for (i, _) in out.match_indices('%') {
+        let before: String = out[..i]
+            .chars()
+            .rev()
+            .take_while(|c| c.is_ascii_digit() || *c == '.')
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .collect();
+        if let Ok(x) = before.parse::<f64>() {
+            assert!((0.0..=100.0).contains(&x), "{x}% in {out}");
+        }
+    }
+}

@@ -181,6 +181,8 @@ impl Simulation<'_> {
 
     pub(super) fn end_day(&self, st: &mut RunState, day: u32) {
         let world = self.world();
+        // The night's lifecycle counts are the run's totals' growth.
+        let before = st.counts.clone();
         if self.dynamics.enabled {
             let points = std::mem::take(&mut st.day_points);
             let rules = lifecycle::Lifecycle {
@@ -227,6 +229,7 @@ impl Simulation<'_> {
             let followers: u64 = members.clone().map(|c| u64::from(graph.followers(c))).sum();
             let iron_fans: u64 = members.clone().map(|c| u64::from(graph.iron_fans(c))).sum();
             let t = std::mem::take(&mut st.day_tally[i]);
+            let (now, was) = (&st.counts[i], &before[i]);
             st.daily.push(DailyCohortReport {
                 day,
                 cohort: co.name.clone(),
@@ -245,6 +248,10 @@ impl Simulation<'_> {
                 repurchases: t.repurchases,
                 repurchase_rate: ratio(t.repurchases, t.orders),
                 active_creators: members.filter(|&c| st.stopped_after[c as usize].is_none()).count() as u32,
+                follows_added: now.follows_added - was.follows_added,
+                unfollows: now.unfollows - was.unfollows,
+                promotions: now.promotions - was.promotions,
+                demotions: now.demotions - was.demotions,
             });
         }
         st.reach.new_day();

@@ -35,6 +35,9 @@ pub(crate) struct CohortCounts {
     pub(crate) promotions: u64,
     pub(crate) demotions: u64,
     pub(crate) unfollows: u64,
+    /// Follow edges added (the day's distinct follows by users who did not
+    /// already follow).
+    pub(crate) follows_added: u64,
     /// First orders of a (creator, user) pair.
     pub(crate) buyers: u64,
     /// Second orders of a (creator, user) pair.
@@ -454,6 +457,7 @@ pub(crate) fn end_of_day(lifecycle: &Lifecycle, day: u32, graph: &mut FollowGrap
         counts[cohort].promotions += p.promotions;
         counts[cohort].demotions += p.demotions;
         counts[cohort].unfollows += p.unfollows;
+        counts[cohort].follows_added += (joins[c + 1] - joins[c]) as u64;
         for user in p.perks {
             let b = buyers.entry(buyer_key(c as u32, user));
             if !b.member {
