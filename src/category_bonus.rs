@@ -152,18 +152,45 @@ impl PushPolicy for PoolBonus<'_> {
     }
 
     fn next_stage<'p>(&'p self, ctx: &PushContext) -> Step<'p> {
-        match self.inner.next_stage(ctx) {
-            Step::Stage(mut stage) if stage.audience.is_public() => {
-                let w = self.weights.get(usize::from(ctx.post.category)).copied().unwrap_or(1.0);
-                if let Size::Users(n) = stage.size
-                    && w != 1.0
-                {
-                    stage.size = Size::Users((n as f64 * w).round().min(u64::MAX as f64) as u64);
-                }
-                Step::Stage(stage)
+        weigh(self.inner.next_stage(ctx), self.weights, ctx)
+    }
+}
+
+/// A public stage's size times the weight of the post's category.
+fn weigh<'p>(step: Step<'p>, weights: &[f64], ctx: &PushContext) -> Step<'p> {
+    match step {
+        Step::Stage(mut stage) if stage.audience.is_public() => {
+            let w = weights.get(usize::from(ctx.post.category)).copied().unwrap_or(1.0);
+            if let Size::Users(n) = stage.size
+                && w != 1.0
+            {
+                stage.size = Size::Users((n as f64 * w).round().min(u64::MAX as f64) as u64);
             }
-            step => step,
+            Step::Stage(stage)
         }
+        step => step,
+    }
+}
+
+/// [`PoolBonus`] holding its policy and weights: for a policy the
+/// simulation keeps (a warm-up's), whose stages must outlive the call that
+/// wrapped it.
+pub(crate) struct OwnedPoolBonus {
+    pub(crate) inner: std::sync::Arc<dyn PushPolicy>,
+    pub(crate) weights: Vec<f64>,
+}
+
+impl PushPolicy for OwnedPoolBonus {
+    fn name(&self) -> &str {
+        self.inner.name()
+    }
+
+    fn validate(&self) -> Result<()> {
+        self.inner.validate()
+    }
+
+    fn next_stage<'p>(&'p self, ctx: &PushContext) -> Step<'p> {
+        weigh(self.inner.next_stage(ctx), &self.weights, ctx)
     }
 }
 

@@ -14,6 +14,11 @@
 //! difference comes from what they show, not from the dice (common random
 //! numbers). Two identical policies give a paired difference of exactly 0.
 //!
+//! With a warm-up (`[warmup]`), each replicate warms up once and every
+//! policy continues from a copy of the same checkpoint
+//! ([`Simulation::warm_up`], [`Simulation::resume`]): the policies are
+//! compared from the same warmed world, bit for bit.
+//!
 //! To reproduce replicate `r` alone, run the scenario
 //! [`Experiment::replicate_scenario`]`(r)` with a plain
 //! [`Simulation`]: the reports are identical.
@@ -388,6 +393,8 @@ fn platform_metrics(report: &Report) -> Result<Metrics> {
         model: _,
         seed: _,
         slots: _,
+        warmup_days: _,
+        warmup_policy: _,
         platform: _,
         attention,
         daily: _,
@@ -435,11 +442,21 @@ impl Design<'_> {
             Some(log) => Simulation::with_posts(&scenario, &world, log.posts(&world)?)?,
             None => Simulation::new(&scenario, &world)?,
         };
+        // With a warm-up, once per replicate: every policy goes on from a
+        // copy of the same checkpoint.
+        let warm = if sim.warmup_days() > 0 {
+            Some(sim.warm_up(self.model)?)
+        } else {
+            None
+        };
         self.policies
             .iter()
             .enumerate()
             .map(|(k, policy)| {
-                let report = sim.run(*policy, self.model)?;
+                let report = match &warm {
+                    Some(warm) => sim.resume(warm, *policy, self.model)?,
+                    None => sim.run(*policy, self.model)?,
+                };
                 done(r, seed, k, &report);
                 run_metrics(&report)
             })

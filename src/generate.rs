@@ -392,14 +392,15 @@ fn draw_fans(
     (iron, other)
 }
 
-/// Generates the posts of a scenario's `days` from the creators' posting
+/// Generates the posts of a scenario's days (warm-up included:
+/// [`Scenario::total_days`]) from the creators' posting
 /// rates: per creator and day a Poisson number of posts, each in a uniform
 /// slot of the day, with quality `N(creator mean, sd)` and the creator's
 /// product with probability `share_of_posts`. Parallel over creators;
 /// the result is sorted by (slot, creator) and ids are assigned in that order.
 pub fn generate_posts(world: &World, scenario: &Scenario) -> Result<Vec<Post>> {
     let spd = scenario.feed.slots_per_day;
-    let days = scenario.feed.days;
+    let days = scenario.total_days();
     let cr = world.creators();
     let mut posts: Vec<Post> = (0..cr.len() as u32)
         .into_par_iter()

@@ -402,6 +402,10 @@ fn is_zero(x: &u64) -> bool {
     *x == 0
 }
 
+fn is_zero_u32(x: &u32) -> bool {
+    *x == 0
+}
+
 /// Everything one run produced.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Report {
@@ -413,8 +417,24 @@ pub struct Report {
     pub model: String,
     /// Run seed.
     pub seed: u64,
-    /// Slots simulated, including the drain after the last posting day.
+    /// Slots simulated, including the drain after the last posting day
+    /// (and the warm-up's, if any: slots count on one clock).
     pub slots: u32,
+    /// Days of warm-up before the period the report covers (absent: none).
+    /// With a warm-up the report covers the measured days only: the daily
+    /// rows are days `warmup_days..` (the clock keeps counting), counts by
+    /// time (attention, reach, lifecycle counts, buyers, daily rows) are
+    /// the measured days', and counts by post (posts, creators' and
+    /// cohorts' tallies, the platform's tally) are those of the posts
+    /// published in the measured days. A post published in the warm-up and
+    /// still live at the switch goes on under the warm-up policy; its
+    /// later impressions count by time but it is not one of the report's
+    /// posts. See [`Simulation::warm_up`](crate::Simulation::warm_up).
+    #[serde(default, skip_serializing_if = "is_zero_u32")]
+    pub warmup_days: u32,
+    /// The warm-up's policy (absent without a warm-up).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub warmup_policy: Option<String>,
     /// Platform totals.
     pub platform: PlatformReport,
     /// Attention supply and use.

@@ -88,12 +88,52 @@ pub struct Scenario {
     /// Sharing with commission (none when absent; see [`FissionParams`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fission: Option<FissionParams>,
+    /// Days run before the measured ones under a policy of their own (none
+    /// when absent; see [`WarmupParams`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub warmup: Option<WarmupParams>,
     /// The fan lifecycle over days (off by default).
     #[serde(default)]
     pub dynamics: DynamicsParams,
     /// Video durations and how long viewers watch.
     #[serde(default)]
     pub watch: WatchParams,
+}
+
+/// A warm-up: `days` days run before the scenario's `feed.days` measured
+/// ones, under `policy`, on one clock (the measured days are days
+/// `days..days + feed.days`, and draw fresh random numbers). Posts are
+/// generated for every day; the warm-up's are pushed under the warm-up
+/// policy (those still live at the switch go on under it until their push
+/// ends), the measured days' under the policy being run. Reports cover the
+/// measured days only (see [`Simulation::warm_up`](crate::Simulation::warm_up)).
+///
+/// Why: the generated world is not a steady state of any policy (issue
+/// 14's measurements: under the ladder the iron fans of every cohort
+/// collapse within ten days), so a multi-day comparison from the generated
+/// world mixes the policy's effect with the world relaxing. A warm-up under
+/// the legacy ladder, the push the platforms ran before the switch, gives
+/// the world the switch was made on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WarmupParams {
+    /// Days of warm-up (0: none).
+    pub days: u32,
+    /// The warm-up's policy: `"public_pool_ladder"` (the default: the legacy
+    /// push) or `"iron_fan_first"`, each as the scenario defines it.
+    #[serde(default)]
+    pub policy: WarmupPolicy,
+}
+
+/// The policy a warm-up runs ([`WarmupParams`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WarmupPolicy {
+    /// The scenario's `[public_pool_ladder]`.
+    #[default]
+    PublicPoolLadder,
+    /// The scenario's `[iron_fan_first]`.
+    IronFanFirst,
 }
 
 /// Video durations and the time watched per impression.
@@ -650,6 +690,16 @@ impl Scenario {
             .sum()
     }
 
+    /// Warm-up days (0 without a warm-up).
+    pub fn warmup_days(&self) -> u32 {
+        self.warmup.map_or(0, |w| w.days)
+    }
+
+    /// Days posts are generated for: the warm-up's and the measured ones.
+    pub fn total_days(&self) -> u32 {
+        self.warmup_days().saturating_add(self.feed.days)
+    }
+
     /// Checks every field; the first violation is returned, naming its field
     /// and value.
     pub fn validate(&self) -> Result<()> {
@@ -678,6 +728,29 @@ impl Scenario {
             ));
         }
         check::probability("feed.interest_targeting", f.interest_targeting)?;
+        if let Some(w) = &self.warmup {
+            let total = u64::from(w.days) + u64::from(f.days);
+            if total > u64::from(MAX_DAYS) {
+                return Err(Error::invalid(
+                    "warmup.days",
+                    w.days,
+                    format!(
+                        "warm-up and measured days must be at most {MAX_DAYS} together (feed.days = {})",
+                        f.days
+                    ),
+                ));
+            }
+            if total * u64::from(f.slots_per_day) > 1_000_000 {
+                return Err(Error::invalid(
+                    "warmup.days",
+                    w.days,
+                    format!(
+                        "(warm-up + measured days) × slots_per_day must be at most 1,000,000 (feed.days = {}, slots_per_day = {})",
+                        f.days, f.slots_per_day
+                    ),
+                ));
+            }
+        }
 
         let u = &self.users;
         if u.count == 0 {

@@ -12,7 +12,7 @@ pub(crate) fn ratio(n: u64, d: u64) -> f64 {
 }
 
 /// Event counts over a set of impressions.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Tally {
     /// Impressions (each is a distinct user–post pair).
     pub impressions: u64,

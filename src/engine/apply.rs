@@ -83,14 +83,12 @@ impl Simulation<'_> {
             let (c, user) = ((k >> 32) as u32, k as u32);
             let cohort = self.world().creators().cohort(c) as usize;
             let b = st.buyers.entry(k);
-            let orders = b.add_order();
-            if orders == 1 {
-                st.counts[cohort].buyers += 1;
+            let order = b.add_order();
+            if order.orders == 1 {
                 insert_sorted(&mut st.customers.buyers[c as usize], user);
             }
-            if orders == 2 {
-                st.counts[cohort].repeat_buyers += 1;
-            }
+            st.counts[cohort].buyers += u64::from(order.new_buyer);
+            st.counts[cohort].repeat_buyers += u64::from(order.new_repeat_buyer);
             if dynamics {
                 if !b.member {
                     b.member = true;

@@ -23,7 +23,7 @@ use super::state::MixHasher;
 
 /// What the engine remembers about a (creator, user) pair that has bought
 /// or holds a membership.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
 pub(crate) struct BuyerState {
     /// The coupon is valid on days before this one.
     pub(crate) coupon_until: u32,
@@ -31,6 +31,23 @@ pub(crate) struct BuyerState {
     /// "two or more" are ever read).
     orders: u16,
     pub(crate) member: bool,
+    /// Whether the pair has ordered in the period the report covers (the
+    /// run, or the days after a warm-up): see [`BuyerState::add_order`].
+    in_period: bool,
+}
+
+/// What an order makes of its (creator, user) pair in the period the
+/// report covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct OrderCount {
+    /// The pair's orders so far, this one included (1 for its first ever).
+    pub(crate) orders: u16,
+    /// The pair's first order in the period: a buyer of the period.
+    pub(crate) new_buyer: bool,
+    /// The order makes the pair a repeat buyer of the period: a buyer of
+    /// the period who had ordered before (in the period or earlier).
+    /// Counted once per pair, so repeat buyers are a subset of buyers.
+    pub(crate) new_repeat_buyer: bool,
 }
 
 impl BuyerState {
@@ -45,11 +62,21 @@ impl BuyerState {
         day < self.coupon_until && day + coupon_days >= self.coupon_until
     }
 
-    /// Counts an order; returns the orders so far (1 for the pair's first),
-    /// saturating.
-    pub(crate) fn add_order(&mut self) -> u16 {
+    /// Counts an order (orders saturate). A pair is a buyer of the period
+    /// at its first order in it, and a repeat buyer of the period at the
+    /// order that makes it one who had ordered before: at its first order
+    /// in the period if it had ordered before the period, else at its
+    /// second. Without a warm-up the period is the run, and these are the
+    /// pair's first and second orders.
+    pub(crate) fn add_order(&mut self) -> OrderCount {
         self.orders = self.orders.saturating_add(1);
-        self.orders
+        let new_buyer = !self.in_period;
+        self.in_period = true;
+        OrderCount {
+            orders: self.orders,
+            new_buyer,
+            new_repeat_buyer: if new_buyer { self.orders >= 2 } else { self.orders == 2 },
+        }
     }
 
     /// Whether the pair has ordered before.
@@ -78,6 +105,18 @@ pub(crate) struct Buyers {
 }
 
 impl Buyers {
+    /// Starts a new period (after a warm-up): no pair has ordered in it.
+    pub(crate) fn start_period(&mut self) {
+        self.settle();
+        self.states.iter_mut().for_each(|s| s.in_period = false);
+    }
+
+    /// Every pair and its state, by key (after [`settle`](Self::settle)).
+    pub(crate) fn settled(&self) -> impl Iterator<Item = (&u64, &BuyerState)> {
+        debug_assert!(self.recent.is_empty());
+        self.keys.iter().zip(&self.states)
+    }
+
     /// The pair's state, if it has one.
     #[inline]
     pub(crate) fn get(&self, key: u64) -> Option<&BuyerState> {
@@ -155,12 +194,42 @@ mod tests {
     fn orders_saturate_instead_of_wrapping() {
         let mut b = BuyerState::default();
         assert!(!b.bought_before());
-        assert_eq!(b.add_order(), 1);
+        assert_eq!(b.add_order().orders, 1);
         assert!(b.bought_before());
         for _ in 0..70_000 {
             b.add_order();
         }
-        assert_eq!(b.add_order(), u16::MAX);
+        assert_eq!(b.add_order().orders, u16::MAX);
+    }
+
+    /// A pair is a buyer of a period once and a repeat buyer of it at most
+    /// once, and only if it is a buyer of it: with a new period (after a
+    /// warm-up), a pair that bought before counts as a repeat buyer at its
+    /// first order in the period.
+    #[test]
+    fn repeat_buyers_of_a_period_are_buyers_of_it() {
+        let count = |b: &mut BuyerState| {
+            let o = b.add_order();
+            (o.new_buyer, o.new_repeat_buyer)
+        };
+        let mut b = BuyerState::default();
+        assert_eq!(count(&mut b), (true, false), "first order");
+        assert_eq!(count(&mut b), (false, true), "second");
+        assert_eq!(count(&mut b), (false, false), "third");
+        let mut buyers = Buyers::default();
+        let (old, new) = (buyer_key(1, 2), buyer_key(1, 3));
+        buyers.entry(old).add_order();
+        buyers.entry(new);
+        buyers.start_period();
+        assert_eq!(count(buyers.entry(old)), (true, true), "bought before the period");
+        assert_eq!(count(buyers.entry(old)), (false, false));
+        assert_eq!(count(buyers.entry(new)), (true, false), "never bought before");
+        assert_eq!(count(buyers.entry(new)), (false, true));
+    }
+
+    #[test]
+    fn a_buyer_state_stays_eight_bytes() {
+        assert_eq!(std::mem::size_of::<BuyerState>(), 8);
     }
 
     /// Days of orders and memberships, with repeats within a day, across

@@ -3,11 +3,11 @@
 
 use rayon::prelude::*;
 
-use super::report::PostLedger;
+use super::report::{PostLedger, Seen};
 use super::state::{LivePost, RunState};
 use super::{Simulation, context};
 use crate::error::{Error, Result};
-use crate::metrics::{CreatorReport, PostReport};
+use crate::metrics::PostReport;
 use crate::policy::{CreatorState, MAX_STAGES, PushPolicy, Size, StageRecord, Step};
 use crate::tally::{PushEnd, TierTallies, ratio};
 
@@ -54,7 +54,7 @@ impl Simulation<'_> {
     /// O(creators): twice a round over every creator cost a pass over
     /// 72 bytes per creator, and at 10M users a fresh 29 MB vector, each
     /// time.
-    pub(super) fn refresh_creators(&self, st: &mut RunState, finished: &[CreatorReport], live: &[LivePost]) {
+    pub(super) fn refresh_creators(&self, st: &mut RunState, finished: &[Seen], live: &[LivePost]) {
         let graph = &*st.graph;
         let cohorts = &self.world().creators().cohort;
         let (customers, group) = (&st.customers, &st.group_members);
@@ -74,9 +74,9 @@ impl Simulation<'_> {
                 ecommerce_members: customers.members[c].len() as u64,
                 past_buyers: customers.buyers[c].len() as u64,
                 iron_fan_ratio: ratio(iron_fans.into(), followers.into()),
-                finished_posts: finished[c].posts.into(),
-                finished_impressions: finished[c].tally.impressions,
-                finished_watches: finished[c].tally.watches,
+                finished_posts: finished[c].posts,
+                finished_impressions: finished[c].impressions,
+                finished_watches: finished[c].watches,
             };
         }
     }

@@ -93,6 +93,9 @@ mod reach;
 mod report;
 mod respond;
 mod state;
+mod warmup;
+
+pub use warmup::Checkpoint;
 
 use std::borrow::Cow;
 use std::sync::Arc;
@@ -164,6 +167,9 @@ pub struct Simulation<'w> {
     /// Offers per pass of a round's choose and respond phases (see
     /// [`with_pass_offers`](Self::with_pass_offers)); `None`: the default.
     pass_offers: Option<usize>,
+    /// The first `days` of the posting days are a warm-up under `policy`
+    /// (see [`warm_up`](Self::warm_up)).
+    warmup: Option<warmup::Warmup>,
 }
 
 /// The world a simulation runs on: borrowed, or its own (shared by the
@@ -288,7 +294,7 @@ impl<'w> Simulation<'w> {
                 format!("the world was generated with {} cohorts", world.cohorts().len()),
             ));
         }
-        let horizon = scenario.feed.days * scenario.feed.slots_per_day;
+        let horizon = scenario.total_days() * scenario.feed.slots_per_day;
         for (i, p) in posts.iter().enumerate() {
             if p.creator as usize >= world.creators().len() {
                 return Err(Error::invalid(
@@ -322,7 +328,7 @@ impl<'w> Simulation<'w> {
                 return Err(Error::invalid(
                     format!("posts[{i}].slot"),
                     p.slot,
-                    format!("the scenario has {horizon} slots (feed.days × feed.slots_per_day)"),
+                    format!("the scenario has {horizon} slots ((warm-up + feed.days) × feed.slots_per_day)"),
                 ));
             }
         }
@@ -374,7 +380,7 @@ impl<'w> Simulation<'w> {
             scenario_name: scenario.name.clone(),
             seed: scenario.seed,
             slots_per_day: scenario.feed.slots_per_day,
-            days: scenario.feed.days,
+            days: scenario.total_days(),
             interest_targeting: scenario.feed.interest_targeting,
             feed,
             channels,
@@ -384,7 +390,9 @@ impl<'w> Simulation<'w> {
             watch: scenario.watch.clone(),
             rules: scenario.cohorts.iter().map(CohortRules::from).collect(),
             pass_offers: None,
-        })
+            warmup: None,
+        }
+        .with_scenario_warmup(scenario))
     }
 
     /// Uses `seed` for the run's draws (activity, responses, ranking ties)
@@ -653,6 +661,21 @@ impl<'w> Simulation<'w> {
         model: &dyn ResponseModel,
         observers: Observers,
     ) -> Result<Report> {
+        if self.warmup.is_some() {
+            let Observers {
+                log,
+                times,
+                progress,
+                posts,
+            } = observers;
+            let mut clock = PhaseClock::new(times.is_some());
+            let checkpoint = self.warm_up_with(graph, model, progress, &mut clock)?;
+            let report = self.resume_with(checkpoint, policy, model, log, &mut clock, progress, posts);
+            if let Some(times) = times {
+                *times = clock.times;
+            }
+            return report;
+        }
         match &self.pool_bonus {
             Some(weights) => self.execute_policy(graph, &PoolBonus::new(policy, weights), model, observers),
             None => self.execute_policy(graph, policy, model, observers),
@@ -660,10 +683,10 @@ impl<'w> Simulation<'w> {
     }
 
     /// [`execute_with`](Self::execute_with) once the policy is final.
-    fn execute_policy<'p>(
+    fn execute_policy(
         &self,
         graph: Option<FollowGraph>,
-        policy: &'p dyn PushPolicy,
+        policy: &dyn PushPolicy,
         model: &dyn ResponseModel,
         observers: Observers,
     ) -> Result<Report> {
@@ -673,6 +696,24 @@ impl<'w> Simulation<'w> {
             progress,
             posts,
         } = observers;
+        self.check_run(policy, model)?;
+        let mut run = Running {
+            st: self.new_state(graph),
+            live: Vec::new(),
+            ledger: PostLedger::new(self, model, posts),
+            next: 0,
+            slot: 0,
+        };
+        let mut clock = PhaseClock::new(times.is_some());
+        self.advance(&mut run, policy, model, None, &mut log, &mut clock, progress)?;
+        if let Some(times) = times {
+            *times = clock.times;
+        }
+        Ok(self.report(policy.name(), model, run.slot, run.ledger, run.st))
+    }
+
+    /// Checks what a run of `policy` and `model` needs before any work.
+    fn check_run(&self, policy: &dyn PushPolicy, model: &dyn ResponseModel) -> Result<()> {
         policy.validate()?;
         model.validate()?;
         self.feed.validate()?;
@@ -703,39 +744,57 @@ impl<'w> Simulation<'w> {
                 ));
             }
         }
+        Ok(())
+    }
+
+    /// Runs rounds from `run.slot` until every post has entered and ended
+    /// and the posting days are over, or until slot `stop` (a day's first
+    /// slot: the run stops after the day before's end).
+    #[allow(clippy::too_many_arguments)]
+    fn advance<'p>(
+        &self,
+        run: &mut Running<'_, 'p, '_>,
+        policy: &'p dyn PushPolicy,
+        model: &dyn ResponseModel,
+        stop: Option<u32>,
+        log: &mut Option<&mut Vec<ImpressionRecord>>,
+        clock: &mut PhaseClock,
+        progress: Option<&dyn Fn(DayDone)>,
+    ) -> Result<()> {
+        let extra = model.extra_events();
         let spd = self.slots_per_day;
-        let mut st = self.new_state(graph);
         let mut by_viewer = choose::ByViewer::new(self.world().users().len());
         let mut rounds = respond::Rounds::new(log.is_some());
         rounds.keep_likers = self.channels.iter().any(|c| c.wants_likers());
         rounds.keep_sharers = self.channels.iter().any(|c| c.wants_sharers());
-        let mut live: Vec<LivePost<'p>> = Vec::new();
-        let mut finished = PostLedger::new(self, model, posts);
-        let mut next = 0usize;
-        let mut slot = 0u32;
+        let Running {
+            st,
+            live,
+            ledger: finished,
+            next,
+            slot,
+        } = run;
         let horizon = self.days * spd;
-
-        let mut clock = PhaseClock::new(times.is_some());
-        while !(next == self.posts.len() && live.is_empty() && slot >= horizon) {
-            let day = slot / spd;
+        while !(*next == self.posts.len() && live.is_empty() && *slot >= horizon) && stop.is_none_or(|s| *slot < s) {
+            let day = *slot / spd;
             if slot.is_multiple_of(spd) {
-                self.start_day(&mut st, day);
+                self.start_day(st, day);
                 clock.lap(Phase::EndOfDay);
             }
             // 1. Enter.
             let entering = live.len();
-            while next < self.posts.len() && self.posts[next].slot == slot {
-                if st.stopped_after[self.posts[next].creator as usize].is_none() {
-                    live.push(LivePost::new(next as u32, self.world().users().len() as u32));
+            while *next < self.posts.len() && self.posts[*next].slot == *slot {
+                if st.stopped_after[self.posts[*next].creator as usize].is_none() {
+                    live.push(LivePost::new(*next as u32, self.world().users().len() as u32));
                 }
-                next += 1;
+                *next += 1;
             }
-            self.refresh_creators(&mut st, finished.creators(), &live[entering..]);
-            self.decide(policy, &mut live[entering..], &st, slot)?;
-            self.finish(&mut live, &mut finished, extra)?;
+            self.refresh_creators(st, finished.seen(), &live[entering..]);
+            self.decide(policy, &mut live[entering..], st, *slot)?;
+            self.finish(live, finished, extra)?;
             clock.lap(Phase::Enter);
             // 2. Offer.
-            self.offer(&mut live, &st, slot);
+            self.offer(live, st, *slot);
             let offers: usize = live.iter().map(|lp| lp.offers.len()).sum();
             st.attention.offered += offers as u64;
             clock.lap(Phase::Offer);
@@ -748,33 +807,33 @@ impl<'w> Simulation<'w> {
             clock.times.passes += passes as u64;
             for k in 0..passes {
                 let buckets = by_viewer.pass_buckets(k, passes);
-                by_viewer.fill(self, &live, &st.graph, buckets.clone(), k == 0);
+                by_viewer.fill(self, live, &st.graph, buckets.clone(), k == 0);
                 clock.lap(Phase::Choose);
-                self.respond(&live, &by_viewer, &mut st, model, slot, &mut rounds, buckets, k == 0);
+                self.respond(live, &by_viewer, st, model, *slot, &mut rounds, buckets, k == 0);
                 clock.lap(Phase::Respond);
             }
             let round = rounds.merged();
             // 5. Apply, at the round's one sync point.
             if let Some(log) = log.as_deref_mut() {
-                self.record(log, &live, round, slot);
+                self.record(log, live, round, *slot);
             }
-            self.apply(&mut st, &mut live, round, day);
+            self.apply(st, live, round, day);
             clock.lap(Phase::Apply);
             // 6. Gate.
-            for lp in &mut live {
+            for lp in live.iter_mut() {
                 lp.close_stage();
             }
-            self.refresh_creators(&mut st, finished.creators(), &live);
-            self.decide(policy, &mut live, &st, slot)?;
-            self.record_peers(&live, &mut st);
-            self.finish(&mut live, &mut finished, extra)?;
+            self.refresh_creators(st, finished.seen(), live);
+            self.decide(policy, live, st, *slot)?;
+            self.record_peers(live, st);
+            self.finish(live, finished, extra)?;
             if self.world().users().len() >= TRIM_EVERY_ROUND_FROM {
                 crate::trim::release_free_memory();
             }
             clock.lap(Phase::Gate);
-            slot += 1;
+            *slot += 1;
             if slot.is_multiple_of(spd) {
-                self.end_day(&mut st, day);
+                self.end_day(st, day);
                 clock.lap(Phase::EndOfDay);
                 if let Some(progress) = progress {
                     progress(DayDone {
@@ -787,15 +846,23 @@ impl<'w> Simulation<'w> {
                 }
             }
         }
-        if !slot.is_multiple_of(spd) {
-            self.end_day(&mut st, slot / spd);
+        if stop.is_none() && !slot.is_multiple_of(spd) {
+            self.end_day(st, *slot / spd);
             clock.lap(Phase::EndOfDay);
         }
-        if let Some(times) = times {
-            *times = clock.times;
-        }
-        Ok(self.report(policy.name(), model, slot, finished, st))
+        Ok(())
     }
+}
+
+/// What a run carries from one round to the next: its state, its live
+/// posts, what it keeps of its finished posts, the next post to enter and
+/// the slot.
+struct Running<'s, 'p, 'o> {
+    st: RunState<'s>,
+    live: Vec<LivePost<'p>>,
+    ledger: PostLedger<'o>,
+    next: usize,
+    slot: u32,
 }
 
 /// What a run records beside its report (all optional).

@@ -21,6 +21,15 @@ fn sum_sources<'a>(parts: impl Iterator<Item = &'a BySource>) -> BySource {
     sum
 }
 
+/// What policies see of a creator's finished posts
+/// ([`CreatorState`](crate::policy::CreatorState)'s `finished_*`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Seen {
+    pub(crate) posts: u64,
+    pub(crate) impressions: u64,
+    pub(crate) watches: u64,
+}
+
 /// Where a finished post's report goes: into the run's report, or to a
 /// sink the caller gave ([`Simulation::run_streaming`]).
 pub(super) type PostSink<'a> = &'a mut dyn FnMut(PostReport) -> crate::error::Result<()>;
@@ -31,6 +40,12 @@ pub(super) type PostSink<'a> = &'a mut dyn FnMut(PostReport) -> crate::error::Re
 /// they go to a sink. Sums are of integers, so the order in which posts end
 /// does not change them.
 pub(super) struct PostLedger<'a> {
+    /// Per creator, the sums over every finished post, warm-up included:
+    /// what policies see.
+    seen: Vec<Seen>,
+    /// Posts published before this slot (in a warm-up) count in `seen`
+    /// only, not in the report.
+    from_slot: u32,
     creators: Vec<CreatorReport>,
     public_posts: Vec<u64>,
     impressions: Vec<u64>,
@@ -60,6 +75,8 @@ impl<'a> PostLedger<'a> {
             })
             .collect();
         PostLedger {
+            seen: vec![Seen::default(); world.creators().len()],
+            from_slot: 0,
             creators,
             public_posts: vec![0; world.cohorts().len()],
             impressions: Vec::new(),
@@ -74,12 +91,41 @@ impl<'a> PostLedger<'a> {
 
     /// Per creator, the sums over its posts that have ended so far (what
     /// policies see as a creator's finished posts).
-    pub(super) fn creators(&self) -> &[CreatorReport] {
-        &self.creators
+    pub(super) fn seen(&self) -> &[Seen] {
+        &self.seen
+    }
+
+    /// A ledger that goes on from `seen` (a warm-up's) and reports only
+    /// the posts published from `from_slot` on.
+    pub(super) fn after(mut self, seen: Vec<Seen>, from_slot: u32) -> Self {
+        debug_assert_eq!(seen.len(), self.seen.len());
+        self.seen = seen;
+        self.from_slot = from_slot;
+        self
+    }
+
+    /// A ledger for a warm-up: it keeps what policies see and no report.
+    pub(super) fn warm_up(sim: &Simulation, model: &dyn ResponseModel) -> Self {
+        let mut ledger = PostLedger::new(sim, model, None);
+        ledger.kept = Vec::new();
+        ledger.from_slot = u32::MAX;
+        ledger
+    }
+
+    /// What policies see of each creator's finished posts, for a checkpoint.
+    pub(super) fn into_seen(self) -> Vec<Seen> {
+        self.seen
     }
 
     /// Records a finished post, and keeps it or hands it to the sink.
     pub(super) fn add(&mut self, p: PostReport) -> crate::error::Result<()> {
+        let s = &mut self.seen[p.creator as usize];
+        s.posts += 1;
+        s.impressions += p.tally.impressions;
+        s.watches += p.tally.watches;
+        if p.slot < self.from_slot {
+            return Ok(());
+        }
         let cr = &mut self.creators[p.creator as usize];
         cr.posts += 1;
         cr.tally.add(&p.tally);
@@ -257,6 +303,8 @@ impl Simulation<'_> {
             model: model.name().to_string(),
             seed: self.seed,
             slots,
+            warmup_days: 0,
+            warmup_policy: None,
             platform,
             attention: st.attention,
             daily: st.daily,

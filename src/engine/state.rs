@@ -2,7 +2,7 @@
 //! remembers of buyers and members, reach bitsets, per-day counters.
 
 use std::borrow::Cow;
-use std::hash::Hasher;
+use std::hash::{Hash, Hasher};
 
 use super::buyers::Buyers;
 use super::lifecycle::CohortCounts;
@@ -29,6 +29,7 @@ pub(crate) mod outcome {
 }
 
 /// A post whose push is under way.
+#[derive(Clone)]
 pub(crate) struct LivePost<'p> {
     pub(crate) post: u32,
     /// The stage offered this round; `None` once the push has ended.
@@ -166,6 +167,11 @@ impl UserSet {
         // Fibonacci hashing onto the power-of-two table.
         let bits = self.slots.len().trailing_zeros();
         ((u64::from(u).wrapping_mul(0x9e37_79b9_7f4a_7c15)) >> (64 - bits)) as usize
+    }
+
+    /// Members.
+    pub(crate) fn len(&self) -> usize {
+        self.len
     }
 
     /// Whether `u` is in the set. O(1) expected.
@@ -363,10 +369,92 @@ pub(crate) struct RunState<'w> {
     pub(crate) daily: Vec<DailyCohortReport>,
 }
 
-impl RunState<'_> {
+impl<'w> RunState<'w> {
     #[inline]
     pub(crate) fn is_active(&self, u: u32) -> bool {
         self.active[u as usize / 64] >> (u % 64) & 1 == 1
+    }
+
+    /// Starts the period a report covers, at a day's start (after a
+    /// warm-up): what the report counts (reach, watch ratios, depths,
+    /// commission, lifecycle and buyer counts, attention, daily rows) starts
+    /// from zero, and the creators' follower counts at the start are
+    /// taken now; everything the world carries (the graph, buyers and
+    /// members, creator histories and churn, relative-gate peers) stays.
+    pub(crate) fn start_period(&mut self, users: usize, cohorts: usize) {
+        self.start = follower_counts(&self.graph);
+        self.reach = Reach::new(0, 0);
+        self.reach = Reach::new(users, cohorts);
+        self.ratio_hist.iter_mut().for_each(|x| *x = 0);
+        self.by_depth.clear();
+        self.commission_fen = 0;
+        self.counts = vec![CohortCounts::default(); cohorts];
+        self.daily.clear();
+        let a = &mut self.attention;
+        a.supply = a.supply.map(|_| 0);
+        (a.offered, a.served, a.declined) = (0, 0, 0);
+        self.buyers.start_period();
+    }
+
+    /// A copy of a state at the start of a period ([`start_period`](Self::start_period)):
+    /// what the world carries is cloned, what the report counts is fresh
+    /// (it is empty at a period's start, so the copy equals the original),
+    /// and what is rebuilt at each day's start is left empty.
+    pub(crate) fn fork(&self, users: usize, cohorts: usize) -> RunState<'w> {
+        RunState {
+            graph: self.graph.clone(),
+            start: self.start.clone(),
+            day_points: self.day_points.clone(),
+            points_scratch: Vec::new(),
+            buyers: self.buyers.clone(),
+            customers: self.customers.clone(),
+            group_members: self.group_members.clone(),
+            creators: self.creators.clone(),
+            peers: self.peers.clone(),
+            seen_today: vec![0; users],
+            active: Vec::new(),
+            today: Today::default(),
+            reach: Reach::new(users, cohorts),
+            ratio_hist: vec![0; self.ratio_hist.len()],
+            by_depth: Vec::new(),
+            commission_fen: 0,
+            pending_follows: self.pending_follows.clone(),
+            creator_history: self.creator_history.clone(),
+            creator_today: self.creator_today.clone(),
+            stopped_after: self.stopped_after.clone(),
+            day_tally: self.day_tally.clone(),
+            counts: vec![CohortCounts::default(); cohorts],
+            attention: self.attention,
+            daily: Vec::new(),
+        }
+    }
+
+    /// A digest of what a fork carries (for tests that two states are the
+    /// same, bit for bit).
+    pub(crate) fn digest(&self, h: &mut impl Hasher) {
+        let g: &FollowGraph = &self.graph;
+        for col in [&g.offsets, &g.iron_end, &g.fans, &g.score] {
+            col.hash(h);
+        }
+        g.since_day.hash(h);
+        g.group.hash(h);
+        g.low_days.hash(h);
+        self.start.hash(h);
+        self.day_points.hash(h);
+        for (k, b) in self.buyers.settled() {
+            (k, b).hash(h);
+        }
+        self.customers.buyers.hash(h);
+        self.customers.members.hash(h);
+        self.group_members.hash(h);
+        self.peers.digest(h);
+        self.pending_follows.hash(h);
+        self.creator_history.hash(h);
+        self.creator_today.hash(h);
+        self.stopped_after.hash(h);
+        for t in &self.day_tally {
+            t.hash(h);
+        }
     }
 }
 

@@ -158,6 +158,15 @@ impl Peers {
         })
     }
 
+    /// A digest of the peers' contents (not their version).
+    pub(crate) fn digest(&self, h: &mut impl std::hash::Hasher) {
+        use std::hash::Hash;
+        for ((label, k), tallies) in &self.recent {
+            (label, k).hash(h);
+            tallies.hash(h);
+        }
+    }
+
     /// Records a closed stage.
     pub(crate) fn push(&mut self, label: &'static str, k: usize, shown: Tally) {
         self.version = PEER_VERSIONS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);

@@ -1,0 +1,252 @@
+//! A warm-up before the measured days: its checkpoint, the switch, and
+//! what the reports cover.
+
+mod common;
+
+use feedsim::metrics::Report;
+use feedsim::policy::PushPolicy;
+use feedsim::scenario::{WarmupParams, WarmupPolicy};
+use feedsim::{Scenario, Simulation, World};
+
+const WARM: u32 = 2;
+const MEASURED: u32 = 3;
+
+/// The small growth world over `WARM + MEASURED` days, with a warm-up of
+/// `WARM` days under `policy`.
+fn warmed(policy: WarmupPolicy) -> Scenario {
+    let mut s = common::small_growth_scenario(MEASURED);
+    // Short enough for the lifecycle to act within the run.
+    s.dynamics.unfollow_after_days = 2;
+    s.dynamics.unfollow_below = 5;
+    s.dynamics.coupon_days = 3;
+    s.warmup = Some(WarmupParams { days: WARM, policy });
+    s.validate().unwrap();
+    s
+}
+
+/// The same world run straight through all the days.
+fn straight(s: &Scenario) -> Scenario {
+    let mut t = s.clone();
+    t.feed.days = s.total_days();
+    t.warmup = None;
+    t
+}
+
+fn in_pool<T: Send>(threads: usize, f: impl FnOnce() -> T + Send) -> T {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .unwrap()
+        .install(f)
+}
+
+#[test]
+fn a_warm_up_then_the_same_policy_is_the_run_that_never_stopped() {
+    for warm in [WarmupPolicy::PublicPoolLadder, WarmupPolicy::IronFanFirst] {
+        let s = warmed(warm);
+        let iron = s.iron_fan_first();
+        let p: &dyn PushPolicy = match warm {
+            WarmupPolicy::PublicPoolLadder => &s.public_pool_ladder,
+            WarmupPolicy::IronFanFirst => &iron,
+        };
+        let world = World::generate(&s).unwrap();
+        let (warmed, trace) = Simulation::new(&s, &world).unwrap().trace(p, &s.response).unwrap();
+        let t = straight(&s);
+        let (whole, whole_trace) = Simulation::new(&t, &world).unwrap().trace(p, &t.response).unwrap();
+        let switch = WARM * s.feed.slots_per_day;
+        assert_eq!(warmed.warmup_days, WARM);
+        // Day by day, the measured days are the straight run's.
+        let later: Vec<_> = whole.daily.iter().filter(|d| d.day >= WARM).cloned().collect();
+        assert!(!later.is_empty());
+        assert_eq!(warmed.daily, later, "{}", p.name());
+        // So are the posts published in them, and every impression from the switch on.
+        let posts: Vec<_> = whole.posts.iter().filter(|q| q.slot >= switch).cloned().collect();
+        assert_eq!(warmed.posts, posts);
+        let impressions: Vec<_> = whole_trace.into_iter().filter(|r| r.slot >= switch).collect();
+        assert_eq!(trace, impressions);
+        // The report's start is the straight run's state at the switch.
+        for (c, cohort) in warmed.cohorts.iter().enumerate() {
+            let eve = whole
+                .daily
+                .iter()
+                .find(|d| d.day == WARM - 1 && d.cohort == cohort.name)
+                .unwrap();
+            assert_eq!((cohort.followers, cohort.iron_fans), (eve.followers, eve.iron_fans));
+            assert_eq!(cohort.followers_end, whole.cohorts[c].followers_end);
+        }
+        // The check needs the lifecycle to have acted in both parts.
+        let moved = |r: &Report, from: u32| {
+            r.daily
+                .iter()
+                .filter(|d| d.day >= from)
+                .map(|d| d.unfollows + d.promotions)
+                .sum::<u64>()
+        };
+        assert!(moved(&whole, 0) > moved(&warmed, WARM) && moved(&warmed, WARM) > 0);
+    }
+}
+
+#[test]
+fn warmup_of_zero_days_is_no_warm_up() {
+    let mut s = common::small_growth_scenario(2);
+    let world = World::generate(&s).unwrap();
+    let none = Simulation::new(&s, &world)
+        .unwrap()
+        .run(&s.public_pool_ladder, &s.response)
+        .unwrap();
+    s.warmup = Some(WarmupParams {
+        days: 0,
+        policy: WarmupPolicy::IronFanFirst,
+    });
+    let zero = Simulation::new(&s, &world)
+        .unwrap()
+        .run(&s.public_pool_ladder, &s.response)
+        .unwrap();
+    assert_eq!(zero, none);
+    assert!(!zero.to_json().unwrap().contains("warmup"));
+}
+
+#[test]
+fn every_arm_starts_from_the_same_checkpoint_at_any_thread_count() {
+    let s = warmed(WarmupPolicy::PublicPoolLadder);
+    let world = World::generate(&s).unwrap();
+    let sim = Simulation::new(&s, &world).unwrap();
+    let (ladder, iron) = (&s.public_pool_ladder, s.iron_fan_first());
+    let (one, reports_one) = in_pool(1, || {
+        let warm = sim.warm_up(&s.response).unwrap();
+        let digest = warm.digest();
+        let a = sim.resume(&warm, ladder, &s.response).unwrap();
+        let b = sim.resume(&warm, &iron, &s.response).unwrap();
+        // Resuming does not touch the checkpoint.
+        assert_eq!(warm.digest(), digest);
+        assert_eq!(warm.clone().digest(), digest);
+        (digest, (a, b))
+    });
+    let (many, reports_many) = in_pool(3, || {
+        let warm = sim.warm_up(&s.response).unwrap();
+        let a = sim.resume(&warm, ladder, &s.response).unwrap();
+        let b = sim.resume(&warm, &iron, &s.response).unwrap();
+        (warm.digest(), (a, b))
+    });
+    assert_eq!(one, many, "the warm-up depends on the thread count");
+    assert_eq!(reports_one, reports_many, "a measured run depends on the thread count");
+    let (a, b) = reports_one;
+    // Both arms start from the same followers and iron fans, and differ after.
+    for (x, y) in a.cohorts.iter().zip(&b.cohorts) {
+        assert_eq!((x.followers, x.iron_fans), (y.followers, y.iron_fans));
+    }
+    assert_ne!(a.daily, b.daily);
+    assert_eq!((a.policy.as_str(), b.policy.as_str()), (ladder.name(), iron.name()));
+    assert_eq!(a.warmup_policy.as_deref(), Some(ladder.name()));
+    // A different world gives a different checkpoint: the digest can tell.
+    let mut t = s.clone();
+    t.seed += 1;
+    let other = World::generate(&t).unwrap();
+    let sim_t = Simulation::new(&t, &other).unwrap();
+    assert_ne!(sim_t.warm_up(&t.response).unwrap().digest(), one);
+}
+
+#[test]
+fn the_report_covers_the_measured_days_only() {
+    let mut s = warmed(WarmupPolicy::PublicPoolLadder);
+    // Buyers often enough to buy again within the run.
+    if let feedsim::response::ResponseSpec::Logistic(m) = &mut s.response {
+        m.click.base += 2.0;
+        m.order.base += 2.0;
+    }
+    let world = World::generate(&s).unwrap();
+    let sim = Simulation::new(&s, &world).unwrap();
+    let warm = sim.warm_up(&s.response).unwrap();
+    assert_eq!(warm.day(), WARM);
+    assert!(warm.live_posts() > 0, "the check needs posts live at the switch");
+    let iron = s.iron_fan_first();
+    let (r, trace) = sim.trace(&iron, &s.response).unwrap();
+    let switch = WARM * s.feed.slots_per_day;
+    assert!(r.daily.iter().all(|d| d.day >= WARM));
+    assert!(r.posts.iter().all(|p| p.slot >= switch));
+    assert_eq!(
+        r.daily.iter().map(|d| d.impressions).sum::<u64>(),
+        r.attention.served,
+        "counts by time are the measured days'"
+    );
+    assert_eq!(r.attention.served, trace.len() as u64);
+    // Posts live at the switch go on under the warm-up policy (the
+    // ladder's public pools), never into iron-fan-first's fan stages.
+    let late: Vec<_> = trace
+        .iter()
+        .filter(|i| sim.posts()[i.post as usize].slot < switch)
+        .collect();
+    assert!(!late.is_empty());
+    let ladder_sources = ["public pool"];
+    assert!(late.iter().all(|i| ladder_sources.contains(&i.source)), "{:?}", late[0]);
+    assert!(trace.iter().any(|i| !ladder_sources.contains(&i.source)));
+    // Buyers of the period and repeat buyers among them: a rate in [0, 1],
+    // with pairs who bought in the warm-up buying again.
+    let (buyers, repeat): (u64, u64) = r
+        .cohorts
+        .iter()
+        .map(|c| (c.funnel.buyers, c.funnel.repeat_buyers))
+        .fold((0, 0), |a, b| (a.0 + b.0, a.1 + b.1));
+    assert!(repeat > 0 && repeat <= buyers, "{repeat} repeat buyers of {buyers}");
+    for c in &r.cohorts {
+        assert!(c.funnel.repeat_buyers <= c.funnel.buyers, "{}", c.name);
+    }
+}
+
+#[test]
+fn bad_warm_ups_and_foreign_checkpoints_are_refused() {
+    let mut s = warmed(WarmupPolicy::PublicPoolLadder);
+    s.warmup = Some(WarmupParams {
+        days: feedsim::scenario::MAX_DAYS,
+        policy: WarmupPolicy::PublicPoolLadder,
+    });
+    assert_eq!(s.validate().unwrap_err().field(), Some("warmup.days"));
+    let text = "[warmup]\ndays = 3\npolicy = \"tiktok\"\n";
+    let base = toml::to_string(&common::small_scenario()).unwrap();
+    let err = Scenario::from_toml_str(&format!("{base}\n{text}")).unwrap_err();
+    assert!(err.to_string().contains("tiktok"), "{err}");
+
+    let s = warmed(WarmupPolicy::PublicPoolLadder);
+    let world = World::generate(&s).unwrap();
+    let sim = Simulation::new(&s, &world).unwrap();
+    let ladder = std::sync::Arc::new(s.public_pool_ladder.clone());
+    let err = sim.clone().with_warmup(s.total_days(), ladder).unwrap_err();
+    assert_eq!(err.field(), Some("warmup.days"));
+    // A checkpoint of one simulation does not resume another.
+    let mut t = s.clone();
+    t.seed += 1;
+    let sim_t = Simulation::new(&t, &world).unwrap();
+    let warm = sim.warm_up(&s.response).unwrap();
+    let err = sim_t.resume(&warm, &t.public_pool_ladder, &t.response).unwrap_err();
+    assert_eq!(err.field(), Some("checkpoint"));
+    // Without a warm-up there is nothing to warm up.
+    let plain = common::small_growth_scenario(2);
+    let sim_p = Simulation::new(&plain, &world).unwrap();
+    assert_eq!(sim_p.warm_up(&plain.response).unwrap_err().field(), Some("warmup"));
+}
+
+#[test]
+fn an_experiment_warms_up_once_and_compares_from_the_same_state() {
+    let s = warmed(WarmupPolicy::PublicPoolLadder);
+    let (ladder, iron) = (s.public_pool_ladder.clone(), s.iron_fan_first());
+    let exp = feedsim::experiment::Experiment::new(&s, vec![&ladder as &dyn PushPolicy, &iron, &ladder])
+        .unwrap()
+        .replicates(2);
+    let report = exp.run().unwrap();
+    // Each replicate is the plain simulation's warm-up and resumes.
+    let r1 = exp.replicate_scenario(1);
+    let world = World::generate(&r1).unwrap();
+    let sim = Simulation::new(&r1, &world).unwrap();
+    let warm = sim.warm_up(&r1.response).unwrap();
+    let alone = sim.resume(&warm, &iron, &r1.response).unwrap();
+    let m = report.metric("KOE", "tally.impressions").unwrap();
+    assert_eq!(m.samples[1][1], alone.cohorts[2].tally.impressions as f64);
+    // The same policy twice: a difference of exactly 0; followers at the
+    // start equal under every policy.
+    assert_eq!(
+        report.metric("KOE", "tally.impressions").unwrap().differences[2].mean,
+        0.0
+    );
+    let f = report.metric("KOE", "followers").unwrap();
+    assert_eq!(f.samples[0], f.samples[1]);
+}
