@@ -303,3 +303,63 @@ fn iron_fan_growth_prints_follower_counts_that_add_up_and_only_rates_in_0_1() {
         }
     }
 }
+
+#[test]
+fn policy_switch_writes_levels_per_arm_cohort_week_and_metric() {
+    let json = std::env::temp_dir().join(format!("feedsim-switch-{}.json", std::process::id()));
+    let json_arg = json.to_str().unwrap();
+    let args = [
+        "--users",
+        "30000",
+        "--replicates",
+        "2",
+        "--warmup-days",
+        "3",
+        "--days",
+        "8",
+        "--json",
+        json_arg,
+    ];
+    let stdout = run("policy_switch", &args);
+    assert!(stdout.contains("iron_fan_first − ladder"), "{stdout}");
+    assert!(stdout.contains("steady state"), "{stdout}");
+    let rows: Vec<serde_json::Value> = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    std::fs::remove_file(&json).ok();
+    // 3 arms × 5 cohorts × 2 weeks (8 days) × 8 metrics.
+    assert_eq!(rows.len(), 3 * 5 * 2 * 8);
+    let level = |arm: &str, cohort: &str, week: u64, metric: &str| -> f64 {
+        rows.iter()
+            .find(|r| r["arm"] == arm && r["cohort"] == cohort && r["week"] == week && r["metric"] == metric)
+            .unwrap_or_else(|| panic!("no row {arm} {cohort} {week} {metric}"))["mean"]
+            .as_f64()
+            .unwrap()
+    };
+    for arm in ["ladder", "iron_fan_first", "iron_fan_first_without_ratio_weight"] {
+        for cohort in ["KOL", "waist", "KOE", "newcomer", "general"] {
+            for week in [1, 2] {
+                let ratio = level(arm, cohort, week, "iron_fan_ratio");
+                assert!((0.0..=1.0).contains(&ratio), "{arm} {cohort} {ratio}");
+                assert!(level(arm, cohort, week, "followers") > 0.0);
+                for m in ["follows_added", "unfollows", "promotions", "demotions", "gmv_yuan"] {
+                    assert!(level(arm, cohort, week, m) >= 0.0);
+                }
+            }
+            // Week 2's followers are week 1's plus the week's follows added
+            // minus its unfollows (means over the same replicates).
+            let (f1, f2) = (level(arm, cohort, 1, "followers"), level(arm, cohort, 2, "followers"));
+            let (added, removed) = (
+                level(arm, cohort, 2, "follows_added"),
+                level(arm, cohort, 2, "unfollows"),
+            );
+            assert!(
+                (f1 + added - removed - f2).abs() < 1e-6,
+                "{arm} {cohort}: {f1} + {added} - {removed} != {f2}"
+            );
+        }
+    }
+    // The arms start from the same warmed world but push differently.
+    assert_ne!(
+        level("ladder", "KOE", 1, "impressions_per_post"),
+        level("iron_fan_first", "KOE", 1, "impressions_per_post")
+    );
+}

@@ -1,0 +1,394 @@
+//! What happens to creators when the platform switches from the legacy
+//! ladder to iron-fan-first, starting from a world that has lived under the
+//! ladder: `scenarios/growth.toml` (the default world with the fan
+//! lifecycle) with the followed tab on, warmed up for `--warmup-days` days
+//! (default 45) under the ladder, then `--days` measured days (default 30)
+//! under three arms from the same checkpoint: the ladder (no switch),
+//! iron-fan-first, and iron-fan-first without its iron-fan-ratio weight
+//! (only the fans' feedback on the post acts).
+//!
+//! ```sh
+//! cargo run --release --example policy_switch
+//! cargo run --release --example policy_switch -- --users 200000 --replicates 3 --json switch.json
+//! ```
+//!
+//! Each replicate is a new world, posts and responses (the replicate seeds
+//! of [`feedsim::experiment::replicate_seed`]); within a replicate every arm
+//! starts from a copy of one warm-up's checkpoint and draws the same
+//! responses where it makes the same impressions (common random numbers).
+//! For each cohort and measured week the example prints the ladder arm's
+//! level and each switched arm's difference from it, with 95% Student-t
+//! intervals over replicates (paired by replicate):
+//! - **followers** and **iron-fan ratio** at the week's end;
+//! - **impressions per post** of the posts published in the week (a post
+//!   counts in the week it was published, whenever its push ends);
+//! - **GMV** (yuan) of the orders made in the week.
+//!
+//! Then the ladder arm's steady state: the followers' and iron-fan ratio's
+//! slope over the measured days relative to their level, follows added
+//! against unfollows, promotions against demotions, and the move of the
+//! creators' median and 90th-percentile followers, each with its interval.
+//!
+//! `--json FILE` writes rows `{"arm", "cohort", "week", "metric", "mean",
+//! "lo", "hi"}`: levels per arm and week (not differences) of `followers`,
+//! `iron_fan_ratio`, `impressions_per_post`, `gmv_yuan`, `follows_added`,
+//! `unfollows`, `promotions` and `demotions`. `--scenario FILE` runs
+//! another scenario (its own `[warmup]` and `[followed_tab]` are kept if it
+//! has them).
+
+use std::time::Instant;
+
+use feedsim::experiment::{Estimate, replicate_seed};
+use feedsim::feed::FollowedTab;
+use feedsim::metrics::{PostReport, Report};
+use feedsim::policy::PushPolicy;
+use feedsim::scenario::{WarmupParams, WarmupPolicy};
+use feedsim::{Error, Scenario, Simulation, World};
+
+#[path = "research/mod.rs"]
+mod research;
+use research::thousands;
+
+const GROWTH: &str = include_str!("../scenarios/growth.toml");
+const CONFIDENCE: f64 = 0.95;
+
+/// The weekly metrics, as the JSON names them.
+const METRICS: [&str; 8] = [
+    "followers",
+    "iron_fan_ratio",
+    "impressions_per_post",
+    "gmv_yuan",
+    "follows_added",
+    "unfollows",
+    "promotions",
+    "demotions",
+];
+
+/// One run's weekly figures: `[cohort][week][metric]`.
+type Weekly = Vec<Vec<[f64; METRICS.len()]>>;
+
+/// What one arm of one replicate leaves: its weekly figures and what the
+/// steady-state check needs.
+struct ArmRun {
+    weekly: Weekly,
+    /// Per cohort: (followers, iron-fan ratio) per measured day.
+    series: Vec<Vec<(f64, f64)>>,
+    /// Per cohort: (median, p90) of the creators' followers at the start
+    /// and at the end.
+    quantiles: Vec<[(f64, f64); 2]>,
+}
+
+fn main() -> Result<(), Error> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let replicates: u32 = research::parsed(&args, "replicates", 3);
+    let mut scenario = match research::flag(&args, "scenario") {
+        Some(file) => Scenario::from_file(file)?,
+        None => Scenario::from_toml_str(GROWTH)?,
+    };
+    if research::flag(&args, "users").is_some() {
+        scenario = scenario.scaled(research::parsed(&args, "users", 0));
+    }
+    scenario.dynamics.enabled = true;
+    if scenario.followed_tab.is_none() {
+        scenario.followed_tab = Some(FollowedTab::default());
+    }
+    let warmup_days = research::parsed(&args, "warmup-days", scenario.warmup.map_or(45, |w| w.days));
+    scenario.warmup = Some(WarmupParams {
+        days: warmup_days,
+        policy: scenario.warmup.map_or(WarmupPolicy::PublicPoolLadder, |w| w.policy),
+    });
+    scenario.feed.days = research::parsed(&args, "days", scenario.feed.days);
+    scenario.validate()?;
+    if replicates == 0 {
+        eprintln!("--replicates 0: at least one replicate is needed");
+        std::process::exit(2);
+    }
+    let json = research::flag(&args, "json");
+
+    let ladder = scenario.public_pool_ladder.clone();
+    let iron = scenario.iron_fan_first();
+    let no_ratio = iron.without_ratio_weight();
+    let arms: [(&str, &dyn PushPolicy); 3] = [
+        ("ladder", &ladder),
+        ("iron_fan_first", &iron),
+        ("iron_fan_first_without_ratio_weight", &no_ratio),
+    ];
+    eprintln!(
+        "{} users, {} warm-up days under {:?}, {} measured days, {} replicates × {} arms",
+        thousands(scenario.users.count.into()),
+        warmup_days,
+        scenario.warmup.map(|w| w.policy).unwrap_or_default(),
+        scenario.feed.days,
+        replicates,
+        arms.len()
+    );
+    // runs[replicate][arm]
+    let mut runs: Vec<Vec<ArmRun>> = Vec::new();
+    for r in 0..replicates {
+        let mut s = scenario.clone();
+        s.seed = replicate_seed(scenario.seed, r);
+        let t = Instant::now();
+        let world = World::generate(&s)?;
+        let sim = Simulation::new(&s, &world)?;
+        let warm = sim.warm_up(&s.response)?;
+        eprintln!(
+            "replicate {r}: warmed up {} days in {:.1?} ({} posts still live at the switch)",
+            warm.day(),
+            t.elapsed(),
+            warm.live_posts()
+        );
+        let mut row = Vec::new();
+        for (name, policy) in arms {
+            let t = Instant::now();
+            let mut posts = PostWeeks::new(&s);
+            let report = sim.resume_streaming(&warm, policy, &s.response, &mut |p| posts.add(&p), None)?;
+            eprintln!("replicate {r}: {name} in {:.1?}", t.elapsed());
+            row.push(arm_run(&s, &report, &posts));
+        }
+        runs.push(row);
+    }
+    print_weeks(&scenario, &arms, &runs);
+    print_steady_state(&scenario, &runs);
+    if let Some(path) = json {
+        research::write(&path, &json_rows(&scenario, &arms, &runs)?)?;
+        eprintln!("wrote {path}");
+    }
+    Ok(())
+}
+
+/// Measured weeks: the measured days in weeks of 7 from the switch; the
+/// drain days after the last posting day join the last week.
+fn week_of(s: &Scenario, day: u32) -> usize {
+    let weeks = s.feed.days.div_ceil(7) as usize;
+    (((day - s.warmup_days()) / 7) as usize).min(weeks - 1)
+}
+
+fn weeks(s: &Scenario) -> usize {
+    s.feed.days.div_ceil(7) as usize
+}
+
+/// Posts and their impressions per cohort and week of publication.
+struct PostWeeks {
+    slots_per_day: u32,
+    scenario: Scenario,
+    /// `[cohort][week]`: (posts, impressions).
+    counts: Vec<Vec<(u64, u64)>>,
+}
+
+impl PostWeeks {
+    fn new(s: &Scenario) -> Self {
+        PostWeeks {
+            slots_per_day: s.feed.slots_per_day,
+            scenario: s.clone(),
+            counts: vec![vec![(0, 0); weeks(s)]; s.cohorts.len()],
+        }
+    }
+
+    fn add(&mut self, p: &PostReport) -> Result<(), Error> {
+        let w = week_of(&self.scenario, p.slot / self.slots_per_day);
+        let c = &mut self.counts[p.cohort as usize][w];
+        c.0 += 1;
+        c.1 += p.tally.impressions;
+        Ok(())
+    }
+}
+
+/// Median and 90th percentile of `xs`.
+fn median_p90(mut xs: Vec<u32>) -> (f64, f64) {
+    if xs.is_empty() {
+        return (0.0, 0.0);
+    }
+    xs.sort_unstable();
+    let q = |p: f64| f64::from(xs[((xs.len() - 1) as f64 * p).round() as usize]);
+    (q(0.5), q(0.9))
+}
+
+fn arm_run(s: &Scenario, r: &Report, posts: &PostWeeks) -> ArmRun {
+    let n = s.cohorts.len();
+    let mut weekly: Weekly = vec![vec![[0.0; METRICS.len()]; weeks(s)]; n];
+    let mut series = vec![Vec::new(); n];
+    for (ci, cohort) in s.cohorts.iter().enumerate() {
+        for d in r.daily.iter().filter(|d| d.cohort == cohort.name) {
+            let w = &mut weekly[ci][week_of(s, d.day)];
+            // Levels at the week's end: the last day seen wins.
+            w[0] = d.followers as f64;
+            w[1] = d.iron_fan_ratio;
+            w[3] += d.gmv_fen as f64 / 100.0;
+            w[4] += d.follows_added as f64;
+            w[5] += d.unfollows as f64;
+            w[6] += d.promotions as f64;
+            w[7] += d.demotions as f64;
+            if d.day < s.total_days() {
+                series[ci].push((d.followers as f64, d.iron_fan_ratio));
+            }
+        }
+        for (w, &(count, impressions)) in posts.counts[ci].iter().enumerate() {
+            weekly[ci][w][2] = if count == 0 {
+                0.0
+            } else {
+                impressions as f64 / count as f64
+            };
+        }
+    }
+    let quantiles = (0..n)
+        .map(|ci| {
+            let members = r.creators.iter().filter(|c| c.cohort as usize == ci);
+            let start = median_p90(members.clone().map(|c| c.followers).collect());
+            let end = median_p90(members.map(|c| c.followers_end).collect());
+            [start, end]
+        })
+        .collect();
+    ArmRun {
+        weekly,
+        series,
+        quantiles,
+    }
+}
+
+fn estimate(samples: &[f64]) -> Estimate {
+    Estimate::from_samples(samples, CONFIDENCE)
+}
+
+fn print_weeks(s: &Scenario, arms: &[(&str, &dyn PushPolicy)], runs: &[Vec<ArmRun>]) {
+    println!(
+        "Policy switch after a {}-day warm-up under the ladder: {} measured days, {} replicates, 95% intervals \
+         (paired by replicate for the differences)",
+        s.warmup_days(),
+        s.feed.days,
+        runs.len()
+    );
+    let shown = [
+        (0, "followers", 0),
+        (1, "iron-fan ratio %", 2),
+        (2, "impressions/post", 0),
+        (3, "GMV yuan", 0),
+    ];
+    for (ci, cohort) in s.cohorts.iter().enumerate() {
+        println!("\n== {} ==", cohort.name);
+        for &(m, label, digits) in &shown {
+            let scale = if m == 1 { 100.0 } else { 1.0 };
+            print!("{:<18} {:<6} | {:^28}", label, "week", arms[0].0);
+            for (name, _) in &arms[1..] {
+                print!(" | {:^40}", format!("{name} − ladder"));
+            }
+            println!();
+            for w in 0..weeks(s) {
+                let sample =
+                    |k: usize| -> Vec<f64> { runs.iter().map(|rep| scale * rep[k].weekly[ci][w][m]).collect() };
+                let base = sample(0);
+                print!(
+                    "{:<18} {:<6} | {:>28}",
+                    "",
+                    w + 1,
+                    research::ci(&estimate(&base), digits)
+                );
+                for k in 1..arms.len() {
+                    let diff =
+                        Estimate::paired_difference(&sample(k), &base, CONFIDENCE).expect("one sample per replicate");
+                    print!(" | {:>40}", research::ci(&diff, digits));
+                }
+                println!();
+            }
+        }
+    }
+    println!(
+        "\nWeeks count from the switch (week 1 = the first 7 measured days; the drain days after the last posting \
+         day join the last week). Followers and the iron-fan ratio are end-of-week levels; impressions per post are \
+         those of the posts published in the week, whenever their push ended; GMV is the week's orders. A difference \
+         whose interval excludes 0 is a change the replicates agree on."
+    );
+}
+
+/// Least-squares slope of `ys` against `0, 1, 2, ...`.
+fn slope(ys: &[f64]) -> f64 {
+    let n = ys.len() as f64;
+    if n < 2.0 {
+        return 0.0;
+    }
+    let mx = (n - 1.0) / 2.0;
+    let my = ys.iter().sum::<f64>() / n;
+    let (mut sxy, mut sxx) = (0.0, 0.0);
+    for (i, y) in ys.iter().enumerate() {
+        let dx = i as f64 - mx;
+        sxy += dx * (y - my);
+        sxx += dx * dx;
+    }
+    sxy / sxx
+}
+
+fn print_steady_state(s: &Scenario, runs: &[Vec<ArmRun>]) {
+    println!(
+        "\nThe ladder arm's steady state over the {} measured days (the world after the warm-up, under the policy it \
+         was warmed up with); 95% intervals over replicates:",
+        s.feed.days
+    );
+    println!(
+        "{:<10} | {:>26} | {:>26} | {:>24} | {:>24} | {:>22} | {:>22}",
+        "cohort",
+        "followers slope/level",
+        "iron-ratio slope/level",
+        "unfollows/follows added",
+        "demotions/promotions",
+        "median followers move",
+        "p90 followers move"
+    );
+    let days = f64::from(s.feed.days);
+    for (ci, cohort) in s.cohorts.iter().enumerate() {
+        let per_rep = |f: &dyn Fn(&ArmRun) -> f64| estimate(&runs.iter().map(|rep| f(&rep[0])).collect::<Vec<_>>());
+        // The change a slope makes over the measured days, over the mean level.
+        let relative = |pick: fn(&(f64, f64)) -> f64| {
+            move |a: &ArmRun| {
+                let ys: Vec<f64> = a.series[ci].iter().map(pick).collect();
+                let mean = ys.iter().sum::<f64>() / ys.len().max(1) as f64;
+                if mean == 0.0 { 0.0 } else { slope(&ys) * days / mean }
+            }
+        };
+        let sum = |a: &ArmRun, m: usize| a.weekly[ci].iter().map(|w| w[m]).sum::<f64>();
+        let ratio = |num: f64, den: f64| if den == 0.0 { f64::NAN } else { num / den };
+        let moved = |q: fn(&(f64, f64)) -> f64| {
+            move |a: &ArmRun| {
+                let [start, end] = &a.quantiles[ci];
+                if q(start) == 0.0 { 0.0 } else { q(end) / q(start) - 1.0 }
+            }
+        };
+        println!(
+            "{:<10} | {:>26} | {:>26} | {:>24} | {:>24} | {:>22} | {:>22}",
+            cohort.name,
+            research::ci(&per_rep(&relative(|p| p.0)), 3),
+            research::ci(&per_rep(&relative(|p| p.1)), 3),
+            research::ci(&per_rep(&|a| ratio(sum(a, 5), sum(a, 4))), 3),
+            research::ci(&per_rep(&|a| ratio(sum(a, 7), sum(a, 6))), 3),
+            research::ci(&per_rep(&moved(|q| q.0)), 3),
+            research::ci(&per_rep(&moved(|q| q.1)), 3),
+        );
+    }
+    println!(
+        "\nslope/level: the least-squares slope of the daily level times the measured days, over its mean (the \
+         relative change the trend makes over the period; 0 is flat). unfollows/follows added and \
+         demotions/promotions: 1 is a balance. The followers moves are the creators' median and 90th percentile \
+         at the end over those at the start, minus 1."
+    );
+}
+
+fn json_rows(s: &Scenario, arms: &[(&str, &dyn PushPolicy)], runs: &[Vec<ArmRun>]) -> Result<String, Error> {
+    let mut rows = Vec::new();
+    for (k, (arm, _)) in arms.iter().enumerate() {
+        for (ci, cohort) in s.cohorts.iter().enumerate() {
+            for w in 0..weeks(s) {
+                for (m, metric) in METRICS.iter().enumerate() {
+                    let e = estimate(&runs.iter().map(|rep| rep[k].weekly[ci][w][m]).collect::<Vec<_>>());
+                    rows.push(serde_json::json!({
+                        "arm": arm,
+                        "cohort": cohort.name,
+                        "week": w + 1,
+                        "metric": metric,
+                        "mean": e.mean,
+                        "lo": e.low,
+                        "hi": e.high,
+                    }));
+                }
+            }
+        }
+    }
+    Ok(serde_json::to_string_pretty(&rows)?)
+}
