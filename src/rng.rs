@@ -39,6 +39,7 @@ pub(crate) mod tag {
     pub const FRIENDS: u64 = 0x4652_4e44;
     pub const CHANNEL: u64 = 0x4348_414e;
     pub const TODAY: u64 = 0x544f_4441;
+    pub const UNFOLLOW: u64 = 0x554e_464f;
 }
 
 /// SplitMix64's finalizer: a bijective, well-avalanching 64-bit mix.

@@ -337,8 +337,16 @@ pub struct DynamicsParams {
     pub follow_score: u32,
     /// A fan whose score stays below this ...
     pub unfollow_below: u32,
-    /// ... for this many consecutive days unfollows.
+    /// ... for this many consecutive days unfollows (0: never; at most 255).
     pub unfollow_after_days: u32,
+    /// The chance that a fan shown one of the creator's posts who does
+    /// nothing with it (no watch-through, like, comment, share, click or
+    /// order) unfollows, drawn per impression (0: never). Unfollows on
+    /// Twitter follow exposure to content the follower does not want (too
+    /// many posts, uninteresting topics: Kwak, Chun & Moon, CHI 2011); the
+    /// value is ours (see scenarios/README.md for the rate it gives).
+    #[serde(default)]
+    pub unfollow_per_skip: f64,
     /// Days a repurchase coupon stays valid after a purchase.
     pub coupon_days: u32,
 }
@@ -354,6 +362,7 @@ impl Default for DynamicsParams {
             follow_score: 20,
             unfollow_below: 2,
             unfollow_after_days: 21,
+            unfollow_per_skip: 0.0,
             coupon_days: 7,
         }
     }
@@ -903,6 +912,7 @@ impl Scenario {
         self.watch.validate()?;
         let d = &self.dynamics;
         check::probability("dynamics.daily_decay", d.daily_decay)?;
+        check::probability("dynamics.unfollow_per_skip", d.unfollow_per_skip)?;
         if d.unfollow_after_days > 255 {
             return Err(Error::invalid(
                 "dynamics.unfollow_after_days",

@@ -349,3 +349,50 @@ fn followers_are_the_start_plus_follows_added_minus_unfollows_every_day() {
         assert!(added > 0 && removed > 0 && promoted > 0, "{added} {removed} {promoted}");
     }
 }
+
+/// Unfollows after skips: a fan shown a post who does nothing with it
+/// unfollows with chance `unfollow_per_skip`, drawn per impression. Over a
+/// day, a fan skipped `k` times unfollows with chance `1 − (1 − q)^k`; the
+/// day's unfollows are within 4 standard deviations of their sum, and none
+/// happen with `q = 0` (the low-score rule off).
+#[test]
+fn fans_unfollow_after_skipped_posts_at_the_rate_given() {
+    let mut s = all_fans_see_everything(common::small_growth_scenario(1));
+    s.response = constant(0.0, 0.0);
+    s.dynamics.unfollow_after_days = 0;
+    s.dynamics.unfollow_per_skip = 0.0;
+    let world = World::generate(&s).unwrap();
+    let run = |s: &Scenario| {
+        let sim = Simulation::new(s, &world).unwrap();
+        let (r, trace) = sim.trace(&s.iron_fan_first(), &s.response).unwrap();
+        let unfollows: u64 = r.cohorts.iter().map(|c| c.unfollows).sum();
+        // Skips per (creator, fan) on the first day (nothing is watched).
+        let mut skips: HashMap<(u32, u32), i32> = HashMap::new();
+        for i in trace
+            .iter()
+            .filter(|i| i.slot < s.feed.slots_per_day && i.relation != feedsim::response::Relation::Stranger)
+        {
+            *skips.entry((sim.posts()[i.post as usize].creator, i.user)).or_default() += 1;
+        }
+        let first_day: u64 = r.daily.iter().filter(|d| d.day == 0).map(|d| d.unfollows).sum();
+        (unfollows, first_day, skips)
+    };
+    let (none, _, skips) = run(&s);
+    assert_eq!(none, 0, "no unfollow without the rule");
+    assert!(skips.len() > 1_000, "the check needs fans shown posts: {}", skips.len());
+    let q = 0.25;
+    s.dynamics.unfollow_per_skip = q;
+    let (_, got, skips_q) = run(&s);
+    assert_eq!(skips_q, skips, "the first day's impressions do not depend on the rule");
+    let (mut mean, mut var) = (0.0, 0.0);
+    for &k in skips.values() {
+        let p = 1.0 - (1.0 - q).powi(k);
+        mean += p;
+        var += p * (1.0 - p);
+    }
+    assert!(
+        (got as f64 - mean).abs() <= 4.0 * var.sqrt(),
+        "{got} unfollows on day 0, expected {mean:.0} ± {:.0}",
+        4.0 * var.sqrt()
+    );
+}

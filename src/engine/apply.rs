@@ -79,6 +79,7 @@ impl Simulation<'_> {
             add_points(scores, &round.points, &mut st.points_scratch);
         }
         st.pending_follows.extend_from_slice(&round.follows);
+        st.day_unfollows.extend_from_slice(&round.unfollows);
         for &k in &round.orders {
             let (c, user) = ((k >> 32) as u32, k as u32);
             let cohort = self.world().creators().cohort(c) as usize;
@@ -183,6 +184,9 @@ impl Simulation<'_> {
         let before = st.counts.clone();
         if self.dynamics.enabled {
             let points = std::mem::take(&mut st.day_points);
+            let mut unfollows = std::mem::take(&mut st.day_unfollows);
+            unfollows.sort_unstable();
+            unfollows.dedup();
             let rules = lifecycle::Lifecycle {
                 world,
                 d: &self.dynamics,
@@ -198,7 +202,7 @@ impl Simulation<'_> {
             // The first night of a run on a borrowed world copies its graph
             // (the day's points were kept apart until now); later nights,
             // and runs that own their world, rebuild the run's graph in place.
-            lifecycle::end_of_day(&rules, day, st.graph.to_mut(), &points, night);
+            lifecycle::end_of_day(&rules, day, st.graph.to_mut(), &points, &unfollows, night);
             // The night's scratch (per-row buffers, plans) is freed; give it
             // back rather than keep it resident all day.
             crate::trim::release_free_memory();

@@ -318,7 +318,14 @@ fn relocate<T: Copy + Default>(col: &mut Vec<T>, from: &[usize], to: &[usize], l
 /// the rows that gain the day's follows merge them in, in parallel. Peak
 /// memory: the graph, grown by the day's new edges, and a scratch buffer of
 /// 16 bytes per edge of the longest row per thread.
-pub(crate) fn end_of_day(lifecycle: &Lifecycle, day: u32, graph: &mut FollowGraph, points: &[u32], night: Night) {
+pub(crate) fn end_of_day(
+    lifecycle: &Lifecycle,
+    day: u32,
+    graph: &mut FollowGraph,
+    points: &[u32],
+    unfollowed: &[u32],
+    night: Night,
+) {
     let Lifecycle { world, d, rules, seed } = *lifecycle;
     let Night {
         follows: pending_follows,
@@ -367,8 +374,13 @@ pub(crate) fn end_of_day(lifecycle: &Lifecycle, day: u32, graph: &mut FollowGrap
             let mut p = Plan::default();
             kept.clear();
             let mut split = 0;
+            // The row's edges unfollowed after a skip today, ascending.
+            let from = unfollowed.partition_point(|&e| (e as usize) < old[c]);
+            let to = unfollowed.partition_point(|&e| (e as usize) < old[c + 1]);
+            let mut skips = unfollowed[from..to].iter().peekable();
             for j in 0..row.fans.len() {
                 let e = old[c] + j;
+                let skipped = skips.next_if(|&&x| x as usize == e).is_some();
                 let was_iron = e < old_iron[c];
                 let score = r.score(e, row.score[j]);
                 let iron = r.iron(score, was_iron);
@@ -376,7 +388,7 @@ pub(crate) fn end_of_day(lifecycle: &Lifecycle, day: u32, graph: &mut FollowGrap
                 p.demotions += u64::from(was_iron && !iron);
                 let decayed = r.decayed(score);
                 let low_days = r.low_days(decayed, row.low_days[j]);
-                if u32::from(low_days) >= d.unfollow_after_days {
+                if skipped || (d.unfollow_after_days > 0 && u32::from(low_days) >= d.unfollow_after_days) {
                     p.unfollows += 1;
                     continue;
                 }
@@ -522,6 +534,7 @@ mod tests {
             0,
             &mut g,
             &[],
+            &[],
             Night {
                 follows: &mut Vec::new(),
                 buyers: &mut buyers,
@@ -593,6 +606,7 @@ mod tests {
             day,
             &mut g,
             &[],
+            &[],
             Night {
                 follows: &mut Vec::new(),
                 buyers: &mut Buyers::default(),
@@ -608,7 +622,14 @@ mod tests {
 
     /// The night's rules, row by row, out of place: the reference the
     /// in-place rebuild must equal.
-    fn reference(l: &Lifecycle, day: u32, g: &FollowGraph, points: &[u32], follows: &[u64]) -> FollowGraph {
+    fn reference(
+        l: &Lifecycle,
+        day: u32,
+        g: &FollowGraph,
+        points: &[u32],
+        unfollowed: &[u32],
+        follows: &[u64],
+    ) -> FollowGraph {
         let (d, r) = (l.d, DayRules { d: l.d, points });
         let mut out = FollowGraph {
             offsets: vec![0],
@@ -622,7 +643,8 @@ mod tests {
                 let iron = r.iron(score, e < g.iron_end[c] as usize);
                 let decayed = r.decayed(score);
                 let low = r.low_days(decayed, g.low_days[e]);
-                if u32::from(low) >= d.unfollow_after_days {
+                let by_rule = d.unfollow_after_days > 0 && u32::from(low) >= d.unfollow_after_days;
+                if by_rule || unfollowed.contains(&(e as u32)) {
                     continue;
                 }
                 let fg = l.rules[l.world.creators().cohort(c as u32) as usize].fan_group;
@@ -697,7 +719,12 @@ mod tests {
                 buyer_key(c as u32, (crate::rng::mix(k) % 20_000) as u32)
             })
             .collect();
-        for (unfollow_after_days, follow_score) in [(1, 20), (1, 500), (21, 20)] {
+        // Edges whose fan unfollowed after a skip: every 13th.
+        let unfollowed: Vec<u32> = (0..edges as u32).filter(|e| e % 13 == 5).collect();
+        for (unfollow_after_days, follow_score, skips) in
+            [(1, 20, false), (1, 500, false), (21, 20, false), (0, 20, true)]
+        {
+            let unfollowed: &[u32] = if skips { &unfollowed } else { &[] };
             let mut d = s.dynamics.clone();
             // 1 day: low scores unfollow tonight, so rows shrink too.
             d.unfollow_after_days = unfollow_after_days;
@@ -721,6 +748,7 @@ mod tests {
                     3,
                     &mut g,
                     points,
+                    unfollowed,
                     Night {
                         follows: &mut follows.clone(),
                         buyers: &mut buyers,
@@ -734,7 +762,7 @@ mod tests {
                     .collect();
                 (g, customers.members, c)
             };
-            let want = reference(&l, 3, world.graph(), &points, &follows);
+            let want = reference(&l, 3, world.graph(), &points, unfollowed, &follows);
             let (a, members_a, counts_a) = end(world.graph().clone(), &points);
             assert_eq!(columns(&a), columns(&want));
             let mut raised = world.graph().clone();
@@ -746,12 +774,20 @@ mod tests {
             assert_eq!((members_a, counts_a.clone()), (members_b, counts_b));
             // The night did all three: promotions, unfollows, growth.
             assert!(counts_a.iter().any(|c| c.0 > 0), "{counts_a:?}");
-            if unfollow_after_days == 1 {
+            if unfollow_after_days == 1 || skips {
                 assert!(counts_a.iter().any(|c| c.2 > 0), "{counts_a:?}");
+            }
+            if skips {
+                // Exactly the skipped edges left (no low-day rule).
+                let removed: u64 = counts_a.iter().map(|c| c.2).sum();
+                assert_eq!(removed, unfollowed.len() as u64);
             }
             let g0 = world.graph();
             assert!((0..7).any(|c| a.followers(c) > g0.followers(c)));
-            assert!((0..a.creators() as u32).any(|c| a.followers(c) < g0.followers(c)) || unfollow_after_days > 1);
+            assert!(
+                (0..a.creators() as u32).any(|c| a.followers(c) < g0.followers(c))
+                    || (unfollow_after_days > 1 && !skips)
+            );
             assert!(a.group.iter().any(|&g| g));
         }
     }

@@ -505,6 +505,7 @@ impl<'w> Simulation<'w> {
             by_depth: Vec::new(),
             commission_fen: 0,
             pending_follows: Vec::new(),
+            day_unfollows: Vec::new(),
             creator_history: vec![Vec::new(); n_creators],
             creator_today: vec![0; n_creators],
             stopped_after: vec![None; n_creators],

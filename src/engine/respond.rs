@@ -40,6 +40,9 @@ pub(crate) struct Round {
     pub(crate) points: Vec<(u32, u32)>,
     /// Strangers who followed, as `buyer_key(creator, user)`.
     pub(crate) follows: Vec<u64>,
+    /// Fan edges whose fan unfollows after a skipped impression
+    /// ([`DynamicsParams::unfollow_per_skip`](crate::scenario::DynamicsParams::unfollow_per_skip)).
+    pub(crate) unfollows: Vec<u32>,
     /// Orders, as `buyer_key(creator, user)`, one per order.
     pub(crate) orders: Vec<u64>,
     /// With a trace: every impression, unordered.
@@ -94,6 +97,7 @@ impl Round {
             extra: Vec::new(),
             points: Vec::new(),
             follows: Vec::new(),
+            unfollows: Vec::new(),
             orders: Vec::new(),
             trace: Vec::new(),
             by_depth: Vec::new(),
@@ -114,6 +118,7 @@ impl Round {
         self.ratio_hist.fill(0);
         self.points.clear();
         self.follows.clear();
+        self.unfollows.clear();
         self.orders.clear();
         self.trace.clear();
         self.by_depth.clear();
@@ -135,6 +140,7 @@ impl Round {
         }
         self.points.extend_from_slice(&later.points);
         self.follows.extend_from_slice(&later.follows);
+        self.unfollows.extend_from_slice(&later.unfollows);
         self.orders.extend_from_slice(&later.orders);
         self.trace.extend_from_slice(&later.trace);
         if self.by_depth.len() < later.by_depth.len() {
@@ -588,6 +594,12 @@ impl Simulation<'_> {
                     + bit(outcome::ORDER, pts.order);
                 if gained > 0 {
                     round.points.push((o.edge, gained));
+                } else if self.dynamics.unfollow_per_skip > 0.0
+                    && crate::rng::unit(self.seed, tag::UNFOLLOW, post.id.into(), o.user.into())
+                        < self.dynamics.unfollow_per_skip
+                {
+                    // A fan shown the post who did nothing with it.
+                    round.unfollows.push(o.edge);
                 }
             }
             if follow {

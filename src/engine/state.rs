@@ -360,6 +360,9 @@ pub(crate) struct RunState<'w> {
     /// Commission earned by sharers, in fen ([`crate::feed::FissionParams`]).
     pub(crate) commission_fen: u64,
     pub(crate) pending_follows: Vec<u64>,
+    /// The day's fan edges whose fan unfollows after a skipped impression
+    /// (removed at the day's end, as other unfollows).
+    pub(crate) day_unfollows: Vec<u32>,
     pub(crate) creator_history: Vec<Vec<u64>>,
     pub(crate) creator_today: Vec<u64>,
     pub(crate) stopped_after: Vec<Option<u32>>,
@@ -419,6 +422,7 @@ impl<'w> RunState<'w> {
             by_depth: Vec::new(),
             commission_fen: 0,
             pending_follows: self.pending_follows.clone(),
+            day_unfollows: self.day_unfollows.clone(),
             creator_history: self.creator_history.clone(),
             creator_today: self.creator_today.clone(),
             stopped_after: self.stopped_after.clone(),
@@ -449,6 +453,7 @@ impl<'w> RunState<'w> {
         self.group_members.hash(h);
         self.peers.digest(h);
         self.pending_follows.hash(h);
+        self.day_unfollows.hash(h);
         self.creator_history.hash(h);
         self.creator_today.hash(h);
         self.stopped_after.hash(h);
