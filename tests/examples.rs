@@ -231,14 +231,13 @@ fn compare_feeds_writes_a_row_per_feed_policy_cohort_and_metric() {
     }
 }
 
-/// `scenarios/growth.toml` shrunk to 60,000 users and 8 days, with fans
-/// unfollowing after 3 low days, written to a temporary file.
+/// `scenarios/growth.toml` shrunk to 60,000 users and 8 days, written to a
+/// temporary file.
 fn small_growth_file(tag: &str) -> PathBuf {
     let s = std::fs::read_to_string("scenarios/growth.toml").unwrap();
     let mut s = s
         .replace("count = 1_000_000", "count = 60_000")
-        .replace("days = 30", "days = 8")
-        .replace("unfollow_after_days = 21", "unfollow_after_days = 3");
+        .replace("days = 30", "days = 8");
     for (from, to) in [
         ("creators = 40_000", "creators = 2_400"),
         ("creators = 1_000", "creators = 60"),
