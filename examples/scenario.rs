@@ -1,7 +1,9 @@
 //! Runs any scenario file under both push policies, prints the cohort
 //! tables, and optionally writes both full reports as JSON. A scenario with
 //! a `[category_bonus]` is also run without it on the same world, and the
-//! impressions each category and cohort gained or lost are printed.
+//! impressions each category and cohort gained or lost are printed. A
+//! scenario with a `[warmup]` is warmed up once, and both policies continue
+//! from the same state.
 //!
 //! `cargo run --release --example scenario -- scenarios/default.toml --json out.json`
 
@@ -41,10 +43,22 @@ fn run(file: &str, json: Option<&str>) -> Result<(), feedsim::Error> {
     let ladder = scenario.public_pool_ladder.clone();
     let iron = scenario.iron_fan_first();
     let policies: [&dyn PushPolicy; 2] = [&ladder, &iron];
+    // With a warm-up: once, and every policy from the same state.
+    let warm = if sim.warmup_days() > 0 {
+        let t = std::time::Instant::now();
+        let warm = sim.warm_up(&scenario.response)?;
+        eprintln!("warmed up {} days in {:.2} s", warm.day(), t.elapsed().as_secs_f64());
+        Some(warm)
+    } else {
+        None
+    };
     let mut reports = Vec::new();
     for p in policies {
         let t = std::time::Instant::now();
-        let r = sim.run(p, &scenario.response)?;
+        let r = match &warm {
+            Some(warm) => sim.resume(warm, p, &scenario.response)?,
+            None => sim.run(p, &scenario.response)?,
+        };
         let secs = t.elapsed().as_secs_f64();
         eprintln!(
             "ran {:<20} {:>12} impressions ({} offers) in {secs:.2} s: {:.2} M impressions/s",

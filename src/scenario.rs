@@ -895,7 +895,7 @@ impl Scenario {
         let posts: f64 = self
             .cohorts
             .iter()
-            .map(|c| f64::from(c.creators) * c.posts_per_day * f64::from(f.days))
+            .map(|c| f64::from(c.creators) * c.posts_per_day * f64::from(self.total_days()))
             .sum();
         if posts > 1e8 {
             return Err(Error::invalid("cohorts", posts, "expects more than 100 million posts"));

@@ -362,3 +362,33 @@ fn policy_switch_writes_levels_per_arm_cohort_week_and_metric() {
         level("iron_fan_first", "KOE", 1, "impressions_per_post")
     );
 }
+
+#[test]
+fn scenario_warms_up_once_and_runs_both_policies_from_the_same_state() {
+    let mut s = feedsim::Scenario::from_toml_str(&std::fs::read_to_string("scenarios/growth.toml").unwrap())
+        .unwrap()
+        .scaled(20_000);
+    s.feed.days = 2;
+    s.warmup = Some(feedsim::scenario::WarmupParams {
+        days: 3,
+        policy: feedsim::scenario::WarmupPolicy::PublicPoolLadder,
+    });
+    let dir = std::env::temp_dir();
+    let file = dir.join(format!("feedsim-warm-{}.toml", std::process::id()));
+    let json = dir.join(format!("feedsim-warm-{}.json", std::process::id()));
+    std::fs::write(&file, toml::to_string(&s).unwrap()).unwrap();
+    let out = run("scenario", &[file.to_str().unwrap(), "--json", json.to_str().unwrap()]);
+    let reports: Vec<feedsim::metrics::Report> =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    std::fs::remove_file(&file).ok();
+    std::fs::remove_file(&json).ok();
+    assert!(out.contains("after a 3-day warm-up under public-pool ladder"), "{out}");
+    assert_eq!(reports.len(), 2);
+    for r in &reports {
+        assert_eq!(r.warmup_days, 3);
+        assert!(r.daily.iter().all(|d| d.day >= 3));
+    }
+    for (a, b) in reports[0].cohorts.iter().zip(&reports[1].cohorts) {
+        assert_eq!((a.followers, a.iron_fans), (b.followers, b.iron_fans), "{}", a.name);
+    }
+}

@@ -59,6 +59,14 @@ pub fn print_comparison(scenario: &Scenario, reports: &[Report]) {
         scenario.feed.days,
         reports.first().map_or("", |r| r.model.as_str())
     );
+    if let Some(r) = reports.first().filter(|r| r.warmup_days > 0) {
+        println!(
+            "after a {}-day warm-up under {} (every policy from the same state); the figures cover the {} measured day(s)",
+            r.warmup_days,
+            r.warmup_policy.as_deref().unwrap_or("?"),
+            scenario.feed.days
+        );
+    }
     for (i, first) in reports[0].cohorts.iter().enumerate() {
         println!(
             "\n== {} ({} creators, {} followers, {} iron fans) ==",
