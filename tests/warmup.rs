@@ -250,3 +250,16 @@ fn an_experiment_warms_up_once_and_compares_from_the_same_state() {
     let f = report.metric("KOE", "followers").unwrap();
     assert_eq!(f.samples[0], f.samples[1]);
 }
+
+#[test]
+fn a_bad_measured_policy_is_refused_before_the_warm_up_runs() {
+    let s = warmed(WarmupPolicy::PublicPoolLadder);
+    let world = World::generate(&s).unwrap();
+    let sim = Simulation::new(&s, &world).unwrap();
+    let mut bad = s.public_pool_ladder.clone();
+    bad.pools[0].size = 0;
+    let err = sim
+        .run_with_progress(&bad, &s.response, &|d| panic!("day {} ran", d.day))
+        .unwrap_err();
+    assert_eq!(err.field(), Some("public_pool_ladder.pools[0].size"));
+}

@@ -669,6 +669,8 @@ impl<'w> Simulation<'w> {
                 progress,
                 posts,
             } = observers;
+            // The measured policy is checked before the warm-up's work.
+            self.check_run(policy, model)?;
             let mut clock = PhaseClock::new(times.is_some());
             let checkpoint = self.warm_up_with(graph, model, progress, &mut clock)?;
             let report = self.resume_with(checkpoint, policy, model, log, &mut clock, progress, posts);
@@ -895,8 +897,8 @@ impl<'a> Observers<'a> {
 pub struct DayDone {
     /// The day just ended (from 0).
     pub day: u32,
-    /// The scenario's posting days (the run goes on past them until every
-    /// push has ended).
+    /// The scenario's posting days, a warm-up's included (the run goes on
+    /// past them until every push has ended).
     pub days: u32,
     /// Impressions so far in the run.
     pub impressions: u64,
