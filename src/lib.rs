@@ -43,7 +43,10 @@
 //! promoted to iron fans, grouped and lost through their own behaviour, so
 //! the iron-fan ratio becomes an outcome of the policy; reports then carry
 //! per-day cohort series ([`metrics::DailyCohortReport`]) and the
-//! private-domain funnel ([`metrics::Funnel`]). [`experiment`] runs policies
+//! private-domain funnel ([`metrics::Funnel`]). The generated world is not
+//! a steady state of any policy: a scenario's `[warmup]` runs days under the
+//! legacy ladder first, and [`Simulation::warm_up`] / [`Simulation::resume`]
+//! compare policies from the same warmed state ([`Checkpoint`]). [`experiment`] runs policies
 //! side by side over replicates with confidence intervals and sweeps
 //! parameters; [`postlog`] replays a posting history; [`output`] writes CSV
 //! and JSON tables; [`calibration`] measures a report against the public
@@ -104,7 +107,7 @@ pub mod tally;
 mod trim;
 pub mod world;
 
-pub use engine::Simulation;
+pub use engine::{Checkpoint, Simulation};
 pub use error::{Error, Result};
 pub use experiment::{Experiment, ExperimentReport, Sweep, SweepReport};
 pub use feed::Feed;
