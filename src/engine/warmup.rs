@@ -136,9 +136,9 @@ impl Checkpoint<'_> {
     /// clock): equal digests mean, up to a 64-bit hash, the same state. For
     /// checks that runs start from the same checkpoint.
     pub fn digest(&self) -> u64 {
-        // SipHash with fixed keys: the same in every process of a build.
-        #[allow(deprecated)]
-        let mut h = std::hash::SipHasher::new();
+        // Fixed keys (`new`, not `RandomState`): the same digest in every
+        // process of a build.
+        let mut h = std::collections::hash_map::DefaultHasher::new();
         self.state.digest(&mut h);
         for lp in &self.live {
             (lp.post, lp.history.len(), lp.so_far, lp.offered.len(), lp.end.is_some()).hash(&mut h);
