@@ -156,8 +156,10 @@ impl PushPolicy for PoolBonus<'_> {
     }
 }
 
-/// A public stage's size times the weight of the post's category.
-fn weigh<'p>(step: Step<'p>, weights: &[f64], ctx: &PushContext) -> Step<'p> {
+/// A public stage's size times the weight of the post's category: what
+/// [`PoolBonus`] does to its policy's steps, and what the engine does to
+/// every policy's steps in a scenario with pool weights.
+pub(crate) fn weigh<'p>(step: Step<'p>, weights: &[f64], ctx: &PushContext) -> Step<'p> {
     match step {
         Step::Stage(mut stage) if stage.audience.is_public() => {
             let w = weights.get(usize::from(ctx.post.category)).copied().unwrap_or(1.0);
@@ -169,28 +171,6 @@ fn weigh<'p>(step: Step<'p>, weights: &[f64], ctx: &PushContext) -> Step<'p> {
             Step::Stage(stage)
         }
         step => step,
-    }
-}
-
-/// [`PoolBonus`] holding its policy and weights: for a policy the
-/// simulation keeps (a warm-up's), whose stages must outlive the call that
-/// wrapped it.
-pub(crate) struct OwnedPoolBonus {
-    pub(crate) inner: std::sync::Arc<dyn PushPolicy>,
-    pub(crate) weights: Vec<f64>,
-}
-
-impl PushPolicy for OwnedPoolBonus {
-    fn name(&self) -> &str {
-        self.inner.name()
-    }
-
-    fn validate(&self) -> Result<()> {
-        self.inner.validate()
-    }
-
-    fn next_stage<'p>(&'p self, ctx: &PushContext) -> Step<'p> {
-        weigh(self.inner.next_stage(ctx), &self.weights, ctx)
     }
 }
 

@@ -263,3 +263,35 @@ fn a_bad_measured_policy_is_refused_before_the_warm_up_runs() {
         .unwrap_err();
     assert_eq!(err.field(), Some("public_pool_ladder.pools[0].size"));
 }
+
+/// The category pool weights act on every policy's steps, the warm-up's
+/// and the drained posts' included: a warm-up then the same policy is still
+/// the run that never stopped, and the weights change that run.
+#[test]
+fn pool_weights_act_through_the_warm_up_and_the_switch() {
+    let mut s = warmed(WarmupPolicy::PublicPoolLadder);
+    let mut bonus = feedsim::category_bonus::CategoryBonus::default();
+    bonus.pools.insert("3".into(), 3.0);
+    bonus.pools.insert("4".into(), 0.2);
+    s.category_bonus = Some(bonus);
+    s.validate().unwrap();
+    let world = World::generate(&s).unwrap();
+    let warmed = Simulation::new(&s, &world)
+        .unwrap()
+        .run(&s.public_pool_ladder, &s.response)
+        .unwrap();
+    let t = straight(&s);
+    let whole = Simulation::new(&t, &world)
+        .unwrap()
+        .run(&t.public_pool_ladder, &t.response)
+        .unwrap();
+    let later: Vec<_> = whole.daily.iter().filter(|d| d.day >= WARM).cloned().collect();
+    assert_eq!(warmed.daily, later);
+    let mut plain = t.clone();
+    plain.category_bonus = None;
+    let neutral = Simulation::new(&plain, &world)
+        .unwrap()
+        .run(&plain.public_pool_ladder, &plain.response)
+        .unwrap();
+    assert_ne!(neutral.daily, whole.daily, "the weights changed nothing");
+}

@@ -95,7 +95,11 @@ impl Simulation<'_> {
                 return Ok(());
             }
             let post = &self.posts[lp.post as usize];
-            let step = policy.next_stage(&context(post, lp, st, slot, self.slots_per_day));
+            let ctx = context(post, lp, st, slot, self.slots_per_day);
+            let step = match &self.pool_bonus {
+                Some(weights) => crate::category_bonus::weigh(policy.next_stage(&ctx), weights, &ctx),
+                None => policy.next_stage(&ctx),
+            };
             match step {
                 Step::End(end) => lp.end = Some(end),
                 Step::Stage(stage) => {

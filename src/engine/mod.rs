@@ -100,7 +100,6 @@ pub use warmup::Checkpoint;
 use std::borrow::Cow;
 use std::sync::Arc;
 
-use crate::category_bonus::PoolBonus;
 use crate::channel::{Channel, MAX_CHANNELS};
 use crate::content::Post;
 use crate::error::{Error, Result};
@@ -157,7 +156,8 @@ pub struct Simulation<'w> {
     feed: Arc<dyn Feed>,
     channels: Vec<Arc<dyn Channel>>,
     /// The scenario's category pool weights, when any is not 1
-    /// ([`crate::category_bonus`]): every policy run is wrapped in them.
+    /// ([`crate::category_bonus`]): applied to every policy's steps as the
+    /// engine asks for them (gate.rs).
     pool_bonus: Option<Vec<f64>>,
     /// The scenario's sharing with commission, if any.
     fission: Option<crate::feed::FissionParams>,
@@ -662,44 +662,19 @@ impl<'w> Simulation<'w> {
         model: &dyn ResponseModel,
         observers: Observers,
     ) -> Result<Report> {
+        // The measured policy is checked before any work, a warm-up's too.
+        self.check_run(policy, model)?;
+        let mut clock = PhaseClock::new(observers.times.is_some());
         if self.warmup.is_some() {
-            let Observers {
-                log,
-                times,
-                progress,
-                posts,
-            } = observers;
-            // The measured policy is checked before the warm-up's work.
-            self.check_run(policy, model)?;
-            let mut clock = PhaseClock::new(times.is_some());
-            let checkpoint = self.warm_up_with(graph, model, progress, &mut clock)?;
-            let report = self.resume_with(checkpoint, policy, model, log, &mut clock, progress, posts);
-            if let Some(times) = times {
-                *times = clock.times;
-            }
-            return report;
+            let checkpoint = self.warm_up_with(graph, model, observers.progress, &mut clock)?;
+            return self.resume_with(checkpoint, policy, model, observers, clock);
         }
-        match &self.pool_bonus {
-            Some(weights) => self.execute_policy(graph, &PoolBonus::new(policy, weights), model, observers),
-            None => self.execute_policy(graph, policy, model, observers),
-        }
-    }
-
-    /// [`execute_with`](Self::execute_with) once the policy is final.
-    fn execute_policy(
-        &self,
-        graph: Option<FollowGraph>,
-        policy: &dyn PushPolicy,
-        model: &dyn ResponseModel,
-        observers: Observers,
-    ) -> Result<Report> {
         let Observers {
             mut log,
             times,
             progress,
             posts,
         } = observers;
-        self.check_run(policy, model)?;
         let mut run = Running {
             st: self.new_state(graph),
             live: Vec::new(),
@@ -707,11 +682,8 @@ impl<'w> Simulation<'w> {
             next: 0,
             slot: 0,
         };
-        let mut clock = PhaseClock::new(times.is_some());
         self.advance(&mut run, policy, model, None, &mut log, &mut clock, progress)?;
-        if let Some(times) = times {
-            *times = clock.times;
-        }
+        clock.finish(times);
         Ok(self.report(policy.name(), model, run.slot, run.ledger, run.st))
     }
 
@@ -955,6 +927,13 @@ impl PhaseClock {
         PhaseClock {
             last: on.then(std::time::Instant::now),
             times: PhaseTimes::default(),
+        }
+    }
+
+    /// Hands the times to `times`, if asked for.
+    fn finish(self, times: Option<&mut PhaseTimes>) {
+        if let Some(times) = times {
+            *times = self.times;
         }
     }
 

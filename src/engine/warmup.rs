@@ -21,10 +21,9 @@
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
-use super::report::{PostLedger, PostSink, Seen};
+use super::report::{PostLedger, Seen};
 use super::state::{LivePost, RunState};
-use super::{DayDone, ImpressionRecord, Observers, PhaseClock, Running, Simulation};
-use crate::category_bonus::{OwnedPoolBonus, PoolBonus};
+use super::{DayDone, Observers, PhaseClock, Running, Simulation};
 use crate::error::{Error, Result};
 use crate::metrics::{PostReport, Report};
 use crate::policy::{PushContext, PushPolicy, Step};
@@ -32,8 +31,7 @@ use crate::response::ResponseModel;
 use crate::scenario::{Scenario, WarmupPolicy};
 use crate::world::FollowGraph;
 
-/// A simulation's warm-up: its first `days` posting days, under `policy`
-/// (already wrapped in the scenario's category pool weights, if any).
+/// A simulation's warm-up: its first `days` posting days, under `policy`.
 #[derive(Clone)]
 pub(super) struct Warmup {
     pub(super) days: u32,
@@ -240,13 +238,6 @@ impl<'w> Simulation<'w> {
                 ),
             ));
         }
-        let policy: Arc<dyn PushPolicy> = match &self.pool_bonus {
-            Some(weights) => Arc::new(OwnedPoolBonus {
-                inner: policy,
-                weights: weights.clone(),
-            }),
-            None => policy,
-        };
         self.warmup = Some(Warmup { days, policy });
         Ok(self)
     }
@@ -305,10 +296,8 @@ impl<'w> Simulation<'w> {
             checkpoint.clone(),
             policy,
             model,
-            None,
-            &mut PhaseClock::new(false),
-            None,
-            None,
+            Observers::default(),
+            PhaseClock::new(false),
         )
     }
 
@@ -324,15 +313,7 @@ impl<'w> Simulation<'w> {
         progress: Option<&dyn Fn(DayDone)>,
     ) -> Result<Report> {
         let observers = Observers::streaming(posts, progress);
-        self.resume_with(
-            checkpoint.clone(),
-            policy,
-            model,
-            None,
-            &mut PhaseClock::new(false),
-            observers.progress,
-            observers.posts,
-        )
+        self.resume_with(checkpoint.clone(), policy, model, observers, PhaseClock::new(false))
     }
 
     /// The warm-up, on `graph` if given (the world's, taken over).
@@ -376,31 +357,21 @@ impl<'w> Simulation<'w> {
         })
     }
 
-    /// The measured days from `checkpoint`.
-    #[allow(clippy::too_many_arguments)]
-    pub(super) fn resume_with<'o>(
+    /// The measured days from `checkpoint`, on `clock` (the warm-up's, if
+    /// the same call ran it).
+    pub(super) fn resume_with(
         &self,
         checkpoint: Checkpoint<'_>,
         policy: &dyn PushPolicy,
         model: &dyn ResponseModel,
-        mut log: Option<&mut Vec<ImpressionRecord>>,
-        clock: &mut PhaseClock,
-        progress: Option<&dyn Fn(DayDone)>,
-        posts: Option<PostSink<'o>>,
+        observers: Observers,
+        mut clock: PhaseClock,
     ) -> Result<Report> {
         let w = self.warmup.as_ref().ok_or_else(no_warmup)?;
         checkpoint.check_origin(self)?;
-        let bonus;
-        let after: &dyn PushPolicy = match &self.pool_bonus {
-            Some(weights) => {
-                bonus = PoolBonus::new(policy, weights);
-                &bonus
-            }
-            None => policy,
-        };
         let switched = Switched {
             before: &*w.policy,
-            after,
+            after: policy,
             from_slot: checkpoint.slot,
         };
         self.check_run(&switched, model)?;
@@ -413,6 +384,12 @@ impl<'w> Simulation<'w> {
             warmup_policy,
             ..
         } = checkpoint;
+        let Observers {
+            mut log,
+            times,
+            progress,
+            posts,
+        } = observers;
         let mut run = Running {
             st: state,
             live,
@@ -420,7 +397,8 @@ impl<'w> Simulation<'w> {
             next,
             slot,
         };
-        self.advance(&mut run, &switched, model, None, &mut log, clock, progress)?;
+        self.advance(&mut run, &switched, model, None, &mut log, &mut clock, progress)?;
+        clock.finish(times);
         let mut report = self.report(switched.name(), model, run.slot, run.ledger, run.st);
         report.warmup_days = w.days;
         report.warmup_policy = Some(warmup_policy);
