@@ -140,8 +140,13 @@ impl Simulation<'_> {
         extra_events: &[&'static str],
     ) -> Result<()> {
         for lp in live.iter() {
-            if let Some(end) = lp.end {
+            let Some(end) = lp.end else { continue };
+            let post = &self.posts[lp.post as usize];
+            if finished.reports(post.slot) {
                 finished.add(self.post_report(lp, end, extra_events))?;
+            } else {
+                // A warm-up's post: no report is built for it.
+                finished.see(post.creator, &lp.so_far.sum(lp.channels_so_far));
             }
         }
         live.retain(|lp| lp.end.is_none());

@@ -105,11 +105,18 @@ impl<'a> PostLedger<'a> {
     }
 
     /// A ledger for a warm-up: it keeps what policies see and no report.
-    pub(super) fn warm_up(sim: &Simulation, model: &dyn ResponseModel) -> Self {
-        let mut ledger = PostLedger::new(sim, model, None);
-        ledger.kept = Vec::new();
-        ledger.from_slot = u32::MAX;
-        ledger
+    /// Every post is only seen ([`see`](Self::see)), so the report's
+    /// sums stay empty.
+    pub(super) fn warm_up(sim: &Simulation) -> Self {
+        PostLedger {
+            seen: vec![Seen::default(); sim.world().creators().len()],
+            from_slot: u32::MAX,
+            creators: Vec::new(),
+            public_posts: Vec::new(),
+            impressions: Vec::new(),
+            kept: Vec::new(),
+            sink: None,
+        }
     }
 
     /// What policies see of each creator's finished posts, for a checkpoint.
@@ -117,15 +124,26 @@ impl<'a> PostLedger<'a> {
         self.seen
     }
 
-    /// Records a finished post, and keeps it or hands it to the sink.
-    pub(super) fn add(&mut self, p: PostReport) -> crate::error::Result<()> {
-        let s = &mut self.seen[p.creator as usize];
+    /// Whether the report wants the post published in `slot`: only those
+    /// of the period it covers; [`see`](Self::see) records the others.
+    pub(super) fn reports(&self, slot: u32) -> bool {
+        slot >= self.from_slot
+    }
+
+    /// Records a finished post of `creator` with counts `tally` in what
+    /// policies see, and nowhere else.
+    pub(super) fn see(&mut self, creator: u32, tally: &crate::tally::Tally) {
+        let s = &mut self.seen[creator as usize];
         s.posts += 1;
-        s.impressions += p.tally.impressions;
-        s.watches += p.tally.watches;
-        if p.slot < self.from_slot {
-            return Ok(());
-        }
+        s.impressions += tally.impressions;
+        s.watches += tally.watches;
+    }
+
+    /// Records a finished post the report wants ([`reports`](Self::reports)),
+    /// and keeps it or hands it to the sink.
+    pub(super) fn add(&mut self, p: PostReport) -> crate::error::Result<()> {
+        debug_assert!(self.reports(p.slot));
+        self.see(p.creator, &p.tally);
         let cr = &mut self.creators[p.creator as usize];
         cr.posts += 1;
         cr.tally.add(&p.tally);

@@ -330,7 +330,7 @@ impl<'w> Simulation<'w> {
         let mut run = Running {
             st: self.new_state(graph),
             live: Vec::new(),
-            ledger: PostLedger::warm_up(self, model),
+            ledger: PostLedger::warm_up(self),
             next: 0,
             slot: 0,
         };
