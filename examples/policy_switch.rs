@@ -159,8 +159,7 @@ fn main() -> Result<(), Error> {
 /// Measured weeks: the measured days in weeks of 7 from the switch; the
 /// drain days after the last posting day join the last week.
 fn week_of(s: &Scenario, day: u32) -> usize {
-    let weeks = s.feed.days.div_ceil(7) as usize;
-    (((day - s.warmup_days()) / 7) as usize).min(weeks - 1)
+    (((day - s.warmup_days()) / 7) as usize).min(weeks(s) - 1)
 }
 
 fn weeks(s: &Scenario) -> usize {
@@ -168,24 +167,22 @@ fn weeks(s: &Scenario) -> usize {
 }
 
 /// Posts and their impressions per cohort and week of publication.
-struct PostWeeks {
-    slots_per_day: u32,
-    scenario: Scenario,
+struct PostWeeks<'s> {
+    scenario: &'s Scenario,
     /// `[cohort][week]`: (posts, impressions).
     counts: Vec<Vec<(u64, u64)>>,
 }
 
-impl PostWeeks {
-    fn new(s: &Scenario) -> Self {
+impl<'s> PostWeeks<'s> {
+    fn new(s: &'s Scenario) -> Self {
         PostWeeks {
-            slots_per_day: s.feed.slots_per_day,
-            scenario: s.clone(),
+            scenario: s,
             counts: vec![vec![(0, 0); weeks(s)]; s.cohorts.len()],
         }
     }
 
     fn add(&mut self, p: &PostReport) -> Result<(), Error> {
-        let w = week_of(&self.scenario, p.slot / self.slots_per_day);
+        let w = week_of(self.scenario, p.slot / self.scenario.feed.slots_per_day);
         let c = &mut self.counts[p.cohort as usize][w];
         c.0 += 1;
         c.1 += p.tally.impressions;

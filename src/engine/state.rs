@@ -386,6 +386,8 @@ impl<'w> RunState<'w> {
     /// members, creator histories and churn, relative-gate peers) stays.
     pub(crate) fn start_period(&mut self, users: usize, cohorts: usize) {
         self.start = follower_counts(&self.graph);
+        // The old sets are freed before the new ones are allocated (an
+        // assignment would hold both at once: cohorts × users / 8 bytes).
         self.reach = Reach::new(0, 0);
         self.reach = Reach::new(users, cohorts);
         self.ratio_hist.iter_mut().for_each(|x| *x = 0);
