@@ -34,7 +34,8 @@
 //!    bucket's offers are sorted by viewer in cache, and for each viewer:
 //!    the impression contexts are built once; a viewer offered more than the
 //!    round's room in their session (or every viewer, if the feed asks) has
-//!    the offers chosen by the scenario's [`Feed`]; the rest are *not shown*
+//!    the offers chosen by the scenario's [`Feed`] (a viewer with no room
+//!    this round is shown nothing); the rest are *not shown*
 //!    and lost (see [`crate::feed`]); the responses to the shown offers are
 //!    drawn, each from its own `Xoshiro256PlusPlus` stream keyed `(seed,
 //!    post, user)`. A bucket owns its users' fatigue counters and their words

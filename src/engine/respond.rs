@@ -353,6 +353,20 @@ impl Simulation<'_> {
             }
             let offers = &s.sorted[start..end];
             start = end;
+            let room = if finite {
+                shares.allowance(users.attention[u as usize], slot % spd) as usize
+            } else {
+                usize::MAX
+            };
+            if room == 0 && !every_viewer {
+                // No room left this round: nothing is shown, no feed is
+                // asked (unless it runs for every viewer, as a feed of
+                // covers does) and no context is built.
+                for o in offers {
+                    not_shown(pass, o, round);
+                }
+                continue;
+            }
             let seen_u = seen[u as usize - lo];
             let propensity = f64::from(users.purchase_propensity[u as usize]);
             s.contexts.clear();
@@ -386,11 +400,6 @@ impl Simulation<'_> {
                 }
             }));
             s.choice.shown.clear();
-            let room = if finite {
-                shares.allowance(users.attention[u as usize], slot % spd) as usize
-            } else {
-                usize::MAX
-            };
             let ranked = offers.len() > room || every_viewer;
             if ranked {
                 s.choice.shown.resize(offers.len(), false);
@@ -433,11 +442,7 @@ impl Simulation<'_> {
             let mut watched = 0u16;
             for (i, ((o, ctx), &shown)) in offers.iter().zip(&s.contexts).zip(&s.choice.shown).enumerate() {
                 if !shown {
-                    round.tallies[o.live as usize * pass.stride + o.channel as usize].0[o.tier as usize]
-                        .offers_not_shown += 1;
-                    if o.depth > 0 {
-                        depth_entry(&mut round.by_depth, o.channel, o.depth).offers_not_shown += 1;
-                    }
+                    not_shown(pass, o, round);
                     continue;
                 }
                 watched = watched.saturating_add(1);
@@ -621,6 +626,15 @@ impl Simulation<'_> {
                 depth: o.depth,
             });
         }
+    }
+}
+
+/// Counts offer `o` as made but not shown.
+#[inline]
+fn not_shown(pass: &Pass, o: &ViewerOffer, round: &mut Round) {
+    round.tallies[o.live as usize * pass.stride + o.channel as usize].0[o.tier as usize].offers_not_shown += 1;
+    if o.depth > 0 {
+        depth_entry(&mut round.by_depth, o.channel, o.depth).offers_not_shown += 1;
     }
 }
 

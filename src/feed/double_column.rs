@@ -140,7 +140,8 @@ impl Feed for DoubleColumn {
         chosen: &mut Vec<usize>,
         covers: &mut Vec<usize>,
     ) {
-        let score = |c: &Candidate| c.predicted * self.tier_weights.get(c.tier) * f64::from(c.bonus);
+        let w = self.tier_weights.by_index();
+        let score = |c: &Candidate| c.predicted * w[c.tier as usize] * f64::from(c.bonus);
         let per_screen = self.covers_per_screen as usize;
         let mut plays = 0;
         for _ in 0..self.screens_per_slot {

@@ -175,8 +175,9 @@ pub trait Feed: Send + Sync {
 
     /// Appends to `chosen` the indices of at most `room` distinct
     /// `candidates` to show to `viewer`, in the order watched; the rest are
-    /// not shown. Called when the viewer has more candidates than room, or
-    /// for every viewer with candidates if
+    /// not shown. Called when the viewer has more candidates than room and
+    /// some room (a viewer with none is shown nothing, and no feed is asked),
+    /// or for every viewer with candidates, room or not, if
     /// [`runs_for_every_viewer`](Self::runs_for_every_viewer).
     fn choose(&self, viewer: &Viewer, candidates: &[Candidate], room: usize, chosen: &mut Vec<usize>);
 
@@ -236,6 +237,16 @@ impl TierValues {
         }
     }
 
+    /// The values indexed by `Tier as usize`.
+    #[inline]
+    pub(crate) fn by_index(&self) -> [f64; 4] {
+        let mut v = [0.0; 4];
+        for t in Tier::ALL {
+            v[t as usize] = self.get(t);
+        }
+        v
+    }
+
     fn each(&self) -> [(&'static str, f64); 4] {
         [
             ("group_member", self.group_member),
@@ -293,6 +304,20 @@ pub(crate) fn greedy(
     allowed: impl Fn(usize, &[usize]) -> bool,
     chosen: &mut Vec<usize>,
 ) {
+    // A first pick with nothing chosen before it takes no bookkeeping: no
+    // candidate is taken and every author's factor is `factor(0)`. (The
+    // common case in a finite session is a single pick: one place left in
+    // the round.) The same scores as below, so the same pick.
+    if chosen.is_empty() && until > 0 {
+        let first = diversity.factor(0);
+        let Some(i) = best_candidate(candidates, |i, c| allowed(i, chosen).then(|| score(c) * first)) else {
+            return;
+        };
+        chosen.push(i);
+        if chosen.len() >= until {
+            return;
+        }
+    }
     // Which candidates are taken, and each candidate's count of picks by
     // its author, kept up to date (on the stack for up to 64 candidates,
     // the common case), so a pick costs O(n), not O(n · picks).

@@ -65,7 +65,10 @@ impl Feed for SingleColumn {
     }
 
     fn choose(&self, _: &Viewer, candidates: &[Candidate], room: usize, chosen: &mut Vec<usize>) {
-        let score = |c: &Candidate| c.predicted * self.tier_weights.get(c.tier) * f64::from(c.bonus);
+        // The weights by tier index, read once per viewer rather than
+        // matched per candidate scored.
+        let w = self.tier_weights.by_index();
+        let score = |c: &Candidate| c.predicted * w[c.tier as usize] * f64::from(c.bonus);
         let d = &self.author_diversity;
         let start = chosen.len();
         for tier in Tier::ALL {
