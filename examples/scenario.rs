@@ -6,28 +6,33 @@
 //! from the same state.
 //!
 //! `cargo run --release --example scenario -- scenarios/default.toml --json out.json`
+//!
+//! `--posts FILE` replays a posting history instead of the scenario's
+//! generated posts: a CSV post log (the format is in the README, "Replaying a
+//! posting history", and in `feedsim::postlog`; `data/example_posts.csv` is
+//! one), checked against the scenario before any work starts, every bad row
+//! refused with its line and column.
+//!
+//! `cargo run --release --example scenario -- scenarios/default.toml --posts data/example_posts.csv`
 
 use std::process::ExitCode;
 
 use feedsim::policy::PushPolicy;
+use feedsim::postlog::PostLog;
 use feedsim::{Scenario, Simulation, World};
 
 #[path = "common/mod.rs"]
 mod common;
 
-const USAGE: &str = "usage: scenario <file.toml> [--json <out.json>]";
+const USAGE: &str = "usage: scenario <file.toml> [--posts <log.csv>] [--json <out.json>]";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let (file, json) = match args.as_slice() {
-        [file] => (file, None),
-        [file, flag, out] if flag == "--json" => (file, Some(out)),
-        _ => {
-            eprintln!("{USAGE}");
-            return ExitCode::from(2);
-        }
+    let Some((file, posts, json)) = parse(&args) else {
+        eprintln!("{USAGE}");
+        return ExitCode::from(2);
     };
-    match run(file, json.map(String::as_str)) {
+    match run(file, posts, json) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e}");
@@ -36,10 +41,47 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(file: &str, json: Option<&str>) -> Result<(), feedsim::Error> {
+/// The scenario file, then `--posts` and `--json` in either order, each at
+/// most once.
+fn parse(args: &[String]) -> Option<(&str, Option<&str>, Option<&str>)> {
+    let (file, rest) = args.split_first()?;
+    if file.starts_with("--") {
+        return None;
+    }
+    let (mut posts, mut json) = (None, None);
+    let mut it = rest.iter();
+    while let Some(flag) = it.next() {
+        let value = it.next()?.as_str();
+        let slot = match flag.as_str() {
+            "--posts" => &mut posts,
+            "--json" => &mut json,
+            _ => return None,
+        };
+        if slot.replace(value).is_some() {
+            return None;
+        }
+    }
+    Some((file, posts, json))
+}
+
+fn run(file: &str, posts: Option<&str>, json: Option<&str>) -> Result<(), feedsim::Error> {
     let scenario = Scenario::from_file(file)?;
+    // The log is read and checked against the scenario before the world is
+    // generated: a bad row costs no work.
+    let log = posts.map(|path| PostLog::from_file(path, &scenario)).transpose()?;
     let world = World::generate(&scenario)?;
-    let sim = Simulation::new(&scenario, &world)?;
+    let simulation = |s: &Scenario| match &log {
+        Some(log) => Simulation::with_posts(s, &world, log.posts(&world)?),
+        None => Simulation::new(s, &world),
+    };
+    let sim = simulation(&scenario)?;
+    if let Some(log) = &log {
+        eprintln!(
+            "replaying {} posts from {} (instead of the scenario's generated posts)",
+            common::thousands(log.len() as u64),
+            posts.unwrap_or_default()
+        );
+    }
     let ladder = scenario.public_pool_ladder.clone();
     let iron = scenario.iron_fan_first();
     let policies: [&dyn PushPolicy; 2] = [&ladder, &iron];
@@ -78,7 +120,7 @@ fn run(file: &str, json: Option<&str>) -> Result<(), feedsim::Error> {
             category_bonus: None,
             ..scenario.clone()
         };
-        let sim = Simulation::new(&neutral, &world)?;
+        let sim = simulation(&neutral)?;
         let without = policies
             .iter()
             .map(|p| sim.run(*p, &neutral.response))

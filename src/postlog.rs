@@ -6,7 +6,7 @@
 //! | column | required | unit / form | meaning |
 //! |---|---|---|---|
 //! | `creator` | yes | creator id, or `cohort/k` | who publishes: a creator id of the world (cohort `i`'s creators follow cohort `i − 1`'s, in scenario order), or the `k`-th creator (from 0) of the cohort named `cohort`, e.g. `KOE/3` |
-//! | `day` | yes | day, from 0 | the day of publication, below `feed.days` |
+//! | `day` | yes | day, from 0 | the day of publication, below `feed.days`; with a `[warmup]`, day 0 is the warm-up's first day and days go below warm-up + `feed.days` |
 //! | `slot` | yes | slot of the day, from 0 | the slot within the day, below `feed.slots_per_day` (hours with the default 24 slots) |
 //! | `quality` | yes | standardized score | post quality as the response model reads it (0 ordinary, +1 one standard deviation better), in `[-100, 100]` |
 //! | `price_yuan` | no | yuan | the product the post carries; empty or `0` for none; at least one fen (0.01), at most [`MAX_PRICE_YUAN`] |
@@ -209,7 +209,15 @@ impl PostLog {
                 }
                 None => uint(0, creators, "the scenario's number of creators")?,
             };
-            let day = uint(1, feed.days.into(), "feed.days")?;
+            let day = uint(
+                1,
+                scenario.total_days().into(),
+                if scenario.warmup_days() > 0 {
+                    "the scenario's days: warm-up + feed.days"
+                } else {
+                    "feed.days"
+                },
+            )?;
             let slot = uint(2, feed.slots_per_day.into(), "feed.slots_per_day")?;
 
             let quality_text = get(3).unwrap_or("");

@@ -392,3 +392,79 @@ fn scenario_warms_up_once_and_runs_both_policies_from_the_same_state() {
         assert_eq!((a.followers, a.iron_fans), (b.followers, b.iron_fans), "{}", a.name);
     }
 }
+
+/// A scenario and a post log written to temporary files: the default world
+/// at 20,000 users, and `rows` under the log's header.
+fn scenario_and_log(tag: &str, rows: &str) -> (feedsim::Scenario, PathBuf, PathBuf) {
+    let s = feedsim::Scenario::default_scenario().scaled(20_000);
+    let dir = std::env::temp_dir();
+    let file = dir.join(format!("feedsim-{tag}-{}.toml", std::process::id()));
+    let log = dir.join(format!("feedsim-{tag}-{}.csv", std::process::id()));
+    std::fs::write(&file, toml::to_string(&s).unwrap()).unwrap();
+    std::fs::write(&log, format!("creator,day,slot,quality,price_yuan\n{rows}")).unwrap();
+    (s, file, log)
+}
+
+#[test]
+fn scenario_replays_a_post_log_as_the_library_does() {
+    let rows = "KOE/0,0,9,0.5,299\nKOL/0,0,20,0.2,\ngeneral/3,0,3,-0.4,\nwaist/0,0,12,0.0,59\n";
+    let (s, file, log) = scenario_and_log("replay", rows);
+    let json = std::env::temp_dir().join(format!("feedsim-replay-{}.json", std::process::id()));
+    let out = Command::new(example("scenario"))
+        .args([file.to_str().unwrap(), "--posts", log.to_str().unwrap()])
+        .args(["--json", json.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("replaying 4 posts"));
+    let reports: Vec<feedsim::metrics::Report> =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    // The same posts through the library.
+    let parsed = feedsim::postlog::PostLog::from_file(&log, &s).unwrap();
+    let world = feedsim::World::generate(&s).unwrap();
+    let sim = feedsim::Simulation::with_posts(&s, &world, parsed.posts(&world).unwrap()).unwrap();
+    let expected = [
+        sim.run(&s.public_pool_ladder, &s.response).unwrap(),
+        sim.run(&s.iron_fan_first(), &s.response).unwrap(),
+    ];
+    for f in [&file, &log, &json] {
+        std::fs::remove_file(f).ok();
+    }
+    // Compared as JSON values, each side through the same serializer.
+    assert!(
+        serde_json::to_value(&reports).unwrap() == serde_json::to_value(&expected).unwrap(),
+        "the example's reports differ from the library's"
+    );
+    assert_eq!(expected[0].posts.len(), 4);
+}
+
+#[test]
+fn scenario_refuses_a_bad_post_log_row_before_any_work() {
+    let (_, file, log) = scenario_and_log("badlog", "KOE/0,0,9,0.5,299\nKOE/1,0,24,0.1,\n");
+    let out = Command::new(example("scenario"))
+        .args([file.to_str().unwrap(), "--posts", log.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let name = log.file_name().unwrap().to_str().unwrap().to_string();
+    std::fs::remove_file(&file).ok();
+    std::fs::remove_file(&log).ok();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    // Line 3 (the header is line 1), the slot column, the value as written.
+    assert!(stderr.contains(&format!("{name}:3.slot")), "{stderr}");
+    assert!(stderr.contains("24"), "{stderr}");
+    assert!(!stderr.contains("ran "), "no policy ran: {stderr}");
+    // A flag without its value, or given twice, is a usage error.
+    let usage = Command::new(example("scenario"))
+        .args(["scenarios/default.toml", "--posts"])
+        .output()
+        .unwrap();
+    assert_eq!(usage.status.code(), Some(2));
+}
+
+#[test]
+fn the_shipped_post_log_fits_the_default_scenario() {
+    let s = feedsim::Scenario::from_file("scenarios/default.toml").unwrap();
+    let log = feedsim::postlog::PostLog::from_file("data/example_posts.csv", &s).unwrap();
+    assert_eq!(log.len(), 36);
+}

@@ -179,3 +179,27 @@ fn an_experiment_replays_the_log_in_every_replicate() {
     let reach = &report.metric("KOE", "unique_reach").unwrap().samples[1];
     assert!(reach.iter().any(|&r| r != reach[0]), "{reach:?}");
 }
+
+#[test]
+fn with_a_warm_up_a_log_s_days_count_from_the_warm_up_s_first() {
+    let mut s = scenario();
+    s.feed.days = 2;
+    let row = |day: u32| format!("creator,day,slot,quality\n0,{day},3,0.1\n");
+    // Without a warm-up, day 2 is past the scenario's days.
+    let e = PostLog::read(row(2).as_bytes(), "log.csv", &s).unwrap_err();
+    assert_eq!(e.field(), Some("log.csv:2.day"));
+    assert!(e.to_string().contains("feed.days"), "{e}");
+    // With 3 warm-up days, days 0..5 are the run's and day 5 is not.
+    s.warmup = Some(feedsim::scenario::WarmupParams {
+        days: 3,
+        policy: feedsim::scenario::WarmupPolicy::PublicPoolLadder,
+    });
+    let log = PostLog::read(row(4).as_bytes(), "log.csv", &s).unwrap();
+    let world = World::generate(&s).unwrap();
+    let posts = log.posts(&world).unwrap();
+    assert_eq!(posts[0].slot, 4 * s.feed.slots_per_day + 3);
+    assert!(Simulation::with_posts(&s, &world, posts).is_ok());
+    let e = PostLog::read(row(5).as_bytes(), "log.csv", &s).unwrap_err();
+    assert_eq!(e.field(), Some("log.csv:2.day"));
+    assert!(e.to_string().contains("warm-up + feed.days"), "{e}");
+}
