@@ -56,6 +56,7 @@ use rand::rngs::Xoshiro256PlusPlus;
 use crate::audience::AudienceView;
 use crate::error::Result;
 use crate::rng::{key, mix, stream, tag};
+use crate::tally::Tally;
 
 /// What a channel may read when it offers a live post: everything an
 /// audience reads ([`AudienceView`]: the world, the follow graph as it
@@ -76,6 +77,10 @@ pub struct ChannelView<'a> {
     likers: &'a [Liker],
     /// Who shared the post in the round before (see [`sharers`](Self::sharers)).
     sharers: &'a [Liker],
+    /// The post's counts so far by source (see [`shown`](Self::shown)).
+    by_source: &'a [(&'static str, Tally)],
+    /// Whether the post's current stage offers it to the public.
+    stage_public: bool,
 }
 
 /// A user who liked (or shared) a post, with the depth of the view they
@@ -108,7 +113,37 @@ impl<'a> ChannelView<'a> {
             channel_key,
             likers: &[],
             sharers: &[],
+            by_source: &[],
+            stage_public: false,
         }
+    }
+
+    /// The view with `by_source` as the post's counts so far by source and
+    /// `stage_public` as whether its current stage offers it to the public
+    /// (the engine passes both; a test of a channel can too).
+    pub fn with_progress(self, by_source: &'a [(&'static str, Tally)], stage_public: bool) -> Self {
+        ChannelView {
+            by_source,
+            stage_public,
+            ..self
+        }
+    }
+
+    /// The post's counts so far (before this round) of the impressions
+    /// offered under `source`: a stage's label or a channel's source. A
+    /// channel with a budget reads its own spend from it (paid traffic).
+    pub fn shown(&self, source: &str) -> Tally {
+        self.by_source
+            .iter()
+            .find(|(s, _)| *s == source)
+            .map_or_else(Tally::default, |(_, t)| *t)
+    }
+
+    /// Whether the post's current stage offers it to the public: under the
+    /// ladder every stage does; under iron-fan first only once the post's
+    /// fans responded well enough to pass its fan gates.
+    pub fn stage_is_public(&self) -> bool {
+        self.stage_public
     }
 
     /// The view with `sharers` as the post's sharers of the round before
@@ -212,6 +247,17 @@ pub trait Channel: Send + Sync {
     /// Checks the channel's parameters; the engine calls it before a run.
     fn validate(&self) -> Result<()> {
         Ok(())
+    }
+
+    /// What `impressions` shown impressions of one post through this
+    /// channel cost its buyer, in fen (paid traffic,
+    /// [`PaidTraffic`](crate::feed::PaidTraffic)); the engine charges each
+    /// post once, when its push ends, in the post's
+    /// [`Tally::spend_fen`] and its source's. 0 by default: a channel's
+    /// traffic is free.
+    fn spend_fen(&self, impressions: u64) -> u64 {
+        let _ = impressions;
+        0
     }
 }
 

@@ -46,7 +46,11 @@
 //! private-domain funnel ([`metrics::Funnel`]). The generated world is not
 //! a steady state of any policy: a scenario's `[warmup]` runs days under the
 //! legacy ladder first, and [`Simulation::warm_up`] / [`Simulation::resume`]
-//! compare policies from the same warmed state ([`Checkpoint`]). [`experiment`] runs policies
+//! compare policies from the same warmed state ([`Checkpoint`]). Traffic
+//! outside the push comes through [`channel::Channel`]s: the followed tab,
+//! friends, shares, and paid traffic ([`feed::PaidTraffic`], DOU+ style:
+//! a budget at a price per 1,000 plays, its spend in
+//! [`metrics::Tally::spend_fen`]). [`experiment`] runs policies
 //! side by side over replicates with confidence intervals and sweeps
 //! parameters; [`postlog`] replays a posting history; [`output`] writes CSV
 //! and JSON tables; [`calibration`] measures a report against the public

@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::category_bonus::CategoryBonus;
 use crate::error::{Error, Result, check};
-use crate::feed::{Feed, FeedSpec, FissionParams, FollowedTab};
+use crate::feed::{Feed, FeedSpec, FissionParams, FollowedTab, PaidTraffic};
 use crate::policy::{IronFanFirst, PublicPoolLadder};
 use crate::response::ResponseSpec;
 use crate::world::FriendParams;
@@ -88,6 +88,9 @@ pub struct Scenario {
     /// Sharing with commission (none when absent; see [`FissionParams`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fission: Option<FissionParams>,
+    /// Paid traffic, DOU+ style (none when absent; see [`PaidTraffic`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub paid: Option<PaidTraffic>,
     /// Days run before the measured ones under a policy of their own (none
     /// when absent; see [`WarmupParams`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -947,6 +950,10 @@ impl Scenario {
         }
         if let Some(fission) = &self.fission {
             fission.validate(self.friends.is_some())?;
+        }
+        if let Some(paid) = &self.paid {
+            let names: Vec<&str> = self.cohorts.iter().map(|c| c.name.as_str()).collect();
+            paid.validate(&names)?;
         }
         if let Some(friends) = &self.friends {
             friends.validate(self.users.count)?;

@@ -66,6 +66,14 @@ pub struct Tally {
     /// Covers clicked: each became a play (an impression).
     #[serde(default)]
     pub cover_clicks: u64,
+    /// What paid traffic charged for these impressions, in fen
+    /// ([`PaidTraffic`](crate::feed::PaidTraffic)): set on a post's tally
+    /// and its paid source when the post's push ends
+    /// ([`Channel::spend_fen`](crate::channel::Channel::spend_fen)), and
+    /// summed into its creator's, cohort's and the platform's. 0 without
+    /// paid traffic; not split by tier or by day.
+    #[serde(default)]
+    pub spend_fen: u64,
 }
 
 impl Tally {
@@ -94,6 +102,7 @@ impl Tally {
         f(&mut self.offers_not_shown, o.offers_not_shown);
         f(&mut self.covers, o.covers);
         f(&mut self.cover_clicks, o.cover_clicks);
+        f(&mut self.spend_fen, o.spend_fen);
     }
 
     /// Adds `o` into `self`.
@@ -282,6 +291,11 @@ impl BySource {
     /// The tally of `source`, if it made offers. O(log sources).
     pub fn get(&self, source: &str) -> Option<&Tally> {
         self.find(source).ok().map(|i| &self.0[i].1)
+    }
+
+    /// The tally of `source`, to change it (the engine's spend charge).
+    pub(crate) fn get_mut(&mut self, source: &str) -> Option<&mut Tally> {
+        self.find(source).ok().map(|i| &mut self.0[i].1)
     }
 
     /// Whether `source` made offers.

@@ -468,3 +468,39 @@ fn the_shipped_post_log_fits_the_default_scenario() {
     let log = feedsim::postlog::PostLog::from_file("data/example_posts.csv", &s).unwrap();
     assert_eq!(log.len(), 36);
 }
+
+#[test]
+fn scenario_prints_paid_traffic_as_the_reports_count_it() {
+    let mut s = feedsim::Scenario::from_file("scenarios/paid_traffic.toml")
+        .unwrap()
+        .scaled(30_000);
+    s.paid.as_mut().unwrap().share_of_posts = 0.3;
+    let dir = std::env::temp_dir();
+    let file = dir.join(format!("feedsim-paid-{}.toml", std::process::id()));
+    let json = dir.join(format!("feedsim-paid-{}.json", std::process::id()));
+    std::fs::write(&file, toml::to_string(&s).unwrap()).unwrap();
+    let out = run("scenario", &[file.to_str().unwrap(), "--json", json.to_str().unwrap()]);
+    let reports: Vec<feedsim::metrics::Report> =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    std::fs::remove_file(&file).ok();
+    std::fs::remove_file(&json).ok();
+    let table = &out[out.find("== paid traffic").expect("a paid traffic table")..];
+    let mut rows = 0;
+    for r in &reports {
+        for c in &r.cohorts {
+            let Some(t) = c.by_source.get("paid") else { continue };
+            let row = table
+                .lines()
+                .find(|l| l.starts_with(&r.policy) && l.split_whitespace().any(|w| w == c.name))
+                .unwrap_or_else(|| panic!("no row for {} {}:\n{table}", r.policy, c.name));
+            assert!(row.contains(&format!("{:.2}", t.spend_fen as f64 / 100.0)), "{row}");
+            assert!(row.contains(&format!("{:.2}", t.gmv_fen as f64 / 100.0)), "{row}");
+            let roi = row.split_whitespace().last().unwrap();
+            if t.spend_fen > 0 {
+                assert_eq!(roi, format!("{:.2}", t.gmv_fen as f64 / t.spend_fen as f64), "{row}");
+            }
+            rows += 1;
+        }
+    }
+    assert!(rows >= 4, "{table}");
+}

@@ -288,3 +288,54 @@ pub fn print_fission(reports: &[Report]) {
         }
     }
 }
+
+/// Paid traffic's results per policy and cohort, when a report has any:
+/// promoted posts, spend, plays bought, follows deposited, orders, GMV and
+/// ROI (GMV through bought plays over spend). Counts and yuan, not rates,
+/// except the ROI, which is GMV per yuan spent.
+pub fn print_paid(reports: &[Report]) {
+    if reports.iter().all(|r| !r.platform.by_source.contains_key("paid")) {
+        return;
+    }
+    println!("\n== paid traffic (the commercial domain) ==");
+    println!(
+        "{:<22} {:<10} {:>9} {:>12} {:>12} {:>9} {:>8} {:>12} {:>8}",
+        "policy", "cohort", "promoted", "spend yuan", "plays", "follows", "orders", "GMV yuan", "ROI"
+    );
+    for r in reports {
+        for (i, c) in r.cohorts.iter().enumerate() {
+            let Some(t) = c.by_source.get("paid") else { continue };
+            // Posts that made paid offers (kept unless posts were streamed).
+            let promoted = r
+                .posts
+                .iter()
+                .filter(|p| usize::from(p.cohort) == i)
+                .filter(|p| {
+                    p.by_source
+                        .get("paid")
+                        .is_some_and(|t| t.impressions + t.offers_not_shown > 0)
+                })
+                .count();
+            let roi = if t.spend_fen > 0 {
+                format!("{:.2}", t.gmv_fen as f64 / t.spend_fen as f64)
+            } else {
+                "–".to_string()
+            };
+            println!(
+                "{:<22} {:<10} {:>9} {:>12} {:>12} {:>9} {:>8} {:>12} {:>8}",
+                r.policy,
+                c.name,
+                thousands(promoted as u64),
+                format!("{:.2}", t.spend_fen as f64 / 100.0),
+                thousands(t.impressions),
+                thousands(t.follows),
+                thousands(t.orders),
+                format!("{:.2}", t.gmv_fen as f64 / 100.0),
+                roi
+            );
+        }
+    }
+    println!(
+        "(spend: each post's bought plays × the price, rounded down to the fen; ROI: GMV of the orders placed on bought plays / spend; a campaign ends with its post's push)"
+    );
+}

@@ -155,6 +155,21 @@ impl Simulation<'_> {
 
     pub(super) fn post_report(&self, lp: &LivePost, end: PushEnd, extra_events: &[&'static str]) -> PostReport {
         let post = &self.posts[lp.post as usize];
+        // Paid channels charge for the post's impressions through them, once
+        // (the first channel of a source charges for it).
+        let mut by_source: crate::tally::BySource = lp.by_source.iter().map(|(s, t)| (s.to_string(), *t)).collect();
+        let mut tally = lp.so_far.sum(lp.channels_so_far);
+        for (k, c) in self.channels.iter().enumerate() {
+            let source = c.source();
+            if self.channels[..k].iter().any(|e| e.source() == source) {
+                continue;
+            }
+            if let Some(t) = by_source.get_mut(source) {
+                let spend = c.spend_fen(t.impressions);
+                t.spend_fen += spend;
+                tally.spend_fen += spend;
+            }
+        }
         PostReport {
             id: post.id,
             creator: post.creator,
@@ -168,13 +183,13 @@ impl Simulation<'_> {
             stage_impressions: lp.history.iter().map(|r| r.shown.impressions).collect(),
             stage_offers: lp.history.iter().map(|r| r.offered).collect(),
             reached_public: lp.entered_public,
-            tally: lp.so_far.sum(lp.channels_so_far),
+            tally,
             by_tier: {
                 let mut t = lp.so_far_by_tier;
                 t.add(&lp.channels_by_tier);
                 t
             },
-            by_source: lp.by_source.iter().map(|(s, t)| (s.to_string(), *t)).collect(),
+            by_source,
             events: extra_events
                 .iter()
                 .enumerate()

@@ -371,6 +371,10 @@ impl<'w> Simulation<'w> {
                 max_generations: f.max_generations,
             }));
         }
+        if let Some(paid) = &scenario.paid {
+            feed = paid.around(feed);
+            channels.push(Arc::new(paid.channel(&scenario.cohorts)));
+        }
         if let Some(tab) = scenario.followed_tab {
             feed = tab.around(feed);
             channels.push(Arc::new(tab));

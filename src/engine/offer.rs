@@ -119,7 +119,8 @@ impl<'w> Simulation<'w> {
             for (k, (channel, &key)) in self.channels.iter().zip(channel_keys).enumerate() {
                 let cv = ChannelView::keyed(view, slot, day, key)
                     .with_likers(&lp.likers)
-                    .with_sharers(&lp.sharers);
+                    .with_sharers(&lp.sharers)
+                    .with_progress(&lp.by_source, stage.audience.is_public());
                 extra.clear();
                 depths.clear();
                 channel.offer_with_depth(&cv, &mut extra, &mut depths);
