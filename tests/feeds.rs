@@ -123,6 +123,57 @@ fn the_followed_tab_plays_only_followed_accounts_at_any_thread_count() {
     }
 }
 
+/// A feed asked about every viewer: `inner` with the engine's skip of
+/// viewers it need not rank turned off.
+struct AskedAboutEveryone(std::sync::Arc<dyn feedsim::feed::Feed>);
+
+impl feedsim::feed::Feed for AskedAboutEveryone {
+    fn name(&self) -> &str {
+        self.0.name()
+    }
+    fn runs_for_every_viewer(&self) -> bool {
+        true
+    }
+    fn choose(&self, v: &feedsim::feed::Viewer, c: &[feedsim::feed::Candidate], room: usize, chosen: &mut Vec<usize>) {
+        self.0.choose(v, c, room, chosen)
+    }
+    fn choose_covers(
+        &self,
+        v: &feedsim::feed::Viewer,
+        c: &[feedsim::feed::Candidate],
+        room: usize,
+        chosen: &mut Vec<usize>,
+        covers: &mut Vec<usize>,
+    ) {
+        self.0.choose_covers(v, c, room, chosen, covers)
+    }
+}
+
+#[test]
+fn the_tab_is_asked_only_about_viewers_it_has_a_say_for_with_the_same_result() {
+    // The engine skips ranking a viewer whose offers fit the room and hold
+    // no tab post (Feed::runs_for); asking the tab about everyone must give
+    // the same run.
+    for feed in [FeedSpec::default(), FeedSpec::DoubleColumn(DoubleColumn::default())] {
+        let mut s = common::small_scenario();
+        s.viewer_feed = feed;
+        s.followed_tab = Some(FollowedTab { share: 0.2 });
+        let world = World::generate(&s).unwrap();
+        let sim = Simulation::new(&s, &world).unwrap();
+        let everyone = Simulation::new(&s, &world)
+            .unwrap()
+            .with_feed(std::sync::Arc::new(AskedAboutEveryone(
+                FollowedTab { share: 0.2 }.around(std::sync::Arc::new(s.viewer_feed.clone())),
+            )));
+        for policy in policies(&s) {
+            let a = sim.run(policy.as_ref(), &s.response).unwrap();
+            let b = everyone.run(policy.as_ref(), &s.response).unwrap();
+            assert!(a.platform.by_source[FOLLOWED_TAB].impressions > 0);
+            assert_eq!(a.to_json().unwrap(), b.to_json().unwrap(), "{}", a.policy);
+        }
+    }
+}
+
 #[test]
 fn a_tab_with_no_share_plays_nothing_and_no_table_changes_nothing() {
     let s = common::small_scenario();

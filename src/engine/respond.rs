@@ -340,7 +340,6 @@ impl Simulation<'_> {
             *at += 1;
         }
         let finite = !self.feed.shows_everything();
-        let every_viewer = self.feed.runs_for_every_viewer();
         let spd = self.slots_per_day;
         let shares = SlotShares::new(spd);
         let users = self.world().users();
@@ -358,10 +357,24 @@ impl Simulation<'_> {
             } else {
                 usize::MAX
             };
-            if room == 0 && !every_viewer {
-                // No room left this round: nothing is shown, no feed is
-                // asked (unless it runs for every viewer, as a feed of
-                // covers does) and no context is built.
+            // The feed chooses for a viewer offered more than a room of at
+            // least one, and for any other viewer it asks about (a feed of
+            // covers asks about every viewer, a followed tab about those
+            // offered its posts). Otherwise every offer fits the room and
+            // is shown, or there is no room and none is.
+            let ranked = (offers.len() > room && room > 0)
+                || self.feed.runs_for(room, &|source| {
+                    offers.iter().any(|o| {
+                        source
+                            == match o.channel {
+                                0 => views[o.live as usize].source,
+                                k => pass.channel_sources[k as usize - 1],
+                            }
+                    })
+                });
+            if room == 0 && !ranked {
+                // No room left this round: nothing is shown and no context
+                // is built.
                 for o in offers {
                     not_shown(pass, o, round);
                 }
@@ -400,7 +413,6 @@ impl Simulation<'_> {
                 }
             }));
             s.choice.shown.clear();
-            let ranked = offers.len() > room || every_viewer;
             if ranked {
                 s.choice.shown.resize(offers.len(), false);
                 s.candidates.clear();

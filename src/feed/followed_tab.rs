@@ -149,6 +149,14 @@ impl Feed for TabbedFeed {
         true
     }
 
+    /// For a viewer offered tab posts and some room (the tab takes its
+    /// share), and for whomever the wrapped feed asks about: a viewer with
+    /// no tab post gets the wrapped feed's choice, which shows every offer
+    /// that fits (or asks about them itself).
+    fn runs_for(&self, room: usize, has_source: &dyn Fn(&str) -> bool) -> bool {
+        (room > 0 && has_source(FOLLOWED_TAB)) || self.inner.runs_for(room, has_source)
+    }
+
     fn choose(&self, viewer: &Viewer, candidates: &[Candidate], room: usize, chosen: &mut Vec<usize>) {
         let mut covers = Vec::new();
         self.choose_covers(viewer, candidates, room, chosen, &mut covers);

@@ -175,12 +175,27 @@ pub trait Feed: Send + Sync {
         false
     }
 
+    /// Whether the engine asks this feed about a viewer whose candidates
+    /// all fit in `room`, or whose `room` is 0 (a viewer offered more than a
+    /// room of at least one is always asked about); `has_source` tells
+    /// whether any candidate has a given source. When it does not ask, the
+    /// engine shows every candidate that fits, or none when the room is 0,
+    /// without ranking them. The default is
+    /// [`runs_for_every_viewer`](Self::runs_for_every_viewer); a wrapper
+    /// that needs a say only for some candidates (the followed tab, for its
+    /// posts) answers for those, so the engine ranks no more than it must.
+    fn runs_for(&self, room: usize, has_source: &dyn Fn(&str) -> bool) -> bool {
+        let _ = (room, has_source);
+        self.runs_for_every_viewer()
+    }
+
     /// Appends to `chosen` the indices of at most `room` distinct
     /// `candidates` to show to `viewer`, in the order watched; the rest are
     /// not shown. Called when the viewer has more candidates than room and
-    /// some room (a viewer with none is shown nothing, and no feed is asked),
-    /// or for every viewer with candidates, room or not, if
-    /// [`runs_for_every_viewer`](Self::runs_for_every_viewer).
+    /// some room (a viewer with none is shown nothing), and for any other
+    /// viewer with candidates that [`runs_for`](Self::runs_for) asks about
+    /// (every viewer, room or not, if
+    /// [`runs_for_every_viewer`](Self::runs_for_every_viewer)).
     fn choose(&self, viewer: &Viewer, candidates: &[Candidate], room: usize, chosen: &mut Vec<usize>);
 
     /// [`choose`](Self::choose) for a feed that shows covers the viewer
@@ -424,6 +439,9 @@ impl Feed for FeedSpec {
     }
     fn runs_for_every_viewer(&self) -> bool {
         self.as_feed().runs_for_every_viewer()
+    }
+    fn runs_for(&self, room: usize, has_source: &dyn Fn(&str) -> bool) -> bool {
+        self.as_feed().runs_for(room, has_source)
     }
     fn choose(&self, viewer: &Viewer, candidates: &[Candidate], room: usize, chosen: &mut Vec<usize>) {
         self.as_feed().choose(viewer, candidates, room, chosen)

@@ -40,6 +40,10 @@ impl<W: Fn(&Candidate) -> f32 + Send + Sync> Feed for Reweighted<W> {
         self.inner.runs_for_every_viewer()
     }
 
+    fn runs_for(&self, room: usize, has_source: &dyn Fn(&str) -> bool) -> bool {
+        self.inner.runs_for(room, has_source)
+    }
+
     fn choose(&self, viewer: &Viewer, candidates: &[Candidate], room: usize, chosen: &mut Vec<usize>) {
         let mut covers = Vec::new();
         self.choose_covers(viewer, candidates, room, chosen, &mut covers);
