@@ -37,7 +37,10 @@
 //! `per_post.*` (impressions, which are also the post's unique reach,
 //! public impressions, orders and GMV in yuan, divided by the cohort's
 //! posts), for the platform `per_user.*` and `reach_share` (unique reach
-//! over users).
+//! over users). With paid traffic, both groups add `paid.spend_yuan`,
+//! `paid.roi` (GMV of orders placed on bought plays / spend) and
+//! `paid.yuan_per_follow` (spend / follows deposited); a group whose paid
+//! traffic is missing from some run (no post promoted) leaves them out.
 //! Arrays (per-stage or per-day series) are not summarized.
 //!
 //! For each metric and policy: the mean over replicates and its
@@ -374,7 +377,21 @@ fn cohort_metrics(c: &CohortReport) -> Result<Metrics> {
     ));
     m.push(("per_post.orders".into(), per(c.tally.orders as f64, posts)));
     m.push(("per_post.gmv_yuan".into(), per(gmv, posts)));
+    paid_metrics(&c.by_source, &mut m);
     Ok(m)
+}
+
+/// With paid traffic (`by_source["paid"]`): `paid.spend_yuan`, `paid.roi`
+/// (GMV of the orders placed on bought plays over spend) and
+/// `paid.yuan_per_follow` (spend per follow deposited).
+fn paid_metrics(by_source: &crate::metrics::BySource, m: &mut Metrics) {
+    let Some(t) = by_source.get(crate::feed::PAID) else {
+        return;
+    };
+    let spend = t.spend_fen as f64 / 100.0;
+    m.push(("paid.spend_yuan".into(), spend));
+    m.push(("paid.roi".into(), per(t.gmv_fen as f64 / 100.0, spend)));
+    m.push(("paid.yuan_per_follow".into(), per(spend, t.follows as f64)));
 }
 
 fn platform_metrics(report: &Report) -> Result<Metrics> {
@@ -409,6 +426,7 @@ fn platform_metrics(report: &Report) -> Result<Metrics> {
     m.push(("per_user.impressions".into(), per(p.tally.impressions as f64, users)));
     m.push(("per_user.orders".into(), per(p.tally.orders as f64, users)));
     m.push(("per_user.gmv_yuan".into(), per(p.tally.gmv_fen as f64 / 100.0, users)));
+    paid_metrics(&p.by_source, &mut m);
     Ok(m)
 }
 

@@ -504,3 +504,68 @@ fn scenario_prints_paid_traffic_as_the_reports_count_it() {
     }
     assert!(rows >= 4, "{table}");
 }
+
+#[test]
+fn paid_traffic_writes_levels_and_differences_that_hold_together() {
+    let json = std::env::temp_dir().join(format!("feedsim-paidx-{}.json", std::process::id()));
+    let out = run(
+        "paid_traffic",
+        &[
+            "--users",
+            "40000",
+            "--replicates",
+            "2",
+            "--json",
+            json.to_str().unwrap(),
+        ],
+    );
+    let rows: Vec<serde_json::Value> = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    std::fs::remove_file(&json).ok();
+    assert!(out.contains("ROI (GMV / spend)"), "{out}");
+    let get = |policy: &str, cohort: &str, metric: &str| {
+        rows.iter()
+            .find(|r| r["policy"] == policy && r["cohort"] == cohort && r["metric"] == metric)
+            .unwrap_or_else(|| panic!("no row {policy} {cohort} {metric}"))
+            .clone()
+    };
+    let cohorts: std::collections::BTreeSet<String> =
+        rows.iter().map(|r| r["cohort"].as_str().unwrap().to_string()).collect();
+    assert!(cohorts.contains("general"), "{cohorts:?}");
+    let policies = [
+        "public-pool ladder",
+        "iron-fan first",
+        "iron-fan first − public-pool ladder",
+    ];
+    for cohort in &cohorts {
+        for policy in policies {
+            // At the default price a play costs 2 fen exactly, so spend is
+            // plays × 0.02 yuan in every replicate, hence in the mean.
+            let plays = get(policy, cohort, "paid.impressions")["mean"].as_f64().unwrap();
+            let spend = get(policy, cohort, "paid.spend_yuan")["mean"].as_f64().unwrap();
+            assert!(
+                (spend - 0.02 * plays).abs() <= 1e-9 * plays.abs().max(1.0),
+                "{cohort} {policy}: {spend} {plays}"
+            );
+            for metric in [
+                "paid.roi",
+                "paid.gmv_yuan",
+                "paid.follows",
+                "paid.orders",
+                "paid.yuan_per_follow",
+            ] {
+                let r = get(policy, cohort, metric);
+                let (m, lo, hi) = (
+                    r["mean"].as_f64().unwrap(),
+                    r["lo"].as_f64().unwrap(),
+                    r["hi"].as_f64().unwrap(),
+                );
+                assert!(lo <= m && m <= hi, "{r}");
+            }
+        }
+        // The difference is the second level less the first.
+        let d = get(policies[2], cohort, "paid.spend_yuan")["mean"].as_f64().unwrap();
+        let a = get(policies[0], cohort, "paid.spend_yuan")["mean"].as_f64().unwrap();
+        let b = get(policies[1], cohort, "paid.spend_yuan")["mean"].as_f64().unwrap();
+        assert!((d - (b - a)).abs() < 1e-6, "{cohort}: {d} vs {b} - {a}");
+    }
+}
