@@ -605,6 +605,51 @@ pub struct ProductParams {
     pub price_yuan: f64,
     /// Share of posts that carry the product.
     pub share_of_posts: f64,
+    /// Where the purchase happens: online (orders on the platform, the
+    /// default) or offline (leads, then a store visit; DOMAIN.md's
+    /// low-frequency offline quadrant: "online leads then store visit",
+    /// cars, real estate, home decoration).
+    #[serde(default)]
+    pub sale: Sale,
+    /// For an offline product: the chance that a lead visits the store (our
+    /// assumption, 0.3: no public figure). Unused online.
+    #[serde(default = "default_store_visit_rate")]
+    pub store_visit_rate: f64,
+}
+
+fn default_store_visit_rate() -> f64 {
+    0.3
+}
+
+impl ProductParams {
+    /// A product sold online at `price_yuan` on `share_of_posts` of the
+    /// cohort's posts (checked with the scenario).
+    pub fn online(price_yuan: f64, share_of_posts: f64) -> Self {
+        ProductParams {
+            price_yuan,
+            share_of_posts,
+            sale: Sale::Online,
+            store_visit_rate: default_store_visit_rate(),
+        }
+    }
+}
+
+/// Where a product's purchase happens (DOMAIN.md, "Industries: four
+/// quadrants": how online the purchase is).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Sale {
+    /// On the platform: a completed view may lead to a product click and an
+    /// order (the default).
+    #[default]
+    Online,
+    /// Off the platform: where an online product's viewer would order, the
+    /// viewer leaves a **lead** (the same decision, the response model's
+    /// order logit with its price term: our reading, a lead is the online
+    /// step of an offline purchase); a lead visits the store with
+    /// `store_visit_rate`, drawn from its own keyed stream. No order and no
+    /// GMV on the platform.
+    Offline,
 }
 
 pub use crate::content::MAX_PRICE_YUAN;
@@ -876,6 +921,7 @@ impl Scenario {
                     ));
                 }
                 check::probability(&field("product.share_of_posts"), p.share_of_posts)?;
+                check::probability(&field("product.store_visit_rate"), p.store_visit_rate)?;
             }
         }
         if creators >= u64::from(u32::MAX) {

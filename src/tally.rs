@@ -74,6 +74,14 @@ pub struct Tally {
     /// paid traffic; not split by tier or by day.
     #[serde(default)]
     pub spend_fen: u64,
+    /// Leads left on a post whose product sells offline
+    /// ([`Sale::Offline`](crate::scenario::Sale::Offline)): the viewer's
+    /// would-be order; such a post has no orders and no GMV.
+    #[serde(default)]
+    pub leads: u64,
+    /// Leads that visited the store.
+    #[serde(default)]
+    pub store_visits: u64,
 }
 
 impl Tally {
@@ -103,6 +111,8 @@ impl Tally {
         f(&mut self.covers, o.covers);
         f(&mut self.cover_clicks, o.cover_clicks);
         f(&mut self.spend_fen, o.spend_fen);
+        f(&mut self.leads, o.leads);
+        f(&mut self.store_visits, o.store_visits);
     }
 
     /// Adds `o` into `self`.

@@ -758,12 +758,7 @@ fn price_not_positive() {
         "NaN",
     );
     refuse(
-        |s| {
-            s.cohorts[1].product = Some(ProductParams {
-                price_yuan: -0.01,
-                share_of_posts: 0.5,
-            })
-        },
+        |s| s.cohorts[1].product = Some(ProductParams::online(-0.01, 0.5)),
         "cohorts[1].product.price_yuan",
         "-0.01",
     );

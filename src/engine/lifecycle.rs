@@ -17,6 +17,9 @@ pub(crate) struct CohortRules {
     pub(crate) fan_group: Option<FanGroupParams>,
     pub(crate) churn: Option<ChurnParams>,
     pub(crate) member_perk_rate: f64,
+    /// For a cohort whose product sells offline: a lead's chance of a store
+    /// visit (see [`Sale::Offline`](crate::scenario::Sale::Offline)).
+    pub(crate) offline: Option<f64>,
 }
 
 impl From<&CohortParams> for CohortRules {
@@ -25,6 +28,10 @@ impl From<&CohortParams> for CohortRules {
             fan_group: c.fan_group,
             churn: c.churn,
             member_perk_rate: c.member_perk_rate,
+            offline: c
+                .product
+                .filter(|p| p.sale == crate::scenario::Sale::Offline)
+                .map(|p| p.store_visit_rate),
         }
     }
 }

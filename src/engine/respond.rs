@@ -500,7 +500,19 @@ impl Simulation<'_> {
         // strangers, clicks only on a product, orders only after a click.
         let follow = o.relation == Relation::Stranger && has(event::FOLLOW);
         let click = post.price_fen > 0 && has(event::CLICK);
-        let order = click && has(event::ORDER);
+        // An offline product's would-be order is a lead, and a lead may
+        // visit the store: no order on the platform.
+        let offline = if click {
+            self.rules[usize::from(v.cohort)].offline
+        } else {
+            None
+        };
+        let lead = offline.is_some() && has(event::ORDER);
+        let visit = lead
+            && offline.is_some_and(|rate| {
+                crate::rng::unit(self.seed, tag::STORE_VISIT, post.id.into(), o.user.into()) < rate
+            });
+        let order = click && offline.is_none() && has(event::ORDER);
         let repurchase = order && d.purchase_history().bought_before;
         let mut bits = 0u8;
         for (on, bit) in [
@@ -545,6 +557,10 @@ impl Simulation<'_> {
             t.shares += u64::from(has(event::SHARE));
             t.follows += u64::from(follow);
             t.clicks += u64::from(click);
+            if lead {
+                t.leads += 1;
+                t.store_visits += u64::from(visit);
+            }
             if order {
                 t.orders += 1;
                 t.gmv_fen += price;
