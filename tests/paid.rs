@@ -18,6 +18,16 @@ fn scenario(paid: PaidTraffic) -> Scenario {
     s
 }
 
+/// One ladder run of the default world at 30,000 users with `paid`.
+fn ladder_run(paid: PaidTraffic) -> Report {
+    let s = scenario(paid);
+    let world = World::generate(&s).unwrap();
+    Simulation::new(&s, &world)
+        .unwrap()
+        .run(&s.public_pool_ladder, &s.response)
+        .unwrap()
+}
+
 fn paid_of(p: &PostReport) -> feedsim::metrics::Tally {
     p.by_source.get(PAID).copied().unwrap_or_default()
 }
@@ -85,12 +95,7 @@ fn at_the_default_price_a_play_costs_two_fen_and_a_budget_buys_five_thousand() {
     assert_eq!(paid.impressions_bought(), 5_000);
     assert_eq!(paid.spend_fen(5_000), 10_000);
     assert_eq!(paid.spend_fen(1), 2);
-    let s = scenario(paid);
-    let world = World::generate(&s).unwrap();
-    let r = Simulation::new(&s, &world)
-        .unwrap()
-        .run(&s.public_pool_ladder, &s.response)
-        .unwrap();
+    let r = ladder_run(paid);
     let t = r.platform.by_source[PAID];
     assert!(t.impressions > 0);
     assert_eq!(t.spend_fen, 2 * t.impressions);
@@ -98,16 +103,11 @@ fn at_the_default_price_a_play_costs_two_fen_and_a_budget_buys_five_thousand() {
 
 #[test]
 fn the_share_of_posts_promoted_is_the_parameter_and_only_named_cohorts_buy() {
-    let s = scenario(PaidTraffic {
+    let r = ladder_run(PaidTraffic {
         cohorts: vec!["general".into(), "newcomer".into()],
         share_of_posts: 0.2,
         ..PaidTraffic::default()
     });
-    let world = World::generate(&s).unwrap();
-    let r = Simulation::new(&s, &world)
-        .unwrap()
-        .run(&s.public_pool_ladder, &s.response)
-        .unwrap();
     let cohort = |p: &PostReport| r.cohorts[p.cohort as usize].name.as_str();
     let eligible = r
         .posts
@@ -223,16 +223,11 @@ fn paid_traffic_is_the_same_at_any_thread_count() {
 #[test]
 fn the_feed_weight_moves_paid_plays_up_or_down_the_feed() {
     let shown = |feed_weight: f64| {
-        let s = scenario(PaidTraffic {
+        let r = ladder_run(PaidTraffic {
             share_of_posts: 0.3,
             feed_weight,
             ..PaidTraffic::default()
         });
-        let world = World::generate(&s).unwrap();
-        let r = Simulation::new(&s, &world)
-            .unwrap()
-            .run(&s.public_pool_ladder, &s.response)
-            .unwrap();
         let t = r.platform.by_source[PAID];
         t.impressions as f64 / (t.impressions + t.offers_not_shown) as f64
     };
