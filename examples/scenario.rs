@@ -115,6 +115,7 @@ fn run(file: &str, posts: Option<&str>, json: Option<&str>) -> Result<(), feedsi
     common::print_depths(&reports);
     common::print_fission(&reports);
     common::print_paid(&reports);
+    common::print_offline(&reports);
     if scenario.category_bonus.is_some() {
         // The same world and posts without the bonus, for what it moved.
         let neutral = Scenario {

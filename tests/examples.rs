@@ -569,3 +569,32 @@ fn paid_traffic_writes_levels_and_differences_that_hold_together() {
         assert!((d - (b - a)).abs() < 1e-6, "{cohort}: {d} vs {b} - {a}");
     }
 }
+
+#[test]
+fn scenario_prints_leads_and_store_visits_of_an_offline_product() {
+    let mut s = feedsim::Scenario::default_scenario().scaled(30_000);
+    let general = s.cohorts.iter_mut().find(|c| c.name == "general").unwrap();
+    general.product.as_mut().unwrap().sale = feedsim::scenario::Sale::Offline;
+    let dir = std::env::temp_dir();
+    let file = dir.join(format!("feedsim-offline-{}.toml", std::process::id()));
+    let json = dir.join(format!("feedsim-offline-{}.json", std::process::id()));
+    std::fs::write(&file, toml::to_string(&s).unwrap()).unwrap();
+    let out = run("scenario", &[file.to_str().unwrap(), "--json", json.to_str().unwrap()]);
+    let reports: Vec<feedsim::metrics::Report> =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    std::fs::remove_file(&file).ok();
+    std::fs::remove_file(&json).ok();
+    let table = &out[out.find("== products sold offline").expect("an offline table")..];
+    for r in &reports {
+        let g = r.cohorts.iter().find(|c| c.name == "general").unwrap();
+        assert!(g.tally.leads > 0 && g.tally.orders == 0, "{:?}", g.tally);
+        let row = table
+            .lines()
+            .find(|l| l.starts_with(&r.policy) && l.split_whitespace().any(|w| w == "general"))
+            .unwrap_or_else(|| panic!("no row for {}:\n{table}", r.policy));
+        let cells: Vec<&str> = row.split_whitespace().collect();
+        let n = cells.len();
+        assert_eq!(cells[n - 3].replace(',', ""), g.tally.leads.to_string(), "{row}");
+        assert_eq!(cells[n - 2].replace(',', ""), g.tally.store_visits.to_string(), "{row}");
+    }
+}

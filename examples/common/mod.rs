@@ -339,3 +339,29 @@ pub fn print_paid(reports: &[Report]) {
         "(spend: each post's bought plays × the price, rounded down to the fen; ROI: GMV of the orders placed on bought plays / spend; a campaign ends with its post's push)"
     );
 }
+
+/// Leads and store visits per policy and cohort, when a cohort's product
+/// sells offline (`sale = "offline"`): counts, and store visits per lead.
+pub fn print_offline(reports: &[Report]) {
+    if reports.iter().all(|r| r.platform.tally.leads == 0) {
+        return;
+    }
+    println!("\n== products sold offline: leads, then store visits ==");
+    println!(
+        "{:<22} {:<10} {:>10} {:>10} {:>14}",
+        "policy", "cohort", "leads", "visits", "visits / lead"
+    );
+    for r in reports {
+        for c in r.cohorts.iter().filter(|c| c.tally.leads > 0) {
+            let t = &c.tally;
+            println!(
+                "{:<22} {:<10} {:>10} {:>10} {:>14}",
+                r.policy,
+                c.name,
+                thousands(t.leads),
+                thousands(t.store_visits),
+                format!("{:.3}", t.store_visits as f64 / t.leads as f64)
+            );
+        }
+    }
+}
