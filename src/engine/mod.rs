@@ -373,7 +373,7 @@ impl<'w> Simulation<'w> {
         }
         if let Some(paid) = &scenario.paid {
             feed = paid.around(feed);
-            channels.push(Arc::new(paid.channel(&scenario.cohorts)));
+            channels.push(Arc::new(paid.channel(scenario.cohorts.iter().map(|c| c.name.as_str()))));
         }
         if let Some(tab) = scenario.followed_tab {
             feed = tab.around(feed);

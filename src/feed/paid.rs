@@ -11,7 +11,6 @@ use super::{Candidate, Feed, reweighted::Reweighted};
 use crate::audience::FansOfSimilarCreators;
 use crate::channel::{Channel, ChannelView};
 use crate::error::{Error, Result, check};
-use crate::scenario::CohortParams;
 
 /// The source of bought offers in `by_source`.
 pub const PAID: &str = "paid";
@@ -169,13 +168,14 @@ impl PaidTraffic {
         (u128::from(impressions) * u128::from(self.price_per_mille_fen()) / 1000) as u64
     }
 
-    /// The channel that buys for the scenario's `cohorts`.
-    pub fn channel(&self, cohorts: &[CohortParams]) -> PaidChannel {
+    /// The channel that buys for a scenario whose cohorts are named
+    /// `cohorts`, in order.
+    pub fn channel<'n>(&self, cohorts: impl IntoIterator<Item = &'n str>) -> PaidChannel {
         let bought = self.impressions_bought();
         PaidChannel {
             buys: cohorts
-                .iter()
-                .map(|c| self.cohorts.is_empty() || self.cohorts.contains(&c.name))
+                .into_iter()
+                .map(|name| self.cohorts.is_empty() || self.cohorts.iter().any(|c| c == name))
                 .collect(),
             bought,
             per_round: bought.div_ceil(u64::from(self.delivery_slots.max(1))),
