@@ -363,6 +363,21 @@ fn policy_switch_writes_levels_per_arm_cohort_week_and_metric() {
     );
 }
 
+/// Runs the `scenario` example on `s` written to a temporary file, with
+/// `--json`: its stdout and both reports.
+fn run_scenario_file(s: &feedsim::Scenario, tag: &str) -> (String, Vec<feedsim::metrics::Report>) {
+    let dir = std::env::temp_dir();
+    let file = dir.join(format!("feedsim-{tag}-{}.toml", std::process::id()));
+    let json = dir.join(format!("feedsim-{tag}-{}.json", std::process::id()));
+    std::fs::write(&file, toml::to_string(s).unwrap()).unwrap();
+    let out = run("scenario", &[file.to_str().unwrap(), "--json", json.to_str().unwrap()]);
+    let reports: Vec<feedsim::metrics::Report> =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    std::fs::remove_file(&file).ok();
+    std::fs::remove_file(&json).ok();
+    (out, reports)
+}
+
 #[test]
 fn scenario_warms_up_once_and_runs_both_policies_from_the_same_state() {
     let mut s = feedsim::Scenario::from_toml_str(&std::fs::read_to_string("scenarios/growth.toml").unwrap())
@@ -373,15 +388,7 @@ fn scenario_warms_up_once_and_runs_both_policies_from_the_same_state() {
         days: 3,
         policy: feedsim::scenario::WarmupPolicy::PublicPoolLadder,
     });
-    let dir = std::env::temp_dir();
-    let file = dir.join(format!("feedsim-warm-{}.toml", std::process::id()));
-    let json = dir.join(format!("feedsim-warm-{}.json", std::process::id()));
-    std::fs::write(&file, toml::to_string(&s).unwrap()).unwrap();
-    let out = run("scenario", &[file.to_str().unwrap(), "--json", json.to_str().unwrap()]);
-    let reports: Vec<feedsim::metrics::Report> =
-        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
-    std::fs::remove_file(&file).ok();
-    std::fs::remove_file(&json).ok();
+    let (out, reports) = run_scenario_file(&s, "warm");
     assert!(out.contains("after a 3-day warm-up under public-pool ladder"), "{out}");
     assert_eq!(reports.len(), 2);
     for r in &reports {
@@ -475,15 +482,7 @@ fn scenario_prints_paid_traffic_as_the_reports_count_it() {
         .unwrap()
         .scaled(30_000);
     s.paid.as_mut().unwrap().share_of_posts = 0.3;
-    let dir = std::env::temp_dir();
-    let file = dir.join(format!("feedsim-paid-{}.toml", std::process::id()));
-    let json = dir.join(format!("feedsim-paid-{}.json", std::process::id()));
-    std::fs::write(&file, toml::to_string(&s).unwrap()).unwrap();
-    let out = run("scenario", &[file.to_str().unwrap(), "--json", json.to_str().unwrap()]);
-    let reports: Vec<feedsim::metrics::Report> =
-        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
-    std::fs::remove_file(&file).ok();
-    std::fs::remove_file(&json).ok();
+    let (out, reports) = run_scenario_file(&s, "paid");
     let table = &out[out.find("== paid traffic").expect("a paid traffic table")..];
     let mut rows = 0;
     for r in &reports {
@@ -575,15 +574,7 @@ fn scenario_prints_leads_and_store_visits_of_an_offline_product() {
     let mut s = feedsim::Scenario::default_scenario().scaled(30_000);
     let general = s.cohorts.iter_mut().find(|c| c.name == "general").unwrap();
     general.product.as_mut().unwrap().sale = feedsim::scenario::Sale::Offline;
-    let dir = std::env::temp_dir();
-    let file = dir.join(format!("feedsim-offline-{}.toml", std::process::id()));
-    let json = dir.join(format!("feedsim-offline-{}.json", std::process::id()));
-    std::fs::write(&file, toml::to_string(&s).unwrap()).unwrap();
-    let out = run("scenario", &[file.to_str().unwrap(), "--json", json.to_str().unwrap()]);
-    let reports: Vec<feedsim::metrics::Report> =
-        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
-    std::fs::remove_file(&file).ok();
-    std::fs::remove_file(&json).ok();
+    let (out, reports) = run_scenario_file(&s, "offline");
     let table = &out[out.find("== products sold offline").expect("an offline table")..];
     for r in &reports {
         let g = r.cohorts.iter().find(|c| c.name == "general").unwrap();
