@@ -20,7 +20,7 @@
 
 use std::time::Instant;
 
-use feedsim::experiment::{Estimate, Experiment};
+use feedsim::experiment::Experiment;
 use feedsim::policy::PushPolicy;
 use feedsim::{Error, Scenario};
 
@@ -79,56 +79,7 @@ fn main() -> Result<(), Error> {
         100.0 * report.confidence,
         t0.elapsed()
     );
-    let p = &report.policies;
-    let diff_name = format!("{} − {}", p[1], p[0]);
-    println!(
-        "{:<10} {:<24} {:>30} {:>30} {:>30}",
-        "cohort", "", p[0], p[1], diff_name
-    );
-    let mut rows = Vec::new();
-    for group in &report.cohorts {
-        if group.metric("paid.roi").is_none() {
-            println!("{:<10} no promoted post in every run: no paid figures", group.name);
-            continue;
-        }
-        for (label, metric, digits) in ROWS {
-            let m = group.metric(metric).expect("paid metrics come together");
-            // GMV in fen in the report; printed in yuan.
-            let scale = if metric.ends_with("_fen") { 0.01 } else { 1.0 };
-            let scaled = |e: &Estimate| Estimate {
-                mean: e.mean * scale,
-                sd: e.sd.map(|x| x * scale),
-                low: e.low.map(|x| x * scale),
-                high: e.high.map(|x| x * scale),
-            };
-            let name = metric
-                .replace("by_source.paid.", "paid.")
-                .replace("gmv_fen", "gmv_yuan");
-            let cells: Vec<(String, Estimate)> = vec![
-                (p[0].clone(), scaled(&m.policies[0])),
-                (p[1].clone(), scaled(&m.policies[1])),
-                (diff_name.clone(), scaled(&m.differences[1])),
-            ];
-            println!(
-                "{:<10} {:<24} {:>30} {:>30} {:>30}",
-                group.name,
-                label,
-                research::ci(&cells[0].1, digits),
-                research::ci(&cells[1].1, digits),
-                research::ci(&cells[2].1, digits),
-            );
-            for (policy, e) in cells {
-                rows.push(serde_json::json!({
-                    "policy": policy,
-                    "cohort": group.name,
-                    "metric": name,
-                    "mean": e.mean,
-                    "lo": e.low,
-                    "hi": e.high,
-                }));
-            }
-        }
-    }
+    let rows = research::levels_and_difference(&report, &report.cohorts, &ROWS, "paid.roi");
     println!(
         "\nSpend: each post's shown paid plays × the price per 1,000 / 1,000, rounded down to the fen. A campaign \
          ends with its post's push, so a post whose push stops early leaves part of its budget unspent."

@@ -41,6 +41,12 @@
 //! `paid.roi` (GMV of orders placed on bought plays / spend) and
 //! `paid.yuan_per_follow` (spend / follows deposited); a group whose paid
 //! traffic is missing from some run (no post promoted) leaves them out.
+//! With shelf and search (`[shelf_search]`), both groups add
+//! `channels.gmv_yuan` and, for `feed`, `paid`, `shelf` and `search`,
+//! `channels.<channel>.gmv_share` (of the GMV through every channel) and
+//! `channels.<channel>.orders`; the platform group adds
+//! `shelf_search.mean_lag_days` (the mean days from the first seeding
+//! impression to a seeded order through shelf or search).
 //! Arrays (per-stage or per-day series) are not summarized.
 //!
 //! For each metric and policy: the mean over replicates and its
@@ -354,7 +360,7 @@ fn per(n: f64, d: f64) -> f64 {
     if d == 0.0 { 0.0 } else { n / d }
 }
 
-fn cohort_metrics(c: &CohortReport) -> Result<Metrics> {
+fn cohort_metrics(c: &CohortReport, shelf: bool) -> Result<Metrics> {
     let mut m = Metrics::new();
     flatten("", &serde_json::to_value(c)?, &mut m);
     let gmv = c.tally.gmv_fen as f64 / 100.0;
@@ -378,7 +384,26 @@ fn cohort_metrics(c: &CohortReport) -> Result<Metrics> {
     m.push(("per_post.orders".into(), per(c.tally.orders as f64, posts)));
     m.push(("per_post.gmv_yuan".into(), per(gmv, posts)));
     paid_metrics(&c.by_source, &mut m);
+    if shelf {
+        channel_metrics(&c.by_source, &mut m);
+    }
     Ok(m)
+}
+
+/// With shelf and search: `channels.gmv_yuan` (GMV through every channel,
+/// posts' and listings') and `channels.<channel>.gmv_share` and
+/// `channels.<channel>.orders` for the feed, paid traffic, the shelf and
+/// search ([`BySource::by_channel`](crate::metrics::BySource::by_channel)).
+fn channel_metrics(by_source: &crate::metrics::BySource, m: &mut Metrics) {
+    let ch = by_source.by_channel();
+    m.push(("channels.gmv_yuan".into(), ch.gmv_fen() as f64 / 100.0));
+    for (name, t) in ch.iter() {
+        if name == "live" {
+            continue;
+        }
+        m.push((format!("channels.{name}.gmv_share"), ch.gmv_share(t)));
+        m.push((format!("channels.{name}.orders"), t.orders as f64));
+    }
 }
 
 /// With paid traffic (`by_source["paid"]`): `paid.spend_yuan`, `paid.roi`
@@ -427,6 +452,13 @@ fn platform_metrics(report: &Report) -> Result<Metrics> {
     m.push(("per_user.orders".into(), per(p.tally.orders as f64, users)));
     m.push(("per_user.gmv_yuan".into(), per(p.tally.gmv_fen as f64 / 100.0, users)));
     paid_metrics(&p.by_source, &mut m);
+    if let Some(shelf) = &p.shelf_search {
+        channel_metrics(&p.by_source, &mut m);
+        let lags = &shelf.orders_by_lag_days;
+        let seeded: u64 = lags.iter().sum();
+        let days: u64 = lags.iter().enumerate().map(|(d, n)| d as u64 * n).sum();
+        m.push(("shelf_search.mean_lag_days".into(), per(days as f64, seeded as f64)));
+    }
     Ok(m)
 }
 
@@ -436,7 +468,12 @@ fn run_metrics(report: &Report) -> Result<RunMetrics> {
         cohorts: report
             .cohorts
             .iter()
-            .map(|c| Ok((c.name.clone(), cohort_metrics(c)?)))
+            .map(|c| {
+                Ok((
+                    c.name.clone(),
+                    cohort_metrics(c, report.platform.shelf_search.is_some())?,
+                ))
+            })
             .collect::<Result<_>>()?,
     })
 }

@@ -107,6 +107,7 @@ pub mod postlog;
 pub mod response;
 mod rng;
 pub mod scenario;
+pub mod shelf;
 pub mod tally;
 mod trim;
 pub mod world;

@@ -79,7 +79,11 @@ pub struct CreatorReport {
     pub tally: Tally,
     /// The same counts per audience tier of the viewers.
     pub by_tier: TierTallies,
-    /// The same counts per traffic source (sums to `tally`).
+    /// The same counts per traffic source: the posts' sources sum to `tally`; with
+    /// [`crate::shelf`], `"search"` and `"shelf"` count listings of the
+    /// creators' products (impressions are listings) and their orders,
+    /// which no post carries and `tally` leaves out (see
+    /// [`BySource::by_channel`]).
     pub by_source: BySource,
     /// Counts of the response model's own events, by name (see
     /// [`ResponseModel::extra_events`](crate::response::ResponseModel::extra_events));
@@ -299,7 +303,11 @@ pub struct CohortReport {
     pub rates: Rates,
     /// The cohort's counts per audience tier of the viewers.
     pub by_tier: TierTallies,
-    /// The cohort's counts per traffic source (sums to `tally`).
+    /// The cohort's counts per traffic source: the posts' sources sum to `tally`; with
+    /// [`crate::shelf`], `"search"` and `"shelf"` count listings of the
+    /// creators' products (impressions are listings) and their orders,
+    /// which no post carries and `tally` leaves out (see
+    /// [`BySource::by_channel`]).
     pub by_source: BySource,
     /// Counts of the response model's own events, by name (see
     /// [`ResponseModel::extra_events`](crate::response::ResponseModel::extra_events));
@@ -347,7 +355,11 @@ pub struct PlatformReport {
     pub rates: Rates,
     /// The platform's counts per audience tier of the viewers.
     pub by_tier: TierTallies,
-    /// The platform's counts per traffic source (sums to `tally`).
+    /// The platform's counts per traffic source: the posts' sources sum to `tally`; with
+    /// [`crate::shelf`], `"search"` and `"shelf"` count listings of the
+    /// creators' products (impressions are listings) and their orders,
+    /// which no post carries and `tally` leaves out (see
+    /// [`BySource::by_channel`]).
     pub by_source: BySource,
     /// Counts of the response model's own events, by name (see
     /// [`ResponseModel::extra_events`](crate::response::ResponseModel::extra_events));
@@ -393,6 +405,10 @@ pub struct PlatformReport {
     /// `gmv_fen` less this is the GMV net of commission. Absent when 0.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub commission_fen: u64,
+    /// Shelf and search ([`crate::shelf`]): searches, shelf visits and the
+    /// lag from seeding to order. Absent without `[shelf_search]`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shelf_search: Option<crate::shelf::ShelfSearchReport>,
 }
 
 /// Counts by depth per source ([`PlatformReport::by_source_depth`]).

@@ -41,6 +41,7 @@ pub(crate) mod tag {
     pub const TODAY: u64 = 0x544f_4441;
     pub const UNFOLLOW: u64 = 0x554e_464f;
     pub const STORE_VISIT: u64 = 0x5354_4f52;
+    pub const SHOP: u64 = 0x5348_4f50;
 }
 
 /// SplitMix64's finalizer: a bijective, well-avalanching 64-bit mix.

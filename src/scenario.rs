@@ -91,6 +91,11 @@ pub struct Scenario {
     /// Paid traffic, DOU+ style (none when absent; see [`PaidTraffic`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub paid: Option<PaidTraffic>,
+    /// Shelf and search: purchase intent seeded by content and harvested
+    /// by searches and shelf visits (none when absent; see
+    /// [`crate::shelf`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shelf_search: Option<crate::shelf::ShelfSearchParams>,
     /// Days run before the measured ones under a policy of their own (none
     /// when absent; see [`WarmupParams`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1000,6 +1005,9 @@ impl Scenario {
         if let Some(paid) = &self.paid {
             let names: Vec<&str> = self.cohorts.iter().map(|c| c.name.as_str()).collect();
             paid.validate(&names)?;
+        }
+        if let Some(shelf) = &self.shelf_search {
+            shelf.validate()?;
         }
         if let Some(friends) = &self.friends {
             friends.validate(self.users.count)?;

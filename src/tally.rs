@@ -337,6 +337,62 @@ impl BySource {
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
+    /// The sources grouped by sales channel (DOMAIN.md's traffic domains
+    /// and "people find goods"): `paid`, `shelf`, `search` and `live` by
+    /// their names, every other source (push stages, followed tab,
+    /// friends, shares) as the feed.
+    pub fn by_channel(&self) -> ByChannel {
+        let mut out = ByChannel::default();
+        for (name, t) in &self.0 {
+            match name.as_str() {
+                "paid" => out.paid.add(t),
+                "shelf" => out.shelf.add(t),
+                "search" => out.search.add(t),
+                "live" => out.live.add(t),
+                _ => out.feed.add(t),
+            }
+        }
+        out
+    }
+}
+
+/// A report's sources grouped by sales channel ([`BySource::by_channel`]):
+/// where the orders and GMV came from.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct ByChannel {
+    /// Posts offered by the push and the feed's other sources.
+    pub feed: Tally,
+    /// Paid traffic (`"paid"`).
+    pub paid: Tally,
+    /// Shelf listings (`"shelf"`; impressions are listings).
+    pub shelf: Tally,
+    /// Search listings (`"search"`; impressions are listings).
+    pub search: Tally,
+    /// Live sessions (`"live"`).
+    pub live: Tally,
+}
+
+impl ByChannel {
+    /// The channels by name, in the order feed, paid, shelf, search, live.
+    pub fn iter(&self) -> [(&'static str, &Tally); 5] {
+        [
+            ("feed", &self.feed),
+            ("paid", &self.paid),
+            ("shelf", &self.shelf),
+            ("search", &self.search),
+            ("live", &self.live),
+        ]
+    }
+
+    /// GMV over every channel, in fen.
+    pub fn gmv_fen(&self) -> u64 {
+        self.iter().iter().map(|(_, t)| t.gmv_fen).sum()
+    }
+
+    /// `t`'s share of the GMV over every channel (0 when there is none).
+    pub fn gmv_share(&self, t: &Tally) -> f64 {
+        ratio(t.gmv_fen, self.gmv_fen())
+    }
 }
 
 /// The iterator of [`BySource::iter`]: (name, tally) pairs in name order.

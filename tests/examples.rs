@@ -505,6 +505,40 @@ fn scenario_prints_paid_traffic_as_the_reports_count_it() {
 }
 
 #[test]
+fn scenario_prints_orders_by_channel_as_the_reports_count_them() {
+    let mut s = feedsim::Scenario::from_file("scenarios/shelf_search.toml")
+        .unwrap()
+        .scaled(30_000);
+    s.feed.days = 3;
+    let (out, reports) = run_scenario_file(&s, "shelf");
+    let table = &out[out.find("== orders and GMV by channel").expect("a channel table")..];
+    for r in &reports {
+        let ch = r.platform.by_source.by_channel();
+        let row = table
+            .lines()
+            .find(|l| l.starts_with(&r.policy) && l.split_whitespace().any(|w| w == "all"))
+            .unwrap_or_else(|| panic!("no platform row for {}:\n{table}", r.policy));
+        let cells: Vec<&str> = row[r.policy.len()..].split_whitespace().collect();
+        let n = |t: &feedsim::metrics::Tally| t.orders.to_string();
+        let plain = |s: &str| s.replace(',', "");
+        assert_eq!(plain(cells[1]), n(&ch.feed), "{row}");
+        assert_eq!(plain(cells[3]), n(&ch.shelf), "{row}");
+        assert_eq!(plain(cells[4]), n(&ch.search), "{row}");
+        assert_eq!(cells[7], format!("{:.1}", 100.0 * ch.gmv_share(&ch.shelf)), "{row}");
+        assert_eq!(cells[8], format!("{:.1}", 100.0 * ch.gmv_share(&ch.search)), "{row}");
+        assert!(ch.search.orders > 0, "{row}");
+        let s = r.platform.shelf_search.as_ref().unwrap();
+        let lags = table
+            .lines()
+            .rev()
+            .find(|l| l.starts_with(&r.policy))
+            .unwrap_or_else(|| panic!("no lag row for {}", r.policy));
+        let searches = lags[r.policy.len()..].split_whitespace().next().unwrap();
+        assert_eq!(plain(searches), s.searches.to_string(), "{lags}");
+    }
+}
+
+#[test]
 fn paid_traffic_writes_levels_and_differences_that_hold_together() {
     let json = std::env::temp_dir().join(format!("feedsim-paidx-{}.json", std::process::id()));
     let out = run(
@@ -566,6 +600,43 @@ fn paid_traffic_writes_levels_and_differences_that_hold_together() {
         let a = get(policies[0], cohort, "paid.spend_yuan")["mean"].as_f64().unwrap();
         let b = get(policies[1], cohort, "paid.spend_yuan")["mean"].as_f64().unwrap();
         assert!((d - (b - a)).abs() < 1e-6, "{cohort}: {d} vs {b} - {a}");
+    }
+}
+
+#[test]
+fn shelf_search_writes_channel_shares_that_sum_to_one() {
+    let json = std::env::temp_dir().join(format!("feedsim-shelfx-{}.json", std::process::id()));
+    let out = run(
+        "shelf_search",
+        &[
+            "--users",
+            "30000",
+            "--replicates",
+            "2",
+            "--json",
+            json.to_str().unwrap(),
+        ],
+    );
+    let rows: Vec<serde_json::Value> = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    std::fs::remove_file(&json).ok();
+    assert!(out.contains("search share of GMV"), "{out}");
+    let mean = |policy: &str, cohort: &str, metric: &str| {
+        rows.iter()
+            .find(|r| r["policy"] == policy && r["cohort"] == cohort && r["metric"] == metric)
+            .unwrap_or_else(|| panic!("no row {policy} {cohort} {metric}"))["mean"]
+            .as_f64()
+            .unwrap()
+    };
+    for policy in ["public-pool ladder", "iron-fan first"] {
+        // Without paid traffic or live sessions, the feed, the shelf and
+        // search share all the GMV in every replicate, hence in the mean.
+        let sum: f64 = ["feed", "shelf", "search"]
+            .iter()
+            .map(|c| mean(policy, "platform", &format!("channels.{c}.gmv_share")))
+            .sum();
+        assert!((sum - 1.0).abs() < 1e-9, "{policy}: shares sum to {sum}");
+        assert!(mean(policy, "platform", "channels.search.orders") > 0.0);
+        assert!(mean(policy, "platform", "shelf_search.searches") > 0.0);
     }
 }
 

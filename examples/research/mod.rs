@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use feedsim::experiment::{Estimate, ExperimentReport, RunDone, SweepEvent};
+use feedsim::experiment::{Estimate, ExperimentReport, GroupSummary, RunDone, SweepEvent};
 use indicatif::{ProgressBar, ProgressStyle};
 
 #[path = "../common/mod.rs"]
@@ -130,4 +130,75 @@ pub fn write(path: &str, text: &str) -> Result<(), feedsim::Error> {
         path: path.to_string(),
         source,
     })
+}
+
+/// Prints, for each group, one line per row `(label, metric, decimals)`:
+/// the levels under the first two policies and their paired difference,
+/// each `mean [low, high]` (metrics ending in `_fen` printed in yuan), and
+/// returns them as JSON rows `{"policy", "cohort", "metric", "mean", "lo",
+/// "hi"}` (the difference under policy `"<second> − <first>"`; a metric's
+/// `by_source.<source>.` becomes `<source>.` and `gmv_fen` `gmv_yuan`). A
+/// group without the metric `needs` in every run is said so and skipped.
+pub fn levels_and_difference<'g>(
+    report: &ExperimentReport,
+    groups: impl IntoIterator<Item = &'g GroupSummary>,
+    rows: &[(&str, &str, usize)],
+    needs: &str,
+) -> Vec<serde_json::Value> {
+    let p = &report.policies;
+    let diff_name = format!("{} − {}", p[1], p[0]);
+    println!(
+        "{:<10} {:<24} {:>30} {:>30} {:>30}",
+        "cohort", "", p[0], p[1], diff_name
+    );
+    let mut out = Vec::new();
+    for group in groups {
+        if group.metric(needs).is_none() {
+            println!("{:<10} not in every run: no figures", group.name);
+            continue;
+        }
+        for &(label, metric, digits) in rows {
+            let Some(m) = group.metric(metric) else {
+                println!("{:<10} {:<24} not in every run", group.name, label);
+                continue;
+            };
+            // GMV in fen in the report; printed in yuan.
+            let scale = if metric.ends_with("_fen") { 0.01 } else { 1.0 };
+            let scaled = |e: &Estimate| Estimate {
+                mean: e.mean * scale,
+                sd: e.sd.map(|x| x * scale),
+                low: e.low.map(|x| x * scale),
+                high: e.high.map(|x| x * scale),
+            };
+            let name = match metric.strip_prefix("by_source.") {
+                Some(rest) => rest.to_string(),
+                None => metric.to_string(),
+            }
+            .replace("gmv_fen", "gmv_yuan");
+            let cells = [
+                (p[0].clone(), scaled(&m.policies[0])),
+                (p[1].clone(), scaled(&m.policies[1])),
+                (diff_name.clone(), scaled(&m.differences[1])),
+            ];
+            println!(
+                "{:<10} {:<24} {:>30} {:>30} {:>30}",
+                group.name,
+                label,
+                ci(&cells[0].1, digits),
+                ci(&cells[1].1, digits),
+                ci(&cells[2].1, digits),
+            );
+            for (policy, e) in cells {
+                out.push(serde_json::json!({
+                    "policy": policy,
+                    "cohort": group.name,
+                    "metric": name,
+                    "mean": e.mean,
+                    "lo": e.low,
+                    "hi": e.high,
+                }));
+            }
+        }
+    }
+    out
 }

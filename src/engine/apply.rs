@@ -6,10 +6,12 @@ use std::borrow::Cow;
 
 use rayon::prelude::*;
 
+use super::buyers::buyer_key;
 use super::respond::Round;
 use super::state::{LivePost, RunState, insert_sorted, outcome};
 use super::{ImpressionRecord, Simulation, lifecycle};
 use crate::metrics::DailyCohortReport;
+use crate::response::{PurchaseHistory, ResponseModel};
 use crate::tally::ratio;
 
 impl Simulation<'_> {
@@ -81,23 +83,81 @@ impl Simulation<'_> {
         st.pending_follows.extend_from_slice(&round.follows);
         st.day_unfollows.extend_from_slice(&round.unfollows);
         for &k in &round.orders {
-            let (c, user) = ((k >> 32) as u32, k as u32);
-            let cohort = self.world().creators().cohort(c) as usize;
-            let b = st.buyers.entry(k);
-            let order = b.add_order();
-            if order.orders == 1 {
-                insert_sorted(&mut st.customers.buyers[c as usize], user);
-            }
-            st.counts[cohort].buyers += u64::from(order.new_buyer);
-            st.counts[cohort].repeat_buyers += u64::from(order.new_repeat_buyer);
-            if dynamics {
-                if !b.member {
-                    b.member = true;
-                    insert_sorted(&mut st.customers.members[c as usize], user);
+            self.record_order(st, k, day);
+        }
+        if let Some(shelf) = &mut st.shelf {
+            shelf.seed(&round.seeds, day);
+            // The round's exposure and sales of every product.
+            for (lp, t) in live.iter().zip(round.tallies.chunks_exact(stride)) {
+                let post = &self.posts[lp.post as usize];
+                if post.price_fen > 0 {
+                    shelf.expose(post.creator, t.iter().map(|t| t.total().impressions).sum());
                 }
-                b.issue_coupon(day, self.dynamics.coupon_days);
+            }
+            for &k in &round.orders {
+                shelf.sold((k >> 32) as u32);
             }
         }
+    }
+
+    /// Records an order of `key = buyer_key(creator, user)` on `day`: the
+    /// pair's orders, the cohort's buyers and, with dynamics on, the
+    /// membership and the repurchase coupon.
+    pub(super) fn record_order(&self, st: &mut RunState, k: u64, day: u32) {
+        let (c, user) = ((k >> 32) as u32, k as u32);
+        let cohort = self.world().creators().cohort(c) as usize;
+        let b = st.buyers.entry(k);
+        let order = b.add_order();
+        if order.orders == 1 {
+            insert_sorted(&mut st.customers.buyers[c as usize], user);
+        }
+        st.counts[cohort].buyers += u64::from(order.new_buyer);
+        st.counts[cohort].repeat_buyers += u64::from(order.new_repeat_buyer);
+        if self.dynamics.enabled {
+            if !b.member {
+                b.member = true;
+                insert_sorted(&mut st.customers.members[c as usize], user);
+            }
+            b.issue_coupon(day, self.dynamics.coupon_days);
+        }
+    }
+
+    /// The day's searches and shelf visits ([`crate::shelf`]), when the
+    /// scenario has them: drawn from the day's intents, their orders
+    /// recorded as feed orders are; then the night's decay.
+    fn shop(&self, st: &mut RunState, model: &dyn ResponseModel, day: u32) {
+        let Some(mut shelf) = st.shelf.take() else {
+            return;
+        };
+        let world = self.world();
+        let orders = {
+            let st = &*st;
+            let active = |u: u32| st.is_active(u);
+            let history = |c: u32, u: u32| match st.buyers.get(buyer_key(c, u)) {
+                Some(b) => PurchaseHistory {
+                    bought_before: b.bought_before(),
+                    ecommerce_member: b.member,
+                    coupon: b.coupon_valid(day, self.dynamics.coupon_days),
+                },
+                None => PurchaseHistory::default(),
+            };
+            let online = |c: u32| self.rules[usize::from(world.creators().cohort(c))].offline.is_none();
+            shelf.shop(crate::shelf::Day {
+                world,
+                graph: &st.graph,
+                model,
+                seed: self.seed,
+                day,
+                active: &active,
+                history: &history,
+                online: &online,
+            })
+        };
+        for (c, u) in orders {
+            self.record_order(st, buyer_key(c, u), day);
+        }
+        shelf.decay();
+        st.shelf = Some(shelf);
     }
 
     /// Appends the round's impressions to `log`, in post order and, within
@@ -178,7 +238,8 @@ impl Simulation<'_> {
         }
     }
 
-    pub(super) fn end_day(&self, st: &mut RunState, day: u32) {
+    pub(super) fn end_day(&self, st: &mut RunState, model: &dyn ResponseModel, day: u32) {
+        self.shop(st, model, day);
         let world = self.world();
         // The night's lifecycle counts are the run's totals' growth.
         let before = st.counts.clone();

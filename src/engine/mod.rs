@@ -162,6 +162,8 @@ pub struct Simulation<'w> {
     pool_bonus: Option<Vec<f64>>,
     /// The scenario's sharing with commission, if any.
     fission: Option<crate::feed::FissionParams>,
+    /// The scenario's shelf and search, if any ([`crate::shelf`]).
+    shelf: Option<crate::shelf::ShelfSearchParams>,
     dynamics: DynamicsParams,
     watch: WatchParams,
     rules: Vec<CohortRules>,
@@ -391,6 +393,7 @@ impl<'w> Simulation<'w> {
             channels,
             pool_bonus,
             fission: scenario.fission,
+            shelf: scenario.shelf_search,
             dynamics: scenario.dynamics.clone(),
             watch: scenario.watch.clone(),
             rules: scenario.cohorts.iter().map(CohortRules::from).collect(),
@@ -528,6 +531,7 @@ impl<'w> Simulation<'w> {
                 declined: 0,
             },
             daily: Vec::new(),
+            shelf: self.shelf.map(|p| crate::shelf::ShelfState::new(p, world)),
         }
     }
 
@@ -813,7 +817,7 @@ impl<'w> Simulation<'w> {
             clock.lap(Phase::Gate);
             *slot += 1;
             if slot.is_multiple_of(spd) {
-                self.end_day(st, day);
+                self.end_day(st, model, day);
                 clock.lap(Phase::EndOfDay);
                 if let Some(progress) = progress {
                     progress(DayDone {
@@ -827,7 +831,7 @@ impl<'w> Simulation<'w> {
             }
         }
         if stop.is_none() && !slot.is_multiple_of(spd) {
-            self.end_day(st, *slot / spd);
+            self.end_day(st, model, *slot / spd);
             clock.lap(Phase::EndOfDay);
         }
         Ok(())

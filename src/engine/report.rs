@@ -192,6 +192,18 @@ impl Simulation<'_> {
             cr.followers_end = end.followers(c);
             cr.iron_fans_end = end.iron_fans(c);
             cr.stopped_after_day = st.stopped_after[c as usize];
+            // Listings on the shelf and in search results: the creator's
+            // by time, not its posts'.
+            if let Some(shelf) = &st.shelf {
+                for (source, t) in [crate::shelf::SEARCH, crate::shelf::SHELF]
+                    .into_iter()
+                    .zip(&shelf.listings[c as usize])
+                {
+                    if t.impressions > 0 {
+                        add_source(&mut cr.by_source, source, t);
+                    }
+                }
+            }
         }
         let cohorts: Vec<CohortReport> = world
             .cohorts()
@@ -287,6 +299,7 @@ impl Simulation<'_> {
             post_impressions_gini: gini(&post_impressions),
             post_impressions_top20_share: top_share(&post_impressions, 0.2),
             commission_fen: st.commission_fen,
+            shelf_search: st.shelf.as_ref().map(|s| s.report()),
             by_depth: depth_counts(&st.by_depth, None, &tally),
             by_source_depth: {
                 let mut by = std::collections::BTreeMap::new();

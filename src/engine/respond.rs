@@ -57,6 +57,9 @@ pub(crate) struct Round {
     pub(crate) shares: Vec<(u32, Liker)>,
     /// Commission earned on orders through shares, in fen.
     pub(crate) commission_fen: u64,
+    /// With shelf and search: the impressions that seed a purchase intent,
+    /// in bucket order.
+    pub(crate) seeds: Vec<crate::shelf::Seed>,
     /// Scratch reused from bucket to bucket.
     scratch: Scratch,
 }
@@ -104,6 +107,7 @@ impl Round {
             likes: Vec::new(),
             shares: Vec::new(),
             commission_fen: 0,
+            seeds: Vec::new(),
             scratch: Scratch::default(),
         }
     }
@@ -125,6 +129,7 @@ impl Round {
         self.likes.clear();
         self.shares.clear();
         self.commission_fen = 0;
+        self.seeds.clear();
     }
 
     /// Adds `later` (a later run of buckets) to `self`.
@@ -152,6 +157,7 @@ impl Round {
         self.likes.extend_from_slice(&later.likes);
         self.shares.extend_from_slice(&later.shares);
         self.commission_fen += later.commission_fen;
+        self.seeds.extend_from_slice(&later.seeds);
     }
 }
 
@@ -586,6 +592,20 @@ impl Simulation<'_> {
             {
                 round.commission_fen += f.commission_fen(post.price_fen);
             }
+        }
+        // A completed view of an online product that did not end in an
+        // order seeds a purchase intent for the creator's category.
+        if self.shelf.is_some()
+            && out.completed
+            && post.price_fen > 0
+            && !order
+            && self.rules[usize::from(v.cohort)].offline.is_none()
+        {
+            round.seeds.push(crate::shelf::Seed {
+                user: o.user,
+                category: v.creator_category,
+                clicked: click,
+            });
         }
         if pass.keep_sharers && has(event::SHARE) {
             round.shares.push((

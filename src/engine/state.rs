@@ -370,6 +370,8 @@ pub(crate) struct RunState<'w> {
     pub(crate) counts: Vec<CohortCounts>,
     pub(crate) attention: AttentionReport,
     pub(crate) daily: Vec<DailyCohortReport>,
+    /// Shelf and search, when the scenario has them.
+    pub(crate) shelf: Option<crate::shelf::ShelfState>,
 }
 
 impl<'w> RunState<'w> {
@@ -399,6 +401,9 @@ impl<'w> RunState<'w> {
         a.supply = a.supply.map(|_| 0);
         (a.offered, a.served, a.declined) = (0, 0, 0);
         self.buyers.start_period();
+        if let Some(shelf) = &mut self.shelf {
+            shelf.start_period();
+        }
     }
 
     /// A copy of a state at the start of a period ([`start_period`](Self::start_period)):
@@ -432,6 +437,7 @@ impl<'w> RunState<'w> {
             counts: vec![CohortCounts::default(); cohorts],
             attention: self.attention,
             daily: Vec::new(),
+            shelf: self.shelf.clone(),
         }
     }
 
@@ -461,6 +467,9 @@ impl<'w> RunState<'w> {
         self.stopped_after.hash(h);
         for t in &self.day_tally {
             t.hash(h);
+        }
+        if let Some(shelf) = &self.shelf {
+            shelf.digest(h);
         }
     }
 }
