@@ -21,9 +21,33 @@ pub struct Post {
     /// Price of the product the post carries, in fen (0.01 yuan); 0 for none.
     pub price_fen: u32,
     /// Duration in seconds; 0 means "draw it from the scenario's `[watch]`"
-    /// (what generated and replayed posts do: a keyed draw per post).
+    /// (what generated and replayed posts do: a keyed draw per post). For a
+    /// live session: the session's length.
     #[serde(default)]
     pub duration_s: f32,
+    /// A short video (the default) or a live session.
+    #[serde(default)]
+    pub kind: PostKind,
+}
+
+/// What a post is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PostKind {
+    /// A short video.
+    #[default]
+    Video,
+    /// A live session of `duration_s` seconds from the start of its slot
+    /// ([`crate::live`]): viewers enter during it and stay for a dwell
+    /// time; its push ends with the session.
+    Live,
+}
+
+impl Post {
+    /// Whether the post is a live session.
+    pub fn is_live(&self) -> bool {
+        self.kind == PostKind::Live
+    }
 }
 
 impl Post {

@@ -410,26 +410,46 @@ pub fn generate_posts(world: &World, scenario: &Scenario) -> Result<Vec<Post>> {
             let quality = Normal::new(f64::from(cr.quality_mean[ci]), f64::from(cr.quality_sd[ci]))
                 .map_err(|e| Error::invalid("cohorts.quality.sd", cr.quality_sd[ci], e.to_string()))?;
             let mut out = Vec::new();
-            if rate <= 0.0 {
-                return Ok(out);
+            if rate > 0.0 {
+                let count =
+                    Poisson::new(rate).map_err(|e| Error::invalid("cohorts.posts_per_day", rate, e.to_string()))?;
+                for day in 0..days {
+                    let mut rng = stream(world.seed(), tag::POSTS, c.into(), day.into());
+                    let n = count.sample(&mut rng) as u32;
+                    for _ in 0..n {
+                        let slot = day * spd + rng.random_range(0..spd);
+                        let q = quality.sample(&mut rng) as f32;
+                        let has_product = rng.random::<f32>() < cr.product_share[ci];
+                        out.push(Post {
+                            id: 0,
+                            creator: c,
+                            slot,
+                            quality: q,
+                            category: cr.category[ci],
+                            price_fen: if has_product { cr.price_fen[ci] } else { 0 },
+                            kind: Default::default(),
+                            duration_s: 0.0,
+                        });
+                    }
+                }
             }
-            let count = Poisson::new(rate).map_err(|e| Error::invalid("cohorts.posts_per_day", rate, e.to_string()))?;
-            for day in 0..days {
-                let mut rng = stream(world.seed(), tag::POSTS, c.into(), day.into());
-                let n = count.sample(&mut rng) as u32;
-                for _ in 0..n {
-                    let slot = day * spd + rng.random_range(0..spd);
-                    let q = quality.sample(&mut rng) as f32;
-                    let has_product = rng.random::<f32>() < cr.product_share[ci];
-                    out.push(Post {
-                        id: 0,
-                        creator: c,
-                        slot,
-                        quality: q,
-                        category: cr.category[ci],
-                        price_fen: if has_product { cr.price_fen[ci] } else { 0 },
-                        duration_s: 0.0,
-                    });
+            // Live sessions, from a stream of their own (a cohort without
+            // them draws the same posts as before).
+            if let Some(l) = scenario.cohorts[usize::from(cr.cohort[ci])].live {
+                for day in 0..days {
+                    let mut rng = stream(world.seed(), tag::LIVE, c.into(), day.into());
+                    if rng.random::<f64>() < l.sessions_per_day {
+                        out.push(Post {
+                            id: 0,
+                            creator: c,
+                            slot: day * spd + l.start_slot,
+                            quality: quality.sample(&mut rng) as f32,
+                            category: cr.category[ci],
+                            price_fen: cr.price_fen[ci],
+                            kind: crate::content::PostKind::Live,
+                            duration_s: (l.duration_min * 60) as f32,
+                        });
+                    }
                 }
             }
             Ok(out)

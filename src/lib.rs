@@ -50,7 +50,10 @@
 //! outside the push comes through [`channel::Channel`]s: the followed tab,
 //! friends, shares, and paid traffic ([`feed::PaidTraffic`], DOU+ style:
 //! a budget at a price per 1,000 plays, its spend in
-//! [`metrics::Tally::spend_fen`]). [`experiment`] runs policies
+//! [`metrics::Tally::spend_fen`]). Live sessions ([`live`]) are posts
+//! viewers enter, stay in and buy during; shelf and search ([`shelf`])
+//! harvest the purchase intent content seeds; [`metrics::BySource::by_channel`]
+//! splits orders and GMV by channel. [`experiment`] runs policies
 //! side by side over replicates with confidence intervals and sweeps
 //! parameters; [`postlog`] replays a posting history; [`output`] writes CSV
 //! and JSON tables; [`calibration`] measures a report against the public
@@ -100,6 +103,7 @@ pub mod error;
 pub mod experiment;
 pub mod feed;
 pub mod generate;
+pub mod live;
 pub mod metrics;
 pub mod output;
 pub mod policy;

@@ -52,6 +52,12 @@ pub struct PostReport {
     /// absent when the model names none.
     #[serde(default, skip_serializing_if = "Events::is_empty")]
     pub events: Events,
+    /// Whether the post is a live session ([`crate::live`]; absent for a
+    /// video): its impressions are entries into the room, its watch time
+    /// the viewers' stays. Its creator, cohort and the platform count it
+    /// under the source `"live"`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub live: bool,
 }
 
 /// One creator over the run.

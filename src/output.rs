@@ -104,6 +104,8 @@ pub enum End {
     Completed,
     /// The public audience ran out.
     Exhausted,
+    /// A live session ended.
+    SessionEnded,
 }
 
 /// Identifying columns of the post table.
@@ -338,6 +340,7 @@ pub fn post_rows(report: &Report, slots_per_day: u32) -> Vec<PostRow> {
                 PushEnd::Gate { stage } => (End::Gate, Some(stage)),
                 PushEnd::Completed => (End::Completed, None),
                 PushEnd::Exhausted => (End::Exhausted, None),
+                PushEnd::SessionEnded => (End::SessionEnded, None),
             };
             Row {
                 key: PostKey {

@@ -11,6 +11,8 @@
 //! | `quality` | yes | standardized score | post quality as the response model reads it (0 ordinary, +1 one standard deviation better), in `[-100, 100]` |
 //! | `price_yuan` | no | yuan | the product the post carries; empty or `0` for none; at least one fen (0.01), at most [`MAX_PRICE_YUAN`] |
 //! | `category` | no | category id | content category, below `feed.categories`; empty or absent for the creator's own |
+//! | `kind` | no | `video` or `live` | what the post is; empty or absent for a video. A live session ([`crate::live`]) starts at the start of its slot |
+//! | `duration_min` | no | minutes | a live session's length, 1 to 1,440; empty or absent for its cohort's `live.duration_min`. Only a live session takes one |
 //!
 //! A byte-order mark at the start is ignored. Surrounding spaces are
 //! trimmed, lines whose first non-blank character is `#` are comments, and
@@ -48,14 +50,23 @@
 use std::io::{Read, Write};
 use std::path::Path;
 
-use crate::content::Post;
+use crate::content::{Post, PostKind};
 use crate::error::{Error, Result};
 use crate::scenario::{MAX_PRICE_YUAN, Scenario};
 use crate::world::World;
 
 /// The columns a post log may have, in the order [`write_post_log`] writes
 /// them.
-pub const COLUMNS: [&str; 6] = ["creator", "day", "slot", "quality", "price_yuan", "category"];
+pub const COLUMNS: [&str; 8] = [
+    "creator",
+    "day",
+    "slot",
+    "quality",
+    "price_yuan",
+    "category",
+    "kind",
+    "duration_min",
+];
 const REQUIRED: [&str; 4] = ["creator", "day", "slot", "quality"];
 
 /// One row of a post log, checked against the scenario.
@@ -77,6 +88,11 @@ pub struct LoggedPost {
     pub price_fen: u32,
     /// Content category; `None` for the creator's own.
     pub category: Option<u8>,
+    /// A video or a live session.
+    pub kind: PostKind,
+    /// A live session's length in minutes; `None` for its cohort's (and
+    /// for a video).
+    pub duration_min: Option<u32>,
 }
 
 /// A parsed post log: the rows of the file, checked against a scenario (its
@@ -255,6 +271,31 @@ impl PostLog {
                 None | Some("") => None,
                 Some(_) => Some(uint(5, feed.categories.into(), "feed.categories")? as u8),
             };
+            let kind = match get(6) {
+                None | Some("") | Some("video") => PostKind::Video,
+                Some("live") => PostKind::Live,
+                Some(other) => {
+                    return Err(Error::invalid(
+                        at(line, "kind"),
+                        format!("{other:?}"),
+                        "must be empty, video or live",
+                    ));
+                }
+            };
+            let duration_min = match get(7) {
+                None | Some("") => None,
+                Some(text) if kind == PostKind::Video => {
+                    return Err(Error::invalid(
+                        at(line, "duration_min"),
+                        format!("{text:?}"),
+                        "only a live session takes a duration (kind = live)",
+                    ));
+                }
+                Some(_) => match uint(7, 1441, "a day's minutes")? {
+                    0 => return Err(Error::invalid(at(line, "duration_min"), 0, "must be 1 to 1440")),
+                    m => Some(m),
+                },
+            };
             entries.push(LoggedPost {
                 line,
                 creator,
@@ -263,6 +304,8 @@ impl PostLog {
                 quality,
                 price_fen,
                 category,
+                kind,
+                duration_min,
             });
         }
         if entries.is_empty() {
@@ -327,7 +370,10 @@ impl PostLog {
                     quality: e.quality,
                     category: e.category.unwrap_or_else(|| creators.category(e.creator)),
                     price_fen: e.price_fen,
-                    duration_s: 0.0,
+                    kind: e.kind,
+                    // A live session without a length takes its cohort's
+                    // when the simulation is built.
+                    duration_s: e.duration_min.map_or(0.0, |m| (m * 60) as f32),
                 })
             })
             .collect()
@@ -392,7 +438,7 @@ fn csv_error_at(e: csv::Error, source: &str, line: impl Fn(u64) -> u64) -> Error
     }
 }
 
-/// Writes posts as a post log (all six columns; price with two decimals,
+/// Writes posts as a post log (all eight columns; price with two decimals,
 /// quality in the shortest form that reads back to the same `f32`), so a
 /// generated posting history can be edited and replayed. Reading the output
 /// back with [`PostLog::read`] and [`PostLog::posts`] gives the same posts.
@@ -414,6 +460,12 @@ pub fn write_post_log<W: Write>(writer: W, posts: &[Post], slots_per_day: u32) -
             p.quality.to_string(),
             price,
             p.category.to_string(),
+            if p.is_live() { "live" } else { "video" }.to_string(),
+            if p.is_live() {
+                ((p.duration_s / 60.0).round() as u32).to_string()
+            } else {
+                String::new()
+            },
         ])
         .map_err(io)?;
     }

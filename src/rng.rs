@@ -42,6 +42,8 @@ pub(crate) mod tag {
     pub const UNFOLLOW: u64 = 0x554e_464f;
     pub const STORE_VISIT: u64 = 0x5354_4f52;
     pub const SHOP: u64 = 0x5348_4f50;
+    pub const LIVE: u64 = 0x4c49_5645;
+    pub const ARRIVAL: u64 = 0x4152_5256;
 }
 
 /// SplitMix64's finalizer: a bijective, well-avalanching 64-bit mix.

@@ -91,6 +91,10 @@ pub struct Scenario {
     /// Paid traffic, DOU+ style (none when absent; see [`PaidTraffic`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub paid: Option<PaidTraffic>,
+    /// How viewers of live sessions arrive and stay (used when a cohort
+    /// holds live sessions or a post log has some; see [`crate::live`]).
+    #[serde(default, skip_serializing_if = "crate::live::LiveParams::is_default")]
+    pub live: crate::live::LiveParams,
     /// Shelf and search: purchase intent seeded by content and harvested
     /// by searches and shelf visits (none when absent; see
     /// [`crate::shelf`]).
@@ -500,6 +504,9 @@ pub struct CohortParams {
     /// What the cohort sells, if anything.
     #[serde(default)]
     pub product: Option<ProductParams>,
+    /// The creators' live sessions, if they hold any ([`crate::live`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub live: Option<crate::live::LiveSessions>,
     /// The creators' fan group, if they run one (dynamics only).
     #[serde(default)]
     pub fan_group: Option<FanGroupParams>,
@@ -1008,6 +1015,12 @@ impl Scenario {
         }
         if let Some(shelf) = &self.shelf_search {
             shelf.validate()?;
+        }
+        self.live.validate()?;
+        for (i, c) in self.cohorts.iter().enumerate() {
+            if let Some(l) = &c.live {
+                l.validate(&format!("cohorts[{i}].live"), self.feed.slots_per_day)?;
+            }
         }
         if let Some(friends) = &self.friends {
             friends.validate(self.users.count)?;

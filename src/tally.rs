@@ -82,6 +82,12 @@ pub struct Tally {
     /// Leads that visited the store.
     #[serde(default)]
     pub store_visits: u64,
+    /// GMV from orders placed by viewers who followed the creator in the
+    /// same impression (in a live session, a *new fan*'s; see
+    /// [`crate::live`]), in fen. Not in `fan_gmv_fen`, which counts fans at
+    /// the time of the impression.
+    #[serde(default)]
+    pub new_fan_gmv_fen: u64,
 }
 
 impl Tally {
@@ -113,6 +119,7 @@ impl Tally {
         f(&mut self.spend_fen, o.spend_fen);
         f(&mut self.leads, o.leads);
         f(&mut self.store_visits, o.store_visits);
+        f(&mut self.new_fan_gmv_fen, o.new_fan_gmv_fen);
     }
 
     /// Adds `o` into `self`.
@@ -184,6 +191,8 @@ pub enum PushEnd {
     Completed,
     /// The public audience ran out before the next public stage.
     Exhausted,
+    /// A live session ended ([`crate::live`]): its push ends with it.
+    SessionEnded,
 }
 
 /// Rates derived from a [`Tally`]; every rate is 0 when its denominator is.

@@ -1347,6 +1347,7 @@ fn post(creator: u32) -> Post {
         quality: 0.0,
         category: 0,
         price_fen: 0,
+        kind: Default::default(),
         duration_s: 0.0,
     }
 }

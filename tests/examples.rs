@@ -641,6 +641,28 @@ fn shelf_search_writes_channel_shares_that_sum_to_one() {
 }
 
 #[test]
+fn scenario_prints_the_live_ratios_as_the_reports_give_them() {
+    let s = feedsim::Scenario::from_file("scenarios/live_liquor_brand.toml")
+        .unwrap()
+        .scaled(30_000);
+    let (out, reports) = run_scenario_file(&s, "live");
+    let table = &out[out.find("== live sessions").expect("a live table")..];
+    assert!(table.lines().any(|l| l.starts_with("the document")), "{table}");
+    for r in &reports {
+        let l = feedsim::live::LiveSummary::of_report(r, Some("liquor brand"));
+        assert!(l.sessions > 0 && l.viewers > 0, "{}: {l:?}", r.policy);
+        let row = table
+            .lines()
+            .find(|line| line.starts_with(&r.policy))
+            .unwrap_or_else(|| panic!("no row for {}:\n{table}", r.policy));
+        assert!(row.contains(&format!("{:.1}", 100.0 * l.fan_share_of_viewers)), "{row}");
+        let stay = l.fan_stay_ratio.map_or("–".to_string(), |v| format!("{v:.2}"));
+        assert!(row.split_whitespace().any(|w| w == stay), "{row}");
+        assert!(row.contains(&format!("{:.1}", 100.0 * l.old_fan_share_of_gmv)), "{row}");
+    }
+}
+
+#[test]
 fn scenario_prints_leads_and_store_visits_of_an_offline_product() {
     let mut s = feedsim::Scenario::default_scenario().scaled(30_000);
     let general = s.cohorts.iter_mut().find(|c| c.name == "general").unwrap();

@@ -203,3 +203,51 @@ fn with_a_warm_up_a_log_s_days_count_from_the_warm_up_s_first() {
     assert_eq!(e.field(), Some("log.csv:2.day"));
     assert!(e.to_string().contains("warm-up + feed.days"), "{e}");
 }
+
+#[test]
+fn live_rows_are_checked_and_replay_as_sessions() {
+    let h = "creator,day,slot,quality,kind,duration_min";
+    let good = "0,0,1,0.0,,";
+    for (row, column) in [
+        ("0,0,1,0,stream,", "kind"),
+        ("0,0,1,0,video,30", "duration_min"),
+        ("0,0,1,0,,30", "duration_min"),
+        ("0,0,1,0,live,0", "duration_min"),
+        ("0,0,1,0,live,1441", "duration_min"),
+        ("0,0,1,0,live,1.5", "duration_min"),
+    ] {
+        let field = refused(h, &format!("{good}\n{good}\n{row}\n"));
+        assert_eq!(field, format!("log.csv:4.{column}"), "row {row:?}");
+    }
+    // A session with its own length, one with its cohort's, and a video.
+    let mut s = scenario();
+    let koe = s.cohorts.iter().position(|c| c.name == "KOE").unwrap();
+    s.cohorts[koe].live = Some(feedsim::live::LiveSessions {
+        sessions_per_day: 1.0,
+        start_slot: 20,
+        duration_min: 90,
+    });
+    s.validate().unwrap();
+    let text = format!("{h}\nKOE/0,0,20,0.5,live,45\nKOE/1,0,20,0.5,live,\nKOE/2,0,20,0.5,video,\n");
+    let log = PostLog::read(text.as_bytes(), "log.csv", &s).unwrap();
+    let world = World::generate(&s).unwrap();
+    let sim = Simulation::with_posts(&s, &world, log.posts(&world).unwrap()).unwrap();
+    let lengths: Vec<(bool, f32)> = sim.posts().iter().map(|p| (p.is_live(), p.duration_s)).collect();
+    assert_eq!(lengths[0], (true, 45.0 * 60.0));
+    assert_eq!(lengths[1], (true, 90.0 * 60.0));
+    assert!(
+        !lengths[2].0 && lengths[2].1 > 0.0 && lengths[2].1 < 400.0,
+        "{lengths:?}"
+    );
+    // Written out and read back: the same posts.
+    let mut out = Vec::new();
+    write_post_log(&mut out, sim.posts(), s.feed.slots_per_day).unwrap();
+    let back = PostLog::read(out.as_slice(), "back.csv", &s).unwrap();
+    let again = Simulation::with_posts(&s, &world, back.posts(&world).unwrap()).unwrap();
+    assert_eq!(again.posts(), sim.posts());
+    // A session in a cohort without live sessions needs a length.
+    let text = format!("{h}\nKOL/0,0,20,0.5,live,\n");
+    let log = PostLog::read(text.as_bytes(), "log.csv", &s).unwrap();
+    let e = Simulation::with_posts(&s, &world, log.posts(&world).unwrap()).unwrap_err();
+    assert!(e.to_string().contains("posts[0].duration_s"), "{e}");
+}

@@ -340,6 +340,61 @@ pub fn print_paid(reports: &[Report]) {
     );
 }
 
+/// The live sessions' ratios per policy and hosting cohort, beside the
+/// liquor-brand case's (DOMAIN.md [002]), when the run had live sessions.
+pub fn print_live(reports: &[Report]) {
+    if reports.iter().all(|r| r.posts.iter().all(|p| !p.live)) {
+        return;
+    }
+    println!("\n== live sessions: the model's ratios beside the liquor-brand case (DOMAIN.md [002]) ==");
+    println!(
+        "{:<22} {:<14} {:>8} {:>9} {:>9} {:>10} {:>10} {:>11} {:>10} {:>10} {:>9} {:>12}",
+        "policy",
+        "cohort",
+        "sessions",
+        "viewers",
+        "fans %",
+        "members %",
+        "stay ×",
+        "interact ×",
+        "fans GMV %",
+        "old fans %",
+        "orders",
+        "GMV yuan"
+    );
+    println!(
+        "{:<22} {:<14} {:>8} {:>9} {:>9} {:>10} {:>10} {:>11} {:>10} {:>10} {:>9} {:>12}",
+        "the document", "liquor brand", "", "", "50.0", "", "6.00", "1.50", "83.0", "59.0", "", ""
+    );
+    for r in reports {
+        for c in &r.cohorts {
+            let l = feedsim::live::LiveSummary::of_report(r, Some(&c.name));
+            if l.sessions == 0 {
+                continue;
+            }
+            let x = |v: Option<f64>| v.map_or("–".to_string(), |v| format!("{v:.2}"));
+            println!(
+                "{:<22} {:<14} {:>8} {:>9} {:>9.1} {:>10.1} {:>10} {:>11} {:>10.1} {:>10.1} {:>9} {:>12.0}",
+                r.policy,
+                c.name,
+                l.sessions,
+                thousands(l.viewers),
+                100.0 * l.fan_share_of_viewers,
+                100.0 * l.member_share_of_viewers,
+                x(l.fan_stay_ratio),
+                x(l.fan_interaction_ratio),
+                100.0 * l.fan_share_of_gmv,
+                100.0 * l.old_fan_share_of_gmv,
+                thousands(l.orders),
+                l.gmv_fen as f64 / 100.0,
+            );
+        }
+    }
+    println!(
+        "(fans: followed the host when they entered; – : no non-fan viewer; stay ×: a fan's mean stay over a non-fan's (\"500% longer\" = 6); interact ×: likes, comments and shares per viewer, fans over non-fans (\"50% more\" = 1.5); fans GMV: orders by fans and by viewers who followed in the session; old fans: followed before the session's day. Every ratio is the model's output: nothing is fitted to the document)"
+    );
+}
+
 /// Where the orders and GMV came from, per policy and cohort, when the
 /// scenario has shelf and search (`[shelf_search]`): the feed, paid
 /// traffic, the shelf and search, with each channel's share of GMV beside

@@ -409,6 +409,7 @@ mod tests {
             quality: 0.5,
             category: world.creators().category(c),
             price_fen: 0,
+            kind: Default::default(),
             duration_s: 10.0,
         };
         // Scores with many ties (engagement order), so ties are exercised.

@@ -209,6 +209,8 @@ impl Simulation<'_> {
                 clicked: bit(outcome::CLICK),
                 ordered: bit(outcome::ORDER),
                 repurchased: bit(outcome::REPURCHASE),
+                watch_time_ms: t.time_ms,
+                live_arrival_s: t.arrival_s,
             }
         }));
     }

@@ -47,6 +47,13 @@ impl LivePost<'_> {
 }
 
 impl Simulation<'_> {
+    /// The first slot after live session `post`'s end: its push runs in
+    /// the slots `post.slot..session_end_slot` (at least its own).
+    pub(super) fn session_end_slot(&self, post: &crate::content::Post) -> u32 {
+        let slot_s = 86_400.0 / f64::from(self.slots_per_day);
+        post.slot + ((f64::from(post.duration_s) / slot_s).ceil() as u32).max(1)
+    }
+
     /// The state, as policies see it after this round's effects, of every
     /// creator with a post still deciding (the only states a policy reads:
     /// [`PushContext::creator`](crate::policy::PushContext::creator));
@@ -82,19 +89,27 @@ impl Simulation<'_> {
     }
 
     /// Asks the policy for the next step of every live post that has not
-    /// ended (in parallel: the policy only reads).
+    /// ended (in parallel: the policy only reads), for a stage that would
+    /// run in slot `runs_in` (the round's own slot at entry, the next one
+    /// at the gate). A live session whose end is at or before the start of
+    /// `runs_in` ends instead ([`PushEnd::SessionEnded`]).
     pub(super) fn decide<'p>(
         &self,
         policy: &'p dyn PushPolicy,
         live: &mut [LivePost<'p>],
         st: &RunState,
         slot: u32,
+        runs_in: u32,
     ) -> Result<()> {
         live.par_iter_mut().try_for_each(|lp| {
             if lp.end.is_some() {
                 return Ok(());
             }
             let post = &self.posts[lp.post as usize];
+            if post.is_live() && runs_in >= self.session_end_slot(post) {
+                lp.end = Some(PushEnd::SessionEnded);
+                return Ok(());
+            }
             let ctx = context(post, lp, st, slot, self.slots_per_day);
             let step = match &self.pool_bonus {
                 Some(weights) => crate::category_bonus::weigh(policy.next_stage(&ctx), weights, &ctx),
@@ -195,6 +210,7 @@ impl Simulation<'_> {
                 .enumerate()
                 .map(|(i, name)| (name.to_string(), lp.extra_events.get(i).copied().unwrap_or(0)))
                 .collect(),
+            live: post.is_live(),
         }
     }
 }

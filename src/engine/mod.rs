@@ -162,6 +162,8 @@ pub struct Simulation<'w> {
     pool_bonus: Option<Vec<f64>>,
     /// The scenario's sharing with commission, if any.
     fission: Option<crate::feed::FissionParams>,
+    /// How live sessions' viewers arrive and stay ([`crate::live`]).
+    live: crate::live::LiveParams,
     /// The scenario's shelf and search, if any ([`crate::shelf`]).
     shelf: Option<crate::shelf::ShelfSearchParams>,
     dynamics: DynamicsParams,
@@ -247,6 +249,11 @@ pub struct ImpressionRecord {
     pub extra_events: u32,
     /// The order was a repurchase.
     pub repurchased: bool,
+    /// Time watched, ms (for a live session, the viewer's stay).
+    pub watch_time_ms: u64,
+    /// For a live session: the second of the session at which the viewer
+    /// entered the room ([`crate::live`]); `None` for a video.
+    pub live_arrival_s: Option<u32>,
 }
 
 impl<'w> Simulation<'w> {
@@ -338,6 +345,21 @@ impl<'w> Simulation<'w> {
         posts.sort_by_key(|p| (p.slot, p.creator));
         for (i, p) in posts.iter_mut().enumerate() {
             p.id = i as u32;
+            if p.is_live() && p.duration_s == 0.0 {
+                // A replayed session without a length: its cohort's.
+                let cohort = &scenario.cohorts[usize::from(world.creators().cohort(p.creator))];
+                let Some(l) = cohort.live else {
+                    return Err(Error::invalid(
+                        format!("posts[{i}].duration_s"),
+                        0,
+                        format!(
+                            "a live session needs a length: give one, or live sessions to cohort {}",
+                            cohort.name
+                        ),
+                    ));
+                };
+                p.duration_s = (l.duration_min * 60) as f32;
+            }
             if p.duration_s == 0.0 {
                 p.duration_s = scenario.watch.duration_s(scenario.seed, p.id);
             }
@@ -377,6 +399,10 @@ impl<'w> Simulation<'w> {
             feed = paid.around(feed);
             channels.push(Arc::new(paid.channel(scenario.cohorts.iter().map(|c| c.name.as_str()))));
         }
+        // Fan-group members are notified of live sessions.
+        if scenario.cohorts.iter().any(|c| c.live.is_some()) || posts.iter().any(|p| p.is_live()) {
+            channels.push(Arc::new(crate::live::LiveNotice));
+        }
         if let Some(tab) = scenario.followed_tab {
             feed = tab.around(feed);
             channels.push(Arc::new(tab));
@@ -394,6 +420,7 @@ impl<'w> Simulation<'w> {
             pool_bonus,
             fission: scenario.fission,
             shelf: scenario.shelf_search,
+            live: scenario.live,
             dynamics: scenario.dynamics.clone(),
             watch: scenario.watch.clone(),
             rules: scenario.cohorts.iter().map(CohortRules::from).collect(),
@@ -774,7 +801,7 @@ impl<'w> Simulation<'w> {
                 *next += 1;
             }
             self.refresh_creators(st, finished.seen(), &live[entering..]);
-            self.decide(policy, &mut live[entering..], st, *slot)?;
+            self.decide(policy, &mut live[entering..], st, *slot, *slot)?;
             self.finish(live, finished, extra)?;
             clock.lap(Phase::Enter);
             // 2. Offer.
@@ -808,7 +835,7 @@ impl<'w> Simulation<'w> {
                 lp.close_stage();
             }
             self.refresh_creators(st, finished.seen(), live);
-            self.decide(policy, live, st, *slot)?;
+            self.decide(policy, live, st, *slot, *slot + 1)?;
             self.record_peers(live, st);
             self.finish(live, finished, extra)?;
             if self.world().users().len() >= TRIM_EVERY_ROUND_FROM {

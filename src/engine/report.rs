@@ -148,7 +148,10 @@ impl<'a> PostLedger<'a> {
         cr.posts += 1;
         cr.tally.add(&p.tally);
         cr.by_tier.add(&p.by_tier);
-        for (source, t) in &p.by_source {
+        if p.live {
+            add_source(&mut cr.by_source, crate::live::LIVE, &p.tally);
+        }
+        for (source, t) in p.by_source.iter().filter(|_| !p.live) {
             add_source(&mut cr.by_source, source, t);
         }
         add_events(&mut cr.events, &p.events);

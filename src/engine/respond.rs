@@ -81,6 +81,10 @@ pub(crate) struct Traced {
     pub(crate) source: &'static str,
     /// The offer's depth.
     pub(crate) depth: u8,
+    /// Time watched (for a live session, the stay), ms.
+    pub(crate) time_ms: u64,
+    /// For a live session: the second of the session the viewer entered at.
+    pub(crate) arrival_s: Option<u32>,
 }
 
 #[derive(Default)]
@@ -549,7 +553,22 @@ impl Simulation<'_> {
             ratio * duration >= w.long_view_s
         };
         let milli = round_to_u64(ratio * 1000.0) as u32;
-        let time_ms = round_to_u64(ratio * duration * 1000.0);
+        // A live session's viewer stays the ratio × the view's minutes from
+        // the minute they arrive, never past the session's end.
+        let (time_ms, arrival_s) = if post.is_live() {
+            let notified = o.channel != 0 && pass.channel_sources[o.channel as usize - 1] == crate::live::LIVE_NOTICE;
+            let slot_min = 1440.0 / f64::from(self.slots_per_day);
+            let length = duration / 60.0;
+            let from = f64::from(pass.slot - post.slot) * slot_min;
+            let u = crate::rng::unit(self.seed, tag::ARRIVAL, post.id.into(), o.user.into());
+            let arrival = self
+                .live
+                .arrival_min(notified, u, from, (from + slot_min).min(length), length);
+            let stay = (ratio * self.live.view_minutes).min(length - arrival);
+            (round_to_u64(stay * 60_000.0), Some((arrival * 60.0) as u32))
+        } else {
+            (round_to_u64(ratio * duration * 1000.0), None)
+        };
         let price = u64::from(post.price_fen);
         let fan = o.edge != NO_EDGE;
         let count = |t: &mut Tally| {
@@ -572,6 +591,8 @@ impl Simulation<'_> {
                 t.gmv_fen += price;
                 if fan {
                     t.fan_gmv_fen += price;
+                } else if follow {
+                    t.new_fan_gmv_fen += price;
                 }
                 t.repurchases += u64::from(repurchase);
             }
@@ -672,6 +693,8 @@ impl Simulation<'_> {
                 ratio_milli: milli,
                 source: ctx.source,
                 depth: o.depth,
+                time_ms,
+                arrival_s,
             });
         }
     }
