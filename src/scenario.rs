@@ -627,6 +627,13 @@ pub struct ProductParams {
     /// assumption, 0.3: no public figure). Unused online.
     #[serde(default = "default_store_visit_rate")]
     pub store_visit_rate: f64,
+    /// Purchase frequency (DOMAIN.md's four quadrants: high- or
+    /// low-frequency): a viewer who ordered the product from this creator
+    /// does not order it again within this many days (the repurchase
+    /// interval; online orders only, counted from the orders recorded
+    /// before the round). 0, the default: no interval.
+    #[serde(default)]
+    pub purchase_interval_days: u32,
 }
 
 fn default_store_visit_rate() -> f64 {
@@ -642,8 +649,64 @@ impl ProductParams {
             share_of_posts,
             sale: Sale::Online,
             store_visit_rate: default_store_visit_rate(),
+            purchase_interval_days: 0,
         }
     }
+
+    /// The product of a quadrant of DOMAIN.md's industries (frequency ×
+    /// how online the purchase is), carried by `share_of_posts` of the
+    /// posts. The quadrants' traits are the documents' ("low price, short
+    /// decision" against "high price, long decision", orders against
+    /// "online leads then store visit", \[002\]); the numbers are ours (no
+    /// document gives them): see [`Quadrant`].
+    pub fn preset(quadrant: Quadrant, share_of_posts: f64) -> Self {
+        let (price_yuan, purchase_interval_days, sale) = match quadrant {
+            Quadrant::HighFrequencyOnline => (59.0, 7, Sale::Online),
+            Quadrant::HighFrequencyOffline => (80.0, 7, Sale::Offline),
+            Quadrant::LowFrequencyOnline => (3_000.0, 365, Sale::Online),
+            Quadrant::LowFrequencyOffline => (100_000.0, 1_825, Sale::Offline),
+        };
+        ProductParams {
+            price_yuan,
+            share_of_posts,
+            sale,
+            store_visit_rate: default_store_visit_rate(),
+            purchase_interval_days,
+        }
+    }
+}
+
+/// DOMAIN.md's four industry quadrants (\[002\]), for
+/// [`ProductParams::preset`]. Each preset's price, purchase interval and
+/// sale are our assumptions in the quadrant's direction:
+///
+/// | quadrant | examples (DOMAIN.md) | price | interval | sale |
+/// |---|---|---|---|---|
+/// | high-frequency, online | food and drink, FMCG, apparel, beauty | 59 yuan | 7 days | orders |
+/// | high-frequency, offline | restaurants, local services, salons | 80 yuan | 7 days | leads, store visits |
+/// | low-frequency, online | electronics, education, insurance | 3,000 yuan | 365 days | orders |
+/// | low-frequency, offline | real estate, cars, home decoration | 100,000 yuan | 5 years | leads, store visits |
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Quadrant {
+    /// Low price, short decision, bought right after seeding.
+    HighFrequencyOnline,
+    /// Low price; drives visits to the store.
+    HighFrequencyOffline,
+    /// High price, long decision, long relationship.
+    LowFrequencyOnline,
+    /// High price, long decision; online leads, then a store visit.
+    LowFrequencyOffline,
+}
+
+impl Quadrant {
+    /// The four, in DOMAIN.md's order.
+    pub const ALL: [Quadrant; 4] = [
+        Quadrant::HighFrequencyOnline,
+        Quadrant::HighFrequencyOffline,
+        Quadrant::LowFrequencyOnline,
+        Quadrant::LowFrequencyOffline,
+    ];
 }
 
 /// Where a product's purchase happens (DOMAIN.md, "Industries: four
@@ -934,6 +997,13 @@ impl Scenario {
                 }
                 check::probability(&field("product.share_of_posts"), p.share_of_posts)?;
                 check::probability(&field("product.store_visit_rate"), p.store_visit_rate)?;
+                if p.purchase_interval_days > MAX_DAYS {
+                    return Err(Error::invalid(
+                        field("product.purchase_interval_days"),
+                        p.purchase_interval_days,
+                        format!("must be at most {MAX_DAYS} (longer than any run: use {MAX_DAYS} for \"once\")"),
+                    ));
+                }
             }
         }
         if creators >= u64::from(u32::MAX) {

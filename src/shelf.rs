@@ -34,7 +34,8 @@
 //! source `"search"` or `"shelf"`), both on the log-odds scale raised by
 //! `intent_lift × level`. The first order ends the visit and uses the
 //! intent up (the level falls to the standing level in the standing
-//! category, else to 0).
+//! category, else to 0). A user who bought the product within its
+//! purchase interval (`product.purchase_interval_days`) does not order it.
 //!
 //! Every rate and weight here is our assumption, marked as such on each
 //! field: no public figure gives them. The reported shares of Douyin's GMV
@@ -537,7 +538,8 @@ impl ShelfState {
                         let probs = day.model.event_probabilities(&ctx);
                         let lift = p.intent_lift * x;
                         l.clicked = unit_at(base, draw) < lifted(probs.click, lift);
-                        l.ordered = l.clicked && unit_at(base, draw + 1) < lifted(probs.order, lift);
+                        l.ordered =
+                            l.clicked && unit_at(base, draw + 1) < lifted(probs.order, lift) && !(day.too_soon)(c, u);
                         draw += 2;
                         bought = l.ordered;
                     }
@@ -589,6 +591,9 @@ pub(crate) struct Day<'a> {
     pub(crate) history: &'a (dyn Fn(u32, u32) -> PurchaseHistory + Sync),
     /// Whether creator `c`'s product sells online.
     pub(crate) online: &'a (dyn Fn(u32) -> bool + Sync),
+    /// Whether user `u` bought creator `c`'s product within its purchase
+    /// interval (and so does not buy it again).
+    pub(crate) too_soon: &'a (dyn Fn(u32, u32) -> bool + Sync),
 }
 
 /// Per category, the listed creators and their cumulative weights.

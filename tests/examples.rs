@@ -663,6 +663,36 @@ fn scenario_prints_the_live_ratios_as_the_reports_give_them() {
 }
 
 #[test]
+fn scenario_prints_the_industries_as_the_reports_count_them() {
+    let mut s = feedsim::Scenario::from_file("scenarios/industries.toml")
+        .unwrap()
+        .scaled(30_000);
+    s.feed.days = 2;
+    let (out, reports) = run_scenario_file(&s, "industries");
+    let table = &out[out.find("== industries").expect("an industries table")..];
+    for r in &reports {
+        for name in ["FMCG", "restaurant", "career education", "used cars"] {
+            let c = r.cohort(name).unwrap();
+            let row = table
+                .lines()
+                .find(|l| l.starts_with(&r.policy) && l[r.policy.len()..].trim_start().starts_with(name))
+                .unwrap_or_else(|| panic!("no row for {} {name}:\n{table}", r.policy));
+            let cells: Vec<String> = row[r.policy.len()..]
+                .trim_start()
+                .strip_prefix(name)
+                .unwrap()
+                .split_whitespace()
+                .map(|w| w.replace(',', ""))
+                .collect();
+            // price, interval, sale, orders, repurchases, leads, visits, ...
+            assert_eq!(cells[3], c.tally.orders.to_string(), "{row}");
+            assert_eq!(cells[5], c.tally.leads.to_string(), "{row}");
+            assert_eq!(cells[6], c.tally.store_visits.to_string(), "{row}");
+        }
+    }
+}
+
+#[test]
 fn scenario_prints_leads_and_store_visits_of_an_offline_product() {
     let mut s = feedsim::Scenario::default_scenario().scaled(30_000);
     let general = s.cohorts.iter_mut().find(|c| c.name == "general").unwrap();

@@ -1,6 +1,8 @@
-//! Products that sell offline (DOMAIN.md, the low-frequency offline
-//! quadrant): a would-be order is a lead, a lead may visit the store, and
-//! the platform records no order and no GMV for them.
+//! Products (DOMAIN.md's industries): one that sells offline makes leads,
+//! some of which visit the store, and the platform records no order and no
+//! GMV for them; a purchase interval stops a buyer from buying the same
+//! creator's product again within it; the four quadrants' presets are what
+//! `scenarios/industries.toml` runs.
 
 mod common;
 
@@ -90,4 +92,101 @@ fn store_visits_follow_their_rate_and_bad_rates_are_refused() {
     assert_eq!((p.sale, p.store_visit_rate), (Sale::Offline, 0.2));
     let e = Scenario::from_toml_str(&text.replace("\"offline\"", "\"mail order\"")).unwrap_err();
     assert!(e.to_string().contains("mail order"), "{e}");
+}
+
+/// A closed-form world (constant model, unlimited attention) over three
+/// days in which every fan who watches a post clicks and orders its
+/// product (10 yuan, on every post), bought at most once every `interval`
+/// days.
+fn every_fan_buys(interval: u32) -> Scenario {
+    use feedsim::response::{ConstantModel, Probabilities, ResponseSpec};
+    let mut s = common::constant_scenario(5_000, 500, 0.5, 5, 3.0);
+    s.feed.days = 3;
+    s.cohorts[0].product = Some(feedsim::scenario::ProductParams {
+        purchase_interval_days: interval,
+        ..feedsim::scenario::ProductParams::online(10.0, 1.0)
+    });
+    let buys = Probabilities {
+        watch: 0.9,
+        click: 1.0,
+        order: 1.0,
+        ..Default::default()
+    };
+    s.response = ResponseSpec::Constant(ConstantModel {
+        stranger: Probabilities::default(),
+        fan: buys,
+        iron_fan: buys,
+    });
+    s.validate().unwrap();
+    s
+}
+
+#[test]
+fn a_purchase_interval_stops_repurchases_within_it() {
+    let run = |s: &Scenario| {
+        let world = World::generate(s).unwrap();
+        let r = Simulation::new(s, &world)
+            .unwrap()
+            .run(&s.iron_fan_first(), &s.response)
+            .unwrap();
+        r.platform.tally
+    };
+    let free = run(&every_fan_buys(0));
+    assert!(free.repurchases > 100, "without an interval buyers come back: {free:?}");
+    // Longer than the run: nobody buys from the same creator twice on
+    // different rounds (a repurchase is an order by a past buyer).
+    let once = run(&every_fan_buys(30_000));
+    assert_eq!(once.repurchases, 0, "{once:?}");
+    assert!(once.orders > 100 && once.orders < free.orders, "{once:?} vs {free:?}");
+    // A one-day interval allows repurchases on later days only: fewer than
+    // without an interval (which allows them within the day too).
+    let daily = run(&every_fan_buys(1));
+    assert!(
+        daily.repurchases > 0 && daily.repurchases < free.repurchases,
+        "{daily:?} vs {free:?}"
+    );
+    // Too long an interval is refused by name.
+    let mut s = every_fan_buys(0);
+    s.cohorts[0].product.as_mut().unwrap().purchase_interval_days = 30_001;
+    let e = s.validate().unwrap_err().to_string();
+    assert!(e.contains("cohorts[0].product.purchase_interval_days"), "{e}");
+}
+
+#[test]
+fn the_industries_scenario_runs_the_four_quadrant_presets() {
+    use feedsim::scenario::{ProductParams, Quadrant};
+    let s = Scenario::from_file("scenarios/industries.toml").unwrap();
+    let products: Vec<ProductParams> = ["FMCG", "restaurant", "career education", "used cars"]
+        .iter()
+        .map(|name| s.cohorts.iter().find(|c| c.name == *name).unwrap().product.unwrap())
+        .collect();
+    for (p, q) in products.iter().zip(Quadrant::ALL) {
+        assert_eq!(*p, ProductParams::preset(q, p.share_of_posts), "{q:?}");
+    }
+    // The used-car matrix has four accounts.
+    assert_eq!(s.cohorts.iter().find(|c| c.name == "used cars").unwrap().creators, 4);
+    // A small run: the offline quadrants leave leads, never orders; the
+    // online ones sell; the same at 1 and 2 threads.
+    let mut small = s.scaled(100_000);
+    small.feed.days = 3;
+    let world = World::generate(&small).unwrap();
+    let sim = Simulation::new(&small, &world).unwrap();
+    let at = |threads: usize| {
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+        pool.install(|| sim.run(&small.iron_fan_first(), &small.response).unwrap())
+    };
+    let r = at(1);
+    assert_eq!(r.to_json().unwrap(), at(2).to_json().unwrap());
+    // Scaled down, a cohort has one or two creators: count over both
+    // quadrants of a kind.
+    let sum = |names: [&str; 2]| {
+        names.iter().fold(feedsim::metrics::Tally::default(), |a, n| {
+            a.sum(r.cohort(n).unwrap().tally)
+        })
+    };
+    let offline = sum(["restaurant", "used cars"]);
+    assert_eq!((offline.orders, offline.gmv_fen), (0, 0), "{offline:?}");
+    assert!(offline.leads > 0, "{offline:?}");
+    let online = sum(["FMCG", "career education"]);
+    assert!(online.orders > 0 && online.leads == 0, "{online:?}");
 }

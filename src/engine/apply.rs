@@ -107,7 +107,7 @@ impl Simulation<'_> {
         let (c, user) = ((k >> 32) as u32, k as u32);
         let cohort = self.world().creators().cohort(c) as usize;
         let b = st.buyers.entry(k);
-        let order = b.add_order();
+        let order = b.add_order(day);
         if order.orders == 1 {
             insert_sorted(&mut st.customers.buyers[c as usize], user);
         }
@@ -142,6 +142,14 @@ impl Simulation<'_> {
                 None => PurchaseHistory::default(),
             };
             let online = |c: u32| self.rules[usize::from(world.creators().cohort(c))].offline.is_none();
+            let too_soon = |c: u32, u: u32| {
+                let interval = self.rules[usize::from(world.creators().cohort(c))].purchase_interval;
+                interval > 0
+                    && st
+                        .buyers
+                        .get(buyer_key(c, u))
+                        .is_some_and(|b| b.ordered_within(day, interval))
+            };
             shelf.shop(crate::shelf::Day {
                 world,
                 graph: &st.graph,
@@ -151,6 +159,7 @@ impl Simulation<'_> {
                 active: &active,
                 history: &history,
                 online: &online,
+                too_soon: &too_soon,
             })
         };
         for (c, u) in orders {

@@ -27,21 +27,28 @@ use super::state::MixHasher;
 pub(crate) struct BuyerState {
     /// The coupon is valid on days before this one.
     pub(crate) coupon_until: u32,
-    /// Orders so far, saturating at `u16::MAX` (only "none", "one" and
-    /// "two or more" are ever read).
-    orders: u16,
+    /// The day of the pair's last order (meaningful once it has one; days
+    /// stop below `MAX_DAYS`, 30,000, so 16 bits hold them): what a
+    /// product's purchase interval reads.
+    last_order_day: u16,
+    /// Bits 0–6: orders so far, saturating at 127 (only "none", "one" and
+    /// "two or more" are ever read). Bit 7: whether the pair has ordered
+    /// in the period the report covers (the run, or the days after a
+    /// warm-up; see [`BuyerState::add_order`]). One byte, so that the
+    /// state stays 8 bytes with the last order's day.
+    orders_and_period: u8,
     pub(crate) member: bool,
-    /// Whether the pair has ordered in the period the report covers (the
-    /// run, or the days after a warm-up): see [`BuyerState::add_order`].
-    in_period: bool,
 }
+
+const IN_PERIOD: u8 = 0x80;
+const MAX_ORDERS: u8 = 0x7f;
 
 /// What an order makes of its (creator, user) pair in the period the
 /// report covers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct OrderCount {
     /// The pair's orders so far, this one included (1 for its first ever).
-    pub(crate) orders: u16,
+    pub(crate) orders: u8,
     /// The pair's first order in the period: a buyer of the period.
     pub(crate) new_buyer: bool,
     /// The order makes the pair a repeat buyer of the period: a buyer of
@@ -68,20 +75,28 @@ impl BuyerState {
     /// in the period if it had ordered before the period, else at its
     /// second. Without a warm-up the period is the run, and these are the
     /// pair's first and second orders.
-    pub(crate) fn add_order(&mut self) -> OrderCount {
-        self.orders = self.orders.saturating_add(1);
-        let new_buyer = !self.in_period;
-        self.in_period = true;
+    pub(crate) fn add_order(&mut self, day: u32) -> OrderCount {
+        let orders = (self.orders_and_period & MAX_ORDERS).saturating_add(1).min(MAX_ORDERS);
+        let new_buyer = self.orders_and_period & IN_PERIOD == 0;
+        self.orders_and_period = orders | IN_PERIOD;
+        self.last_order_day = day as u16;
         OrderCount {
-            orders: self.orders,
+            orders,
             new_buyer,
-            new_repeat_buyer: if new_buyer { self.orders >= 2 } else { self.orders == 2 },
+            new_repeat_buyer: if new_buyer { orders >= 2 } else { orders == 2 },
         }
+    }
+
+    /// Whether the pair ordered within the `days` days before `day` (its
+    /// last order on day `day - days + 1` or later): a product bought
+    /// every `days` days is not bought again sooner. Never with `days` 0.
+    pub(crate) fn ordered_within(&self, day: u32, days: u32) -> bool {
+        self.bought_before() && day < u32::from(self.last_order_day) + days
     }
 
     /// Whether the pair has ordered before.
     pub(crate) fn bought_before(&self) -> bool {
-        self.orders > 0
+        self.orders_and_period & MAX_ORDERS > 0
     }
 }
 
@@ -108,7 +123,7 @@ impl Buyers {
     /// Starts a new period (after a warm-up): no pair has ordered in it.
     pub(crate) fn start_period(&mut self) {
         self.settle();
-        self.states.iter_mut().for_each(|s| s.in_period = false);
+        self.states.iter_mut().for_each(|s| s.orders_and_period &= !IN_PERIOD);
     }
 
     /// Every pair and its state, by key (after [`settle`](Self::settle)).
@@ -194,12 +209,13 @@ mod tests {
     fn orders_saturate_instead_of_wrapping() {
         let mut b = BuyerState::default();
         assert!(!b.bought_before());
-        assert_eq!(b.add_order().orders, 1);
+        assert_eq!(b.add_order(0).orders, 1);
         assert!(b.bought_before());
         for _ in 0..70_000 {
-            b.add_order();
+            b.add_order(0);
         }
-        assert_eq!(b.add_order().orders, u16::MAX);
+        assert_eq!(b.add_order(0).orders, 127);
+        assert!(b.bought_before());
     }
 
     /// A pair is a buyer of a period once and a repeat buyer of it at most
@@ -209,7 +225,7 @@ mod tests {
     #[test]
     fn repeat_buyers_of_a_period_are_buyers_of_it() {
         let count = |b: &mut BuyerState| {
-            let o = b.add_order();
+            let o = b.add_order(0);
             (o.new_buyer, o.new_repeat_buyer)
         };
         let mut b = BuyerState::default();
@@ -218,13 +234,25 @@ mod tests {
         assert_eq!(count(&mut b), (false, false), "third");
         let mut buyers = Buyers::default();
         let (old, new) = (buyer_key(1, 2), buyer_key(1, 3));
-        buyers.entry(old).add_order();
+        buyers.entry(old).add_order(0);
         buyers.entry(new);
         buyers.start_period();
         assert_eq!(count(buyers.entry(old)), (true, true), "bought before the period");
         assert_eq!(count(buyers.entry(old)), (false, false));
         assert_eq!(count(buyers.entry(new)), (true, false), "never bought before");
         assert_eq!(count(buyers.entry(new)), (false, true));
+    }
+
+    #[test]
+    fn a_purchase_interval_counts_from_the_last_order() {
+        let mut b = BuyerState::default();
+        assert!(!b.ordered_within(5, 30), "no order yet");
+        b.add_order(10);
+        assert!(b.ordered_within(10, 30) && b.ordered_within(39, 30));
+        assert!(!b.ordered_within(40, 30));
+        assert!(!b.ordered_within(10, 0), "no interval");
+        b.add_order(45);
+        assert!(b.ordered_within(74, 30) && !b.ordered_within(75, 30));
     }
 
     #[test]
@@ -251,7 +279,7 @@ mod tests {
                 let key = buyer_key((x % 37) as u32, ((x >> 20) % 3_000) as u32);
                 let (a, b) = (buyers.entry(key), plain.entry(key).or_default());
                 if x >> 60 < 10 {
-                    assert_eq!(a.add_order(), b.add_order());
+                    assert_eq!(a.add_order(0), b.add_order(0));
                     a.issue_coupon(day, 5);
                     b.issue_coupon(day, 5);
                 } else {

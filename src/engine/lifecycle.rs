@@ -20,6 +20,8 @@ pub(crate) struct CohortRules {
     /// For a cohort whose product sells offline: a lead's chance of a store
     /// visit (see [`Sale::Offline`](crate::scenario::Sale::Offline)).
     pub(crate) offline: Option<f64>,
+    /// The product's purchase interval in days (0: none).
+    pub(crate) purchase_interval: u32,
 }
 
 impl From<&CohortParams> for CohortRules {
@@ -32,6 +34,7 @@ impl From<&CohortParams> for CohortRules {
                 .product
                 .filter(|p| p.sale == crate::scenario::Sale::Offline)
                 .map(|p| p.store_visit_rate),
+            purchase_interval: c.product.map_or(0, |p| p.purchase_interval_days),
         }
     }
 }

@@ -522,7 +522,17 @@ impl Simulation<'_> {
             && offline.is_some_and(|rate| {
                 crate::rng::unit(self.seed, tag::STORE_VISIT, post.id.into(), o.user.into()) < rate
             });
-        let order = click && offline.is_none() && has(event::ORDER);
+        // A product bought every `purchase_interval` days is not bought
+        // again sooner by the same viewer from the same creator.
+        let interval = self.rules[usize::from(v.cohort)].purchase_interval;
+        let order = click
+            && offline.is_none()
+            && has(event::ORDER)
+            && (interval == 0
+                || !st
+                    .buyers
+                    .get(buyer_key(post.creator, o.user))
+                    .is_some_and(|b| b.ordered_within(pass.day, interval)));
         let repurchase = order && d.purchase_history().bought_before;
         let mut bits = 0u8;
         for (on, bit) in [
