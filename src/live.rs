@@ -32,14 +32,13 @@
 //! day's end, so every fan at entry is one. A viewer who follows during the
 //! session and orders in it is a *new fan*: its orders' GMV is
 //! [`Tally::new_fan_gmv_fen`](crate::tally::Tally::new_fan_gmv_fen).
-//! [`LiveSummary`] puts the model's ratios beside the document's.
+//! [`LiveSummary`](crate::metrics::LiveSummary) puts the model's ratios
+//! beside the document's.
 
 use serde::{Deserialize, Serialize};
 
 use crate::channel::{Channel, ChannelView};
 use crate::error::{Error, Result, check};
-use crate::metrics::{PostReport, Report};
-use crate::tally::{Tally, Tier, ratio};
 
 /// The source of fan-group notifications in `by_source`.
 pub const LIVE_NOTICE: &str = "live notice";
@@ -161,90 +160,6 @@ impl Channel for LiveNotice {
                 .filter(|&e| g.edge_in_group(e))
                 .map(|e| g.edge_user(e)),
         );
-    }
-}
-
-/// A set of live sessions' figures beside the liquor-brand case's
-/// (DOMAIN.md \[002\]), from the sessions' reports: each ratio is the
-/// model's output, never fitted.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
-pub struct LiveSummary {
-    /// Sessions.
-    pub sessions: u64,
-    /// Viewers (entries).
-    pub viewers: u64,
-    /// Fans' share of viewers (the case: 50%).
-    pub fan_share_of_viewers: f64,
-    /// Fan-group members' share of viewers.
-    pub member_share_of_viewers: f64,
-    /// A fan's mean stay over a non-fan's (the case: "500% longer", 6);
-    /// `None` without both fans and non-fans among the viewers.
-    pub fan_stay_ratio: Option<f64>,
-    /// Mean stay of a fan, minutes.
-    pub fan_stay_min: f64,
-    /// Mean stay of a non-fan, minutes.
-    pub non_fan_stay_min: f64,
-    /// A fan's interactions (likes, comments, shares) per viewer over a
-    /// non-fan's (the case: "50% more", 1.5); `None` as the stay's.
-    pub fan_interaction_ratio: Option<f64>,
-    /// Share of GMV from fans, old and new (the case: 83%).
-    pub fan_share_of_gmv: f64,
-    /// Share of GMV from old fans, who followed before the session's day
-    /// (the case: 59%).
-    pub old_fan_share_of_gmv: f64,
-    /// GMV, fen.
-    pub gmv_fen: u64,
-    /// Orders.
-    pub orders: u64,
-}
-
-impl LiveSummary {
-    /// The summary of the live sessions among `posts`.
-    pub fn of<'a>(posts: impl IntoIterator<Item = &'a PostReport>) -> LiveSummary {
-        let mut fans = Tally::default();
-        let mut others = Tally::default();
-        let mut members = 0;
-        let mut all = Tally::default();
-        let mut sessions = 0;
-        for p in posts.into_iter().filter(|p| p.live) {
-            sessions += 1;
-            all.add(&p.tally);
-            for tier in [Tier::GroupMember, Tier::IronFan, Tier::OtherFan] {
-                fans.add(p.by_tier.get(tier));
-            }
-            members += p.by_tier.get(Tier::GroupMember).impressions;
-            others.add(p.by_tier.get(Tier::Public));
-        }
-        let stay = |t: &Tally| t.watch_time_ms as f64 / 60_000.0 / t.impressions.max(1) as f64;
-        let interactions = |t: &Tally| (t.likes + t.comments + t.shares) as f64 / t.impressions.max(1) as f64;
-        let both = fans.impressions > 0 && others.impressions > 0;
-        let per = |a: f64, b: f64| (both && b > 0.0).then(|| a / b);
-        LiveSummary {
-            sessions,
-            viewers: all.impressions,
-            fan_share_of_viewers: ratio(fans.impressions, all.impressions),
-            member_share_of_viewers: ratio(members, all.impressions),
-            fan_stay_ratio: per(stay(&fans), stay(&others)),
-            fan_stay_min: stay(&fans),
-            non_fan_stay_min: stay(&others),
-            fan_interaction_ratio: per(interactions(&fans), interactions(&others)),
-            fan_share_of_gmv: ratio(all.fan_gmv_fen + all.new_fan_gmv_fen, all.gmv_fen),
-            old_fan_share_of_gmv: ratio(all.fan_gmv_fen, all.gmv_fen),
-            gmv_fen: all.gmv_fen,
-            orders: all.orders,
-        }
-    }
-
-    /// The summary of a report's live sessions, of one cohort if named
-    /// (needs the report's posts: not a streamed run's).
-    pub fn of_report(report: &Report, cohort: Option<&str>) -> LiveSummary {
-        let index = cohort.and_then(|name| report.cohorts.iter().position(|c| c.name == name));
-        LiveSummary::of(
-            report
-                .posts
-                .iter()
-                .filter(|p| index.is_none_or(|i| usize::from(p.cohort) == i)),
-        )
     }
 }
 

@@ -649,7 +649,7 @@ fn scenario_prints_the_live_ratios_as_the_reports_give_them() {
     let table = &out[out.find("== live sessions").expect("a live table")..];
     assert!(table.lines().any(|l| l.starts_with("the document")), "{table}");
     for r in &reports {
-        let l = feedsim::live::LiveSummary::of_report(r, Some("liquor brand"));
+        let l = feedsim::metrics::LiveSummary::of_report(r, Some("liquor brand"));
         assert!(l.sessions > 0 && l.viewers > 0, "{}: {l:?}", r.policy);
         let row = table
             .lines()

@@ -8,8 +8,8 @@
 mod common;
 
 use feedsim::engine::ImpressionRecord;
-use feedsim::live::{LIVE, LIVE_NOTICE, LiveSessions, LiveSummary};
-use feedsim::metrics::Report;
+use feedsim::live::{LIVE, LIVE_NOTICE, LiveSessions};
+use feedsim::metrics::{LiveSummary, Report};
 use feedsim::policy::PushPolicy;
 use feedsim::tally::{PushEnd, Tally};
 use feedsim::{Scenario, Simulation, World};

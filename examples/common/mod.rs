@@ -438,7 +438,7 @@ pub fn print_live(reports: &[Report]) {
     );
     for r in reports {
         for c in &r.cohorts {
-            let l = feedsim::live::LiveSummary::of_report(r, Some(&c.name));
+            let l = feedsim::metrics::LiveSummary::of_report(r, Some(&c.name));
             if l.sessions == 0 {
                 continue;
             }
