@@ -313,14 +313,10 @@ impl ShelfState {
         self.report = ShelfSearchReport::default();
     }
 
-    /// The floor of slot `s` of user `u`: the standing level in the
-    /// standing slot, else 0.
-    fn floor(&self, s: usize) -> u16 {
-        if s == 0 {
-            level_q(self.params.standing_intent)
-        } else {
-            0
-        }
+    /// The floor of each slot: the standing level in the first (the
+    /// standing slot), 0 in the second.
+    fn floors(&self) -> [u16; 2] {
+        [level_q(self.params.standing_intent), 0]
     }
 
     /// Applies the round's seeding impressions on `day`, in order.
@@ -358,8 +354,7 @@ impl ShelfState {
         }
     }
 
-    /// Counts the round's impressions and orders of live posts: `(creator,
-    /// product impressions)` and the orders' creators.
+    /// Counts `impressions` of `creator`'s posts with a product.
     pub(crate) fn expose(&mut self, creator: u32, impressions: u64) {
         self.exposure[creator as usize] += impressions;
     }
@@ -373,11 +368,10 @@ impl ShelfState {
     /// its floor; a slot at 0 is free.
     pub(crate) fn decay(&mut self) {
         let keep = ((1.0 - self.params.daily_decay) * 65536.0).round() as u32;
-        let floor0 = level_q(self.params.standing_intent);
+        let floors = self.floors();
         for (levels, cats) in self.level.iter_mut().zip(&mut self.category) {
             for (k, l) in levels.iter_mut().enumerate() {
-                let floor = if k == 0 { floor0 } else { 0 };
-                *l = ((u32::from(*l) * keep) >> 16).max(u32::from(floor)) as u16;
+                *l = ((u32::from(*l) * keep) >> 16).max(u32::from(floors[k])) as u16;
                 if *l == 0 {
                     cats[k] = NO_CATEGORY;
                 }
@@ -436,14 +430,14 @@ impl ShelfState {
                         }
                     }
                     // The intent is used up.
-                    let floor = self.floor(s);
+                    let floor = self.floors()[s];
                     self.level[u][s] = floor;
                     if floor == 0 {
                         self.category[u][s] = NO_CATEGORY;
                     } else {
                         self.since[u][s] = STANDING;
                     }
-                    self.sales[l.creator as usize] += 1;
+                    self.sold(l.creator);
                     orders.push((l.creator, l.user));
                 }
             }

@@ -11,7 +11,7 @@ use super::respond::Round;
 use super::state::{LivePost, RunState, insert_sorted, outcome};
 use super::{ImpressionRecord, Simulation, lifecycle};
 use crate::metrics::DailyCohortReport;
-use crate::response::{PurchaseHistory, ResponseModel};
+use crate::response::ResponseModel;
 use crate::tally::ratio;
 
 impl Simulation<'_> {
@@ -133,23 +133,9 @@ impl Simulation<'_> {
         let orders = {
             let st = &*st;
             let active = |u: u32| st.is_active(u);
-            let history = |c: u32, u: u32| match st.buyers.get(buyer_key(c, u)) {
-                Some(b) => PurchaseHistory {
-                    bought_before: b.bought_before(),
-                    ecommerce_member: b.member,
-                    coupon: b.coupon_valid(day, self.dynamics.coupon_days),
-                },
-                None => PurchaseHistory::default(),
-            };
+            let history = |c: u32, u: u32| self.purchase_history(&st.buyers, c, u, day);
             let online = |c: u32| self.rules[usize::from(world.creators().cohort(c))].offline.is_none();
-            let too_soon = |c: u32, u: u32| {
-                let interval = self.rules[usize::from(world.creators().cohort(c))].purchase_interval;
-                interval > 0
-                    && st
-                        .buyers
-                        .get(buyer_key(c, u))
-                        .is_some_and(|b| b.ordered_within(day, interval))
-            };
+            let too_soon = |c: u32, u: u32| self.bought_too_recently(&st.buyers, c, u, day);
             shelf.shop(crate::shelf::Day {
                 world,
                 graph: &st.graph,

@@ -20,6 +20,7 @@ use std::collections::HashMap;
 use std::hash::BuildHasherDefault;
 
 use super::state::MixHasher;
+use crate::response::PurchaseHistory;
 
 /// What the engine remembers about a (creator, user) pair that has bought
 /// or holds a membership.
@@ -105,6 +106,33 @@ impl BuyerState {
 #[inline]
 pub(crate) fn buyer_key(creator: u32, user: u32) -> u64 {
     (u64::from(creator) << 32) | u64::from(user)
+}
+
+impl super::Simulation<'_> {
+    /// What `user` has done with `creator` before `day`, as a response
+    /// model reads it: the feed's impressions and the shelf's and search's
+    /// listings alike.
+    pub(super) fn purchase_history(&self, buyers: &Buyers, creator: u32, user: u32, day: u32) -> PurchaseHistory {
+        match buyers.get(buyer_key(creator, user)) {
+            Some(b) => PurchaseHistory {
+                bought_before: b.bought_before(),
+                ecommerce_member: b.member,
+                coupon: b.coupon_valid(day, self.dynamics.coupon_days),
+            },
+            None => PurchaseHistory::default(),
+        }
+    }
+
+    /// Whether `user` ordered `creator`'s product within its purchase
+    /// interval before `day` (and so does not order it again), wherever
+    /// the order would come from. Never without an interval.
+    pub(super) fn bought_too_recently(&self, buyers: &Buyers, creator: u32, user: u32, day: u32) -> bool {
+        let interval = self.rules[usize::from(self.world().creators().cohort(creator))].purchase_interval;
+        interval > 0
+            && buyers
+                .get(buyer_key(creator, user))
+                .is_some_and(|b| b.ordered_within(day, interval))
+    }
 }
 
 /// Every (creator, user) pair that has bought or holds a membership (see

@@ -149,10 +149,13 @@ impl<'a> PostLedger<'a> {
         cr.tally.add(&p.tally);
         cr.by_tier.add(&p.by_tier);
         if p.live {
+            // A session counts whole under `live`; its own sources say how
+            // its viewers arrived.
             add_source(&mut cr.by_source, crate::live::LIVE, &p.tally);
-        }
-        for (source, t) in p.by_source.iter().filter(|_| !p.live) {
-            add_source(&mut cr.by_source, source, t);
+        } else {
+            for (source, t) in &p.by_source {
+                add_source(&mut cr.by_source, source, t);
+            }
         }
         add_events(&mut cr.events, &p.events);
         if p.reached_public {

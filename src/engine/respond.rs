@@ -23,7 +23,7 @@ use super::{RATIO_BINS, Simulation};
 use crate::channel::Liker;
 use crate::content::Post;
 use crate::feed::{Candidate, Viewer};
-use crate::response::{ImpressionContext, PurchaseHistory, Relation, ResponseDraw, ResponseModel, WatchTime, event};
+use crate::response::{ImpressionContext, Relation, ResponseDraw, ResponseModel, WatchTime, event};
 use crate::rng::{key_prefix, stream_from, tag};
 use crate::tally::{Tally, Tier, TierTallies};
 
@@ -489,14 +489,7 @@ impl Simulation<'_> {
         let v = &pass.views[o.live as usize];
         let post = &v.post;
         st.reach.record(o.user, usize::from(v.cohort), o.tier);
-        let history = || match st.buyers.get(buyer_key(post.creator, o.user)) {
-            Some(b) => PurchaseHistory {
-                bought_before: b.bought_before(),
-                ecommerce_member: b.member,
-                coupon: b.coupon_valid(pass.day, self.dynamics.coupon_days),
-            },
-            None => PurchaseHistory::default(),
-        };
+        let history = || self.purchase_history(&st.buyers, post.creator, o.user, pass.day);
         let duration = f64::from(post.duration_s);
         let mut d = ResponseDraw::new(
             stream_from(v.response_key, o.user.into()),
@@ -524,15 +517,10 @@ impl Simulation<'_> {
             });
         // A product bought every `purchase_interval` days is not bought
         // again sooner by the same viewer from the same creator.
-        let interval = self.rules[usize::from(v.cohort)].purchase_interval;
         let order = click
             && offline.is_none()
             && has(event::ORDER)
-            && (interval == 0
-                || !st
-                    .buyers
-                    .get(buyer_key(post.creator, o.user))
-                    .is_some_and(|b| b.ordered_within(pass.day, interval)));
+            && !self.bought_too_recently(&st.buyers, post.creator, o.user, pass.day);
         let repurchase = order && d.purchase_history().bought_before;
         let mut bits = 0u8;
         for (on, bit) in [
