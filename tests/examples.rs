@@ -538,22 +538,23 @@ fn scenario_prints_orders_by_channel_as_the_reports_count_them() {
     }
 }
 
+/// Runs a replicated ladder-against-iron-fan-first example (`paid_traffic`,
+/// `shelf_search`) at `users` users over 2 replicates with `--json`: its
+/// stdout and the JSON rows `{policy, cohort, metric, mean, lo, hi}`.
+fn run_replicated(example: &str, users: &str) -> (String, Vec<serde_json::Value>) {
+    let json = std::env::temp_dir().join(format!("feedsim-{example}-rows-{}.json", std::process::id()));
+    let out = run(
+        example,
+        &["--users", users, "--replicates", "2", "--json", json.to_str().unwrap()],
+    );
+    let rows = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    std::fs::remove_file(&json).ok();
+    (out, rows)
+}
+
 #[test]
 fn paid_traffic_writes_levels_and_differences_that_hold_together() {
-    let json = std::env::temp_dir().join(format!("feedsim-paidx-{}.json", std::process::id()));
-    let out = run(
-        "paid_traffic",
-        &[
-            "--users",
-            "40000",
-            "--replicates",
-            "2",
-            "--json",
-            json.to_str().unwrap(),
-        ],
-    );
-    let rows: Vec<serde_json::Value> = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
-    std::fs::remove_file(&json).ok();
+    let (out, rows) = run_replicated("paid_traffic", "40000");
     assert!(out.contains("ROI (GMV / spend)"), "{out}");
     let get = |policy: &str, cohort: &str, metric: &str| {
         rows.iter()
@@ -605,20 +606,7 @@ fn paid_traffic_writes_levels_and_differences_that_hold_together() {
 
 #[test]
 fn shelf_search_writes_channel_shares_that_sum_to_one() {
-    let json = std::env::temp_dir().join(format!("feedsim-shelfx-{}.json", std::process::id()));
-    let out = run(
-        "shelf_search",
-        &[
-            "--users",
-            "30000",
-            "--replicates",
-            "2",
-            "--json",
-            json.to_str().unwrap(),
-        ],
-    );
-    let rows: Vec<serde_json::Value> = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
-    std::fs::remove_file(&json).ok();
+    let (out, rows) = run_replicated("shelf_search", "30000");
     assert!(out.contains("search share of GMV"), "{out}");
     let mean = |policy: &str, cohort: &str, metric: &str| {
         rows.iter()

@@ -6,7 +6,7 @@
 mod common;
 
 use feedsim::feed::{DoubleColumn, FOLLOWED_TAB, FeedSpec, FollowedTab};
-use feedsim::metrics::{BySource, Report, Tally, Tier};
+use feedsim::metrics::{BySource, Tally, Tier};
 use feedsim::policy::PushPolicy;
 use feedsim::response::Relation;
 use feedsim::{Scenario, Simulation, World};
@@ -17,19 +17,6 @@ fn sum(by_source: &BySource) -> Tally {
 
 fn policies(s: &Scenario) -> Vec<Box<dyn PushPolicy>> {
     vec![Box::new(s.public_pool_ladder.clone()), Box::new(s.iron_fan_first())]
-}
-
-/// The report's JSON at 1, 2 and 3 threads must be one text.
-fn same_at_any_thread_count(sim: &Simulation, s: &Scenario, policy: &dyn PushPolicy) -> Report {
-    let run = |threads: usize| {
-        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
-        pool.install(|| sim.run(policy, &s.response).unwrap())
-    };
-    let one = run(1);
-    let json = one.to_json().unwrap();
-    assert_eq!(json, run(2).to_json().unwrap(), "{}: 2 threads differ", one.policy);
-    assert_eq!(json, run(3).to_json().unwrap(), "{}: 3 threads differ", one.policy);
-    one
 }
 
 /// Every play is a clicked cover, every level's sources sum to its tally.
@@ -49,7 +36,7 @@ fn the_double_column_plays_only_clicked_covers_at_any_thread_count() {
     let world = World::generate(&s).unwrap();
     let sim = Simulation::new(&s, &world).unwrap();
     for policy in policies(&s) {
-        let r = same_at_any_thread_count(&sim, &s, policy.as_ref());
+        let r = common::same_at_any_thread_count(&sim, &s, policy.as_ref());
         let p = &r.platform.tally;
         assert!(p.impressions > 10_000, "{}: {p:?}", r.policy);
         check_covers(p, &r.policy);
@@ -97,7 +84,7 @@ fn the_followed_tab_plays_only_followed_accounts_at_any_thread_count() {
             sim.feed().name()
         );
         for policy in policies(&s) {
-            let r = same_at_any_thread_count(&sim, &s, policy.as_ref());
+            let r = common::same_at_any_thread_count(&sim, &s, policy.as_ref());
             let tab = r.platform.by_source[FOLLOWED_TAB];
             assert!(tab.impressions > 1_000, "{}: {tab:?}", r.policy);
             assert_eq!(
@@ -268,7 +255,7 @@ fn a_promoted_category_gains_reach_and_the_others_pay_for_it_at_any_thread_count
         let s = with_bonus(table);
         let sim = Simulation::new(&s, &world).unwrap();
         for policy in policies(&s) {
-            let r = same_at_any_thread_count(&sim, &s, policy.as_ref());
+            let r = common::same_at_any_thread_count(&sim, &s, policy.as_ref());
             let before = base.run(policy.as_ref(), &s.response).unwrap();
             let (x, y) = (r.by_category(categories), before.by_category(categories));
             assert!(
@@ -329,7 +316,7 @@ fn every_friend_view_has_a_posting_or_liking_friend_on_its_path() {
     let friends = world.friends().expect("the scenario has a friend graph");
     let sim = Simulation::new(&s, &world).unwrap();
     for policy in policies(&s) {
-        let r = same_at_any_thread_count(&sim, &s, policy.as_ref());
+        let r = common::same_at_any_thread_count(&sim, &s, policy.as_ref());
         let (via_friends, via_likes) = (r.platform.by_source[FRIENDS], r.platform.by_source[FRIENDS_LIKED]);
         assert!(
             via_friends.impressions > 100 && via_likes.impressions > 100,
@@ -431,7 +418,7 @@ fn commission_is_the_rate_times_the_gmv_shares_bring_and_generations_stay_within
     let friends = world.friends().unwrap();
     let sim = Simulation::new(&s, &world).unwrap();
     for policy in policies(&s) {
-        let r = same_at_any_thread_count(&sim, &s, policy.as_ref());
+        let r = common::same_at_any_thread_count(&sim, &s, policy.as_ref());
         let (_, log) = sim.trace(policy.as_ref(), &s.response).unwrap();
         // Who shared which post, through which generation, when.
         let shared: HashMap<(u32, u32), (u8, u32)> = log
@@ -526,7 +513,7 @@ fn equal_rights_caps_only_head_creators_public_offers() {
     let sim = Simulation::new(&s, &world).unwrap();
     let (head, cap) = (5_000, 700);
     let equal = EqualRights::with_cap(&s.public_pool_ladder, head, cap);
-    let r = same_at_any_thread_count(&sim, &s, &equal);
+    let r = common::same_at_any_thread_count(&sim, &s, &equal);
     assert_eq!(r.policy, "public-pool ladder, equal rights");
     let plain = sim.run(&s.public_pool_ladder, &s.response).unwrap();
     let offers = |p: &feedsim::metrics::PostReport| {

@@ -166,17 +166,12 @@ fn the_industries_scenario_runs_the_four_quadrant_presets() {
     // The used-car matrix has four accounts.
     assert_eq!(s.cohorts.iter().find(|c| c.name == "used cars").unwrap().creators, 4);
     // A small run: the offline quadrants leave leads, never orders; the
-    // online ones sell; the same at 1 and 2 threads.
+    // online ones sell; the same at 1, 2 and 3 threads.
     let mut small = s.scaled(100_000);
     small.feed.days = 3;
     let world = World::generate(&small).unwrap();
     let sim = Simulation::new(&small, &world).unwrap();
-    let at = |threads: usize| {
-        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
-        pool.install(|| sim.run(&small.iron_fan_first(), &small.response).unwrap())
-    };
-    let r = at(1);
-    assert_eq!(r.to_json().unwrap(), at(2).to_json().unwrap());
+    let r = common::same_at_any_thread_count(&sim, &small, &small.iron_fan_first());
     // Scaled down, a cohort has one or two creators: count over both
     // quadrants of a kind.
     let sum = |names: [&str; 2]| {

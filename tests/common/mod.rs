@@ -2,8 +2,9 @@
 
 #![allow(dead_code)]
 
-use feedsim::Scenario;
 use feedsim::metrics::Report;
+use feedsim::policy::PushPolicy;
+use feedsim::{Scenario, Simulation};
 
 /// A small version of the default world: same cohorts and policies, fewer
 /// users and creators, so a run takes well under a second.
@@ -78,4 +79,17 @@ pub fn check_golden(file: &str, mut report: Report) {
     }
     let pinned = std::fs::read_to_string(file).expect("golden file exists (UPDATE_GOLDEN=1 writes it)");
     assert!(json == pinned, "{file} changed; diff it against a fresh run");
+}
+
+/// The report's JSON at 1, 2 and 3 threads must be one text.
+pub fn same_at_any_thread_count(sim: &Simulation, s: &Scenario, policy: &dyn PushPolicy) -> Report {
+    let run = |threads: usize| {
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+        pool.install(|| sim.run(policy, &s.response).unwrap())
+    };
+    let one = run(1);
+    let json = one.to_json().unwrap();
+    assert_eq!(json, run(2).to_json().unwrap(), "{}: 2 threads differ", one.policy);
+    assert_eq!(json, run(3).to_json().unwrap(), "{}: 3 threads differ", one.policy);
+    one
 }
