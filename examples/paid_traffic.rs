@@ -18,11 +18,7 @@
 //! (policy `"iron-fan first − ladder"`). A cohort none of whose replicates
 //! promoted a post in every run has no paid figures and is said so.
 
-use std::time::Instant;
-
-use feedsim::experiment::Experiment;
-use feedsim::policy::PushPolicy;
-use feedsim::{Error, Scenario};
+use feedsim::Error;
 
 #[path = "research/mod.rs"]
 mod research;
@@ -40,27 +36,10 @@ const ROWS: [(&str, &str, usize); 7] = [
 
 fn main() -> Result<(), Error> {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let replicates: u32 = research::parsed(&args, "replicates", 5);
-    let users: u32 = research::parsed(&args, "users", 1_000_000);
-    let file = research::flag(&args, "scenario").unwrap_or_else(|| "scenarios/paid_traffic.toml".into());
-    let mut s = Scenario::from_file(&file)?;
-    if s.paid.is_none() {
-        return Err(Error::Invalid {
-            field: "paid".into(),
-            value: file,
-            reason: "the scenario has no [paid] table".into(),
-        });
-    }
-    if users != s.users.count {
-        s = s.scaled(users);
-        s.validate()?;
-    }
-    let (ladder, iron) = (s.public_pool_ladder.clone(), s.iron_fan_first());
-    let experiment = Experiment::new(&s, vec![&ladder as &dyn PushPolicy, &iron])?.replicates(replicates);
-    let t0 = Instant::now();
-    let bar = research::progress(2 * replicates as usize, "paid_traffic");
-    let report = experiment.run_with(research::on_run(&bar))?;
-    bar.finish_and_clear();
+    let (s, report, elapsed) =
+        research::ladder_against_iron_fan_first(&args, "paid_traffic", "scenarios/paid_traffic.toml", "paid", |s| {
+            s.paid.is_some()
+        })?;
     let paid = s.paid.as_ref().expect("checked above");
     println!(
         "Paid traffic on {} ({} users): {:.0}% of posts promoted, {} yuan each at {} yuan per 1,000 plays ({} plays), target {:?}, start {:?}.",
@@ -77,7 +56,7 @@ fn main() -> Result<(), Error> {
         "{} replicates, {:.0}% Student-t intervals, ran in {:.1?}. Per cohort and day, summed over its creators.\n",
         report.replicates,
         100.0 * report.confidence,
-        t0.elapsed()
+        elapsed
     );
     let rows = research::levels_and_difference(&report, &report.cohorts, &ROWS, "paid.roi");
     println!(

@@ -21,11 +21,7 @@
 //! "metric", "mean", "lo", "hi"}`, levels per policy and the difference
 //! (policy `"iron-fan first − ladder"`).
 
-use std::time::Instant;
-
-use feedsim::experiment::Experiment;
-use feedsim::policy::PushPolicy;
-use feedsim::{Error, Scenario};
+use feedsim::Error;
 
 #[path = "research/mod.rs"]
 mod research;
@@ -51,27 +47,13 @@ const PLATFORM: [(&str, &str, usize); 4] = [
 
 fn main() -> Result<(), Error> {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let replicates: u32 = research::parsed(&args, "replicates", 5);
-    let users: u32 = research::parsed(&args, "users", 1_000_000);
-    let file = research::flag(&args, "scenario").unwrap_or_else(|| "scenarios/shelf_search.toml".into());
-    let mut s = Scenario::from_file(&file)?;
-    if s.shelf_search.is_none() {
-        return Err(Error::Invalid {
-            field: "shelf_search".into(),
-            value: file,
-            reason: "the scenario has no [shelf_search] table".into(),
-        });
-    }
-    if users != s.users.count {
-        s = s.scaled(users);
-        s.validate()?;
-    }
-    let (ladder, iron) = (s.public_pool_ladder.clone(), s.iron_fan_first());
-    let experiment = Experiment::new(&s, vec![&ladder as &dyn PushPolicy, &iron])?.replicates(replicates);
-    let t0 = Instant::now();
-    let bar = research::progress(2 * replicates as usize, "shelf_search");
-    let report = experiment.run_with(research::on_run(&bar))?;
-    bar.finish_and_clear();
+    let (s, report, elapsed) = research::ladder_against_iron_fan_first(
+        &args,
+        "shelf_search",
+        "scenarios/shelf_search.toml",
+        "shelf_search",
+        |s| s.shelf_search.is_some(),
+    )?;
     println!(
         "Shelf and search on {} ({} users, {} days): {} replicates, {:.0}% Student-t intervals, ran in {:.1?}.",
         s.name,
@@ -79,7 +61,7 @@ fn main() -> Result<(), Error> {
         s.feed.days,
         report.replicates,
         100.0 * report.confidence,
-        t0.elapsed()
+        elapsed
     );
     println!(
         "GMV through every channel: the posts' (feed) and the shelf's and search's listings. Shares are of that GMV; \

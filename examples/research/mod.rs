@@ -202,3 +202,42 @@ pub fn levels_and_difference<'g>(
     }
     out
 }
+
+/// The shared set-up of the replicated ladder-against-iron-fan-first
+/// examples (`paid_traffic`, `shelf_search`): reads `--scenario` (default
+/// `default_file`), refuses one without the table `table` (`has` says
+/// whether it is there), scales it to `--users` (default 1M), and runs the
+/// legacy ladder and iron-fan first over `--replicates` (default 5) with a
+/// progress bar named `name`. Returns the scenario, the report and the
+/// wall time.
+pub fn ladder_against_iron_fan_first(
+    args: &[String],
+    name: &str,
+    default_file: &str,
+    table: &str,
+    has: fn(&feedsim::Scenario) -> bool,
+) -> Result<(feedsim::Scenario, ExperimentReport, Duration), feedsim::Error> {
+    use feedsim::policy::PushPolicy;
+    let replicates: u32 = parsed(args, "replicates", 5);
+    let users: u32 = parsed(args, "users", 1_000_000);
+    let file = flag(args, "scenario").unwrap_or_else(|| default_file.into());
+    let mut s = feedsim::Scenario::from_file(&file)?;
+    if !has(&s) {
+        return Err(feedsim::Error::Invalid {
+            field: table.into(),
+            value: file,
+            reason: format!("the scenario has no [{table}] table"),
+        });
+    }
+    if users != s.users.count {
+        s = s.scaled(users);
+        s.validate()?;
+    }
+    let (ladder, iron) = (s.public_pool_ladder.clone(), s.iron_fan_first());
+    let experiment = feedsim::Experiment::new(&s, vec![&ladder as &dyn PushPolicy, &iron])?.replicates(replicates);
+    let t0 = std::time::Instant::now();
+    let bar = progress(2 * replicates as usize, name);
+    let report = experiment.run_with(on_run(&bar))?;
+    bar.finish_and_clear();
+    Ok((s, report, t0.elapsed()))
+}
