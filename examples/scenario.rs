@@ -119,6 +119,7 @@ fn run(file: &str, posts: Option<&str>, json: Option<&str>) -> Result<(), feedsi
     common::print_channels(&reports);
     common::print_live(&reports);
     common::print_industries(&scenario, &reports);
+    common::print_brands(&scenario, &reports);
     if scenario.category_bonus.is_some() {
         // The same world and posts without the bonus, for what it moved.
         let neutral = Scenario {

@@ -1,10 +1,11 @@
 //! Where does GMV come from when content seeds intent and users search and
 //! browse the shelf? Runs `scenarios/shelf_search.toml` (the default world
-//! over a week with `[shelf_search]`; every shelf-and-search value is our
-//! assumption, see `feedsim::shelf`) under the legacy ladder and iron-fan
-//! first over R replicates (each a new world, posts and responses; both
-//! policies on the same ones), and prints for the platform and each cohort
-//! the GMV through every channel, the shares of the feed, the shelf and
+//! over a week with `[shelf_search]` and the waist accounts live half of
+//! the evenings; every shelf-and-search value is our assumption, see
+//! `feedsim::shelf`) under the legacy ladder and iron-fan first over R
+//! replicates (each a new world, posts and responses; both policies on the
+//! same ones), and prints for the platform and each cohort the GMV through
+//! every channel, the shares of the feed, live sessions, the shelf and
 //! search, and their orders, with 95% Student-t intervals and the paired
 //! difference iron-fan first − ladder; then the searches, shelf visits and
 //! the mean lag from seeding to order. Douyin reported shelf scenes at ~30%
@@ -27,12 +28,14 @@ use feedsim::Error;
 mod research;
 
 /// (label, metric, decimals), for the platform and every cohort.
-const ROWS: [(&str, &str, usize); 7] = [
+const ROWS: [(&str, &str, usize); 9] = [
     ("GMV, every channel (yuan)", "channels.gmv_yuan", 0),
     ("feed share of GMV", "channels.feed.gmv_share", 3),
+    ("live share of GMV", "channels.live.gmv_share", 3),
     ("shelf share of GMV", "channels.shelf.gmv_share", 3),
     ("search share of GMV", "channels.search.gmv_share", 3),
     ("feed orders", "channels.feed.orders", 0),
+    ("live orders", "channels.live.orders", 0),
     ("shelf orders", "channels.shelf.orders", 0),
     ("search orders", "channels.search.orders", 0),
 ];
@@ -54,17 +57,9 @@ fn main() -> Result<(), Error> {
         "shelf_search",
         |s| s.shelf_search.is_some(),
     )?;
+    research::print_header("Shelf and search", &s, &report, elapsed);
     println!(
-        "Shelf and search on {} ({} users, {} days): {} replicates, {:.0}% Student-t intervals, ran in {:.1?}.",
-        s.name,
-        research::thousands(s.users.count.into()),
-        s.feed.days,
-        report.replicates,
-        100.0 * report.confidence,
-        elapsed
-    );
-    println!(
-        "GMV through every channel: the posts' (feed) and the shelf's and search's listings. Shares are of that GMV; \
+        "GMV through every channel: the posts' (feed), the live sessions' and the shelf's and search's listings. Shares are of that GMV; \
          Douyin reported shelf scenes at ~30% (2023) and ~40% (2024) of its GMV: a reference, not a target.\n"
     );
     let mut rows = research::levels_and_difference(

@@ -41,10 +41,13 @@
 //! `paid.roi` (GMV of orders placed on bought plays / spend) and
 //! `paid.yuan_per_follow` (spend / follows deposited); a group whose paid
 //! traffic is missing from some run (no post promoted) leaves them out.
-//! With shelf and search (`[shelf_search]`), both groups add
-//! `channels.gmv_yuan` and, for `feed`, `paid`, `shelf` and `search`,
-//! `channels.<channel>.gmv_share` (of the GMV through every channel) and
-//! `channels.<channel>.orders`; the platform group adds
+//! With shelf and search (`[shelf_search]`) or live sessions, both groups
+//! add `channels.gmv_yuan` and, for `feed`, `paid`, `shelf`, `search` and
+//! `live`, `channels.<channel>.gmv_share` (of the GMV through every
+//! channel) and `channels.<channel>.orders`. A cohort with live sessions
+//! has `live.*`, its sessions' [`LiveSummary`](crate::metrics::LiveSummary)
+//! (`live.fan_share_of_viewers`, `live.fan_stay_ratio`, ...). With shelf
+//! and search, the platform group adds
 //! `shelf_search.mean_lag_days` (the mean days from the first seeding
 //! impression to a seeded order through shelf or search).
 //! Arrays (per-stage or per-day series) are not summarized.
@@ -360,7 +363,7 @@ fn per(n: f64, d: f64) -> f64 {
     if d == 0.0 { 0.0 } else { n / d }
 }
 
-fn cohort_metrics(c: &CohortReport, shelf: bool) -> Result<Metrics> {
+fn cohort_metrics(c: &CohortReport, channels: bool) -> Result<Metrics> {
     let mut m = Metrics::new();
     flatten("", &serde_json::to_value(c)?, &mut m);
     let gmv = c.tally.gmv_fen as f64 / 100.0;
@@ -384,13 +387,19 @@ fn cohort_metrics(c: &CohortReport, shelf: bool) -> Result<Metrics> {
     m.push(("per_post.orders".into(), per(c.tally.orders as f64, posts)));
     m.push(("per_post.gmv_yuan".into(), per(gmv, posts)));
     paid_metrics(&c.by_source, &mut m);
-    if shelf {
+    if channels {
         channel_metrics(&c.by_source, &mut m);
     }
     Ok(m)
 }
 
-/// With shelf and search: `channels.gmv_yuan` (GMV through every channel,
+/// Whether the run's GMV comes through channels other than posts in the
+/// feed: shelf and search, or live sessions.
+fn channels(report: &Report) -> bool {
+    report.platform.shelf_search.is_some() || report.cohorts.iter().any(|c| c.live.is_some())
+}
+
+/// With shelf and search or live sessions: `channels.gmv_yuan` (GMV through every channel,
 /// posts' and listings') and `channels.<channel>.gmv_share` and
 /// `channels.<channel>.orders` for the feed, paid traffic, the shelf and
 /// search ([`BySource::by_channel`](crate::metrics::BySource::by_channel)).
@@ -398,9 +407,6 @@ fn channel_metrics(by_source: &crate::metrics::BySource, m: &mut Metrics) {
     let ch = by_source.by_channel();
     m.push(("channels.gmv_yuan".into(), ch.gmv_fen() as f64 / 100.0));
     for (name, t) in ch.iter() {
-        if name == "live" {
-            continue;
-        }
         m.push((format!("channels.{name}.gmv_share"), ch.gmv_share(t)));
         m.push((format!("channels.{name}.orders"), t.orders as f64));
     }
@@ -452,8 +458,10 @@ fn platform_metrics(report: &Report) -> Result<Metrics> {
     m.push(("per_user.orders".into(), per(p.tally.orders as f64, users)));
     m.push(("per_user.gmv_yuan".into(), per(p.tally.gmv_fen as f64 / 100.0, users)));
     paid_metrics(&p.by_source, &mut m);
-    if let Some(shelf) = &p.shelf_search {
+    if channels(report) {
         channel_metrics(&p.by_source, &mut m);
+    }
+    if let Some(shelf) = &p.shelf_search {
         let lags = &shelf.orders_by_lag_days;
         let seeded: u64 = lags.iter().sum();
         let days: u64 = lags.iter().enumerate().map(|(d, n)| d as u64 * n).sum();
@@ -468,12 +476,7 @@ fn run_metrics(report: &Report) -> Result<RunMetrics> {
         cohorts: report
             .cohorts
             .iter()
-            .map(|c| {
-                Ok((
-                    c.name.clone(),
-                    cohort_metrics(c, report.platform.shelf_search.is_some())?,
-                ))
-            })
+            .map(|c| Ok((c.name.clone(), cohort_metrics(c, channels(report))?)))
             .collect::<Result<_>>()?,
     })
 }

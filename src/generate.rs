@@ -62,6 +62,12 @@ impl World {
         }
 
         let n = users.len() as u64;
+        // Users by region, for matrix accounts' local fans (generation only).
+        let (region_offsets, region_users) = if users.region.is_empty() {
+            (Vec::new(), Vec::new())
+        } else {
+            csr_by_key(users.region.iter().map(|&r| u32::from(r)), scenario.users.regions.len())
+        };
         let rows: Vec<(Vec<u32>, Vec<u32>)> = (0..creators.len())
             .into_par_iter()
             .map(|c| {
@@ -69,18 +75,27 @@ impl World {
                 let k = cat as usize;
                 let interested = &category_users[category_offsets[k] as usize..category_offsets[k + 1] as usize];
                 let cohort = &scenario.cohorts[creators.cohort[c] as usize];
-                draw_fans(
+                let fans = Fans {
                     seed,
-                    c as u32,
-                    followers[c],
-                    cohort.iron_fan_ratio,
-                    cohort.verticality,
+                    creator: c as u32,
+                    followers: followers[c],
+                    iron_fan_ratio: cohort.iron_fan_ratio,
+                    verticality: cohort.verticality,
                     interested,
-                    n,
-                    |u| users.is_interested(u, cat),
-                )
+                    population: n,
+                    is_interested: &|u| users.is_interested(u, cat),
+                };
+                match cohort.matrix {
+                    Some(m) => {
+                        let r = usize::from(creators.region[c]);
+                        let local = &region_users[region_offsets[r] as usize..region_offsets[r + 1] as usize];
+                        fans.draw_local(m.local_fans, local, &|u| users.region[u as usize] == r as u8)
+                    }
+                    None => fans.draw(),
+                }
             })
             .collect();
+        drop((region_offsets, region_users));
 
         let (creator_offsets, category_creators) = csr_by_key(
             creators.category.iter().map(|&k| u32::from(k)),
@@ -199,7 +214,23 @@ fn generate_users(s: &Scenario) -> Result<Users> {
         activity: vec![0.0; n],
         purchase_propensity: vec![0.0; n],
         attention: vec![0; n],
+        region: Vec::new(),
     };
+    // Regions from their own streams too ([`crate::matrix`]): one byte a
+    // user, only in a world with regions.
+    if !p.regions.is_empty() {
+        users.region = vec![0; n];
+        users
+            .region
+            .par_chunks_mut(USER_CHUNK)
+            .enumerate()
+            .for_each(|(chunk, reg)| {
+                let mut rng = stream(s.seed, tag::REGION, chunk as u64, 0);
+                for r in reg {
+                    *r = crate::matrix::region_at(rng.random::<f64>(), &p.regions);
+                }
+            });
+    }
     // Attention budgets from their own streams, so they leave every other
     // user draw as it was: log-normal with the scenario's median and mean.
     let a = &s.attention;
@@ -296,6 +327,7 @@ fn generate_creators(s: &Scenario) -> Result<(Creators, Vec<Cohort>, Vec<u32>)> 
         price_fen: Vec::with_capacity(total),
         product_share: Vec::with_capacity(total),
         trust: Vec::with_capacity(total),
+        region: Vec::with_capacity(total),
     };
     let mut cohorts = Vec::with_capacity(s.cohorts.len());
     let mut followers = Vec::with_capacity(total);
@@ -308,6 +340,7 @@ fn generate_creators(s: &Scenario) -> Result<(Creators, Vec<Cohort>, Vec<u32>)> 
             archetype: c.archetype,
             first_creator: cr.category.len() as u32,
             creators: c.creators,
+            matrix: c.matrix,
         });
         let spread = Normal::new(0.0, c.quality.creator_sd).map_err(|e| {
             Error::invalid(
@@ -324,7 +357,11 @@ fn generate_creators(s: &Scenario) -> Result<(Creators, Vec<Cohort>, Vec<u32>)> 
             ),
             _ => None,
         };
-        for _ in 0..c.creators {
+        for j in 0..c.creators {
+            cr.region.push(match c.matrix {
+                Some(_) => crate::matrix::account_region(j, c.creators, &s.users.regions),
+                None => crate::matrix::NO_REGION,
+            });
             let id = cr.category.len() as u64;
             let mut rng = stream(s.seed, tag::CREATORS, id, 0);
             cr.category.push(rng.random_range(0..s.feed.categories) as u8);
@@ -348,48 +385,113 @@ fn generate_creators(s: &Scenario) -> Result<(Creators, Vec<Cohort>, Vec<u32>)> 
     Ok((cr, cohorts, followers))
 }
 
-/// Draws creator `c`'s fans: returns (iron fans, other fans), each sorted.
-#[allow(clippy::too_many_arguments)]
-fn draw_fans(
+/// What drawing one creator's fans needs.
+struct Fans<'a> {
     seed: u64,
-    c: u32,
+    creator: u32,
     followers: u32,
     iron_fan_ratio: f64,
     verticality: f64,
-    interested: &[u32],
+    /// Users interested in the creator's category, ascending.
+    interested: &'a [u32],
     population: u64,
-    is_interested: impl Fn(u32) -> bool,
-) -> (Vec<u32>, Vec<u32>) {
-    let f = followers as u64;
-    let l = interested.len() as u64;
-    let complement = population - l;
-    let mut n_vert = ((f as f64 * verticality).round() as u64).min(l);
-    let n_other = (f - n_vert).min(complement);
-    if n_vert + n_other < f {
-        n_vert = (f - n_other).min(l);
-    }
+    is_interested: &'a (dyn Fn(u32) -> bool + Sync),
+}
 
-    let mut picks: Vec<u32> = Vec::with_capacity((n_vert + n_other) as usize);
-    let vert = Permutation::new(l.max(1), key(seed, tag::FANS, c.into(), 0));
-    picks.extend((0..n_vert).map(|i| interested[vert.at(i) as usize]));
-    let all = Permutation::new(population, key(seed, tag::FANS, c.into(), 1));
-    let mut i = 0;
-    while (picks.len() as u64) < n_vert + n_other && i < population {
-        let u = all.at(i) as u32;
-        i += 1;
-        if !is_interested(u) {
-            picks.push(u);
+impl Fans<'_> {
+    /// Draws the creator's fans: returns (iron fans, other fans), each
+    /// sorted.
+    fn draw(&self) -> (Vec<u32>, Vec<u32>) {
+        let (f, c) = (u64::from(self.followers), u64::from(self.creator));
+        let l = self.interested.len() as u64;
+        let complement = self.population - l;
+        let mut n_vert = ((f as f64 * self.verticality).round() as u64).min(l);
+        let n_other = (f - n_vert).min(complement);
+        if n_vert + n_other < f {
+            n_vert = (f - n_other).min(l);
         }
+
+        let mut picks: Vec<u32> = Vec::with_capacity((n_vert + n_other) as usize);
+        let vert = Permutation::new(l.max(1), key(self.seed, tag::FANS, c, 0));
+        picks.extend((0..n_vert).map(|i| self.interested[vert.at(i) as usize]));
+        let all = Permutation::new(self.population, key(self.seed, tag::FANS, c, 1));
+        let mut i = 0;
+        while (picks.len() as u64) < n_vert + n_other && i < self.population {
+            let u = all.at(i) as u32;
+            i += 1;
+            if !(self.is_interested)(u) {
+                picks.push(u);
+            }
+        }
+        self.split_iron(picks)
     }
 
-    // Iron fans: the first vertical picks, then the first others.
-    let total = picks.len();
-    let n_iron = ((total as f64 * iron_fan_ratio).round() as usize).min(total);
-    let mut iron: Vec<u32> = picks[..n_iron].to_vec();
-    let mut other: Vec<u32> = picks[n_iron..].to_vec();
-    iron.sort_unstable();
-    other.sort_unstable();
-    (iron, other)
+    /// Draws a matrix account's fans ([`crate::matrix`]): a `local_share`
+    /// of them from `local` (the users of its region, ascending), the rest
+    /// as [`draw`](Self::draw) does among the users for whom `is_local` is
+    /// false. Iron fans come from the interested fans first, local or not.
+    fn draw_local(
+        &self,
+        local_share: f64,
+        local: &[u32],
+        is_local: &(dyn Fn(u32) -> bool + Sync),
+    ) -> (Vec<u32>, Vec<u32>) {
+        let (f, c) = (u64::from(self.followers), u64::from(self.creator));
+        let lr = local.len() as u64;
+        let interested_away = self.interested.iter().filter(|&&u| !is_local(u)).count() as u64;
+        let other_away = self.population - lr - interested_away;
+        let mut n_local = ((f as f64 * local_share).round() as u64).min(lr);
+        let rest = f - n_local;
+        let mut n_vert = ((rest as f64 * self.verticality).round() as u64).min(interested_away);
+        let n_other = (rest - n_vert).min(other_away);
+        if n_vert + n_other < rest {
+            n_vert = (rest - n_other).min(interested_away);
+        }
+        if n_local + n_vert + n_other < f {
+            n_local = (f - n_vert - n_other).min(lr);
+        }
+
+        let near = Permutation::new(lr.max(1), key(self.seed, tag::FANS, c, 2));
+        let (mut local_interested, mut local_other): (Vec<u32>, Vec<u32>) = (0..n_local)
+            .map(|i| local[near.at(i) as usize])
+            .partition(|&u| (self.is_interested)(u));
+        let mut picks: Vec<u32> = Vec::with_capacity(f as usize);
+        picks.append(&mut local_interested);
+        let vert = Permutation::new((self.interested.len() as u64).max(1), key(self.seed, tag::FANS, c, 0));
+        let (mut taken, mut i) = (0, 0);
+        while taken < n_vert && i < self.interested.len() as u64 {
+            let u = self.interested[vert.at(i) as usize];
+            i += 1;
+            if !is_local(u) {
+                picks.push(u);
+                taken += 1;
+            }
+        }
+        picks.append(&mut local_other);
+        let all = Permutation::new(self.population, key(self.seed, tag::FANS, c, 1));
+        let (mut taken, mut i) = (0, 0);
+        while taken < n_other && i < self.population {
+            let u = all.at(i) as u32;
+            i += 1;
+            if !(self.is_interested)(u) && !is_local(u) {
+                picks.push(u);
+                taken += 1;
+            }
+        }
+        self.split_iron(picks)
+    }
+
+    /// Iron fans: the first `iron_fan_ratio` of the picks (the interested
+    /// ones come first), then the others; each sorted.
+    fn split_iron(&self, picks: Vec<u32>) -> (Vec<u32>, Vec<u32>) {
+        let total = picks.len();
+        let n_iron = ((total as f64 * self.iron_fan_ratio).round() as usize).min(total);
+        let mut iron: Vec<u32> = picks[..n_iron].to_vec();
+        let mut other: Vec<u32> = picks[n_iron..].to_vec();
+        iron.sort_unstable();
+        other.sort_unstable();
+        (iron, other)
+    }
 }
 
 /// Generates the posts of a scenario's days (warm-up included:

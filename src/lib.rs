@@ -104,6 +104,7 @@ pub mod experiment;
 pub mod feed;
 pub mod generate;
 pub mod live;
+pub mod matrix;
 pub mod metrics;
 pub mod output;
 pub mod policy;

@@ -79,6 +79,13 @@ pub struct CreatorReport {
     pub iron_fans_end: u32,
     /// The day after which the creator stopped posting, if it did.
     pub stopped_after_day: Option<u32>,
+    /// A matrix account's region ([`crate::matrix`]); absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<u8>,
+    /// A matrix account's followers at the end who live in its region;
+    /// absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub local_followers_end: Option<u32>,
     /// Posts published.
     pub posts: u32,
     /// Counts over all the creator's posts.
@@ -342,6 +349,14 @@ pub struct CohortReport {
     pub content_funnel: ContentFunnel,
     /// The nested relationship funnel.
     pub relationship_funnel: RelationshipFunnel,
+    /// For an account matrix, how local its audience is (the cohort is
+    /// the brand; [`crate::matrix`]). Absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub matrix: Option<crate::matrix::MatrixReport>,
+    /// The cohort's live sessions' figures beside the liquor-brand case's
+    /// ([`LiveSummary`]; [`crate::live`]). Absent without sessions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub live: Option<LiveSummary>,
 }
 
 /// The whole platform over the run.
@@ -565,10 +580,64 @@ mod tests {
     }
 }
 
+/// The counts a [`LiveSummary`] is computed from, summed over live
+/// sessions as they finish (so a cohort's summary needs no kept posts).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub(crate) struct LiveTallies {
+    sessions: u64,
+    all: Tally,
+    fans: Tally,
+    others: Tally,
+    members: u64,
+}
+
+impl LiveTallies {
+    /// Adds a post if it is a live session.
+    pub(crate) fn add(&mut self, p: &PostReport) {
+        if !p.live {
+            return;
+        }
+        self.sessions += 1;
+        self.all.add(&p.tally);
+        for tier in [Tier::GroupMember, Tier::IronFan, Tier::OtherFan] {
+            self.fans.add(p.by_tier.get(tier));
+        }
+        self.members += p.by_tier.get(Tier::GroupMember).impressions;
+        self.others.add(p.by_tier.get(Tier::Public));
+    }
+
+    /// The summary; `None` without sessions.
+    pub(crate) fn summary_if_any(&self) -> Option<LiveSummary> {
+        (self.sessions > 0).then(|| self.summary())
+    }
+
+    fn summary(&self) -> LiveSummary {
+        let (fans, others, all) = (&self.fans, &self.others, &self.all);
+        let stay = |t: &Tally| t.watch_time_ms as f64 / 60_000.0 / t.impressions.max(1) as f64;
+        let interactions = |t: &Tally| (t.likes + t.comments + t.shares) as f64 / t.impressions.max(1) as f64;
+        let both = fans.impressions > 0 && others.impressions > 0;
+        let per = |a: f64, b: f64| (both && b > 0.0).then(|| a / b);
+        LiveSummary {
+            sessions: self.sessions,
+            viewers: all.impressions,
+            fan_share_of_viewers: ratio(fans.impressions, all.impressions),
+            member_share_of_viewers: ratio(self.members, all.impressions),
+            fan_stay_ratio: per(stay(fans), stay(others)),
+            fan_stay_min: stay(fans),
+            non_fan_stay_min: stay(others),
+            fan_interaction_ratio: per(interactions(fans), interactions(others)),
+            fan_share_of_gmv: ratio(all.fan_gmv_fen + all.new_fan_gmv_fen, all.gmv_fen),
+            old_fan_share_of_gmv: ratio(all.fan_gmv_fen, all.gmv_fen),
+            gmv_fen: all.gmv_fen,
+            orders: all.orders,
+        }
+    }
+}
+
 /// A set of live sessions' figures ([`crate::live`]) beside the liquor-brand case's
 /// (DOMAIN.md \[002\]), from the sessions' reports: each ratio is the
 /// model's output, never fitted.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 pub struct LiveSummary {
     /// Sessions.
     pub sessions: u64,
@@ -602,38 +671,9 @@ pub struct LiveSummary {
 impl LiveSummary {
     /// The summary of the live sessions among `posts`.
     pub fn of<'a>(posts: impl IntoIterator<Item = &'a PostReport>) -> LiveSummary {
-        let mut fans = Tally::default();
-        let mut others = Tally::default();
-        let mut members = 0;
-        let mut all = Tally::default();
-        let mut sessions = 0;
-        for p in posts.into_iter().filter(|p| p.live) {
-            sessions += 1;
-            all.add(&p.tally);
-            for tier in [Tier::GroupMember, Tier::IronFan, Tier::OtherFan] {
-                fans.add(p.by_tier.get(tier));
-            }
-            members += p.by_tier.get(Tier::GroupMember).impressions;
-            others.add(p.by_tier.get(Tier::Public));
-        }
-        let stay = |t: &Tally| t.watch_time_ms as f64 / 60_000.0 / t.impressions.max(1) as f64;
-        let interactions = |t: &Tally| (t.likes + t.comments + t.shares) as f64 / t.impressions.max(1) as f64;
-        let both = fans.impressions > 0 && others.impressions > 0;
-        let per = |a: f64, b: f64| (both && b > 0.0).then(|| a / b);
-        LiveSummary {
-            sessions,
-            viewers: all.impressions,
-            fan_share_of_viewers: ratio(fans.impressions, all.impressions),
-            member_share_of_viewers: ratio(members, all.impressions),
-            fan_stay_ratio: per(stay(&fans), stay(&others)),
-            fan_stay_min: stay(&fans),
-            non_fan_stay_min: stay(&others),
-            fan_interaction_ratio: per(interactions(&fans), interactions(&others)),
-            fan_share_of_gmv: ratio(all.fan_gmv_fen + all.new_fan_gmv_fen, all.gmv_fen),
-            old_fan_share_of_gmv: ratio(all.fan_gmv_fen, all.gmv_fen),
-            gmv_fen: all.gmv_fen,
-            orders: all.orders,
-        }
+        let mut sessions = LiveTallies::default();
+        posts.into_iter().for_each(|p| sessions.add(p));
+        sessions.summary()
     }
 
     /// The summary of a report's live sessions, of one cohort if named

@@ -44,6 +44,9 @@ pub(crate) mod tag {
     pub const SHOP: u64 = 0x5348_4f50;
     pub const LIVE: u64 = 0x4c49_5645;
     pub const ARRIVAL: u64 = 0x4152_5256;
+    pub const REGION: u64 = 0x5245_4749;
+    pub const PUBLIC_REGION: u64 = 0x5052_4547;
+    pub const PUBLIC_REGION_PICK: u64 = 0x5052_5043;
 }
 
 /// SplitMix64's finalizer: a bijective, well-avalanching 64-bit mix.

@@ -456,6 +456,11 @@ pub struct UserParams {
     /// Standard deviation of users' purchase propensity on the logit scale.
     #[serde(default = "default_propensity_sd")]
     pub purchase_propensity_sd: f64,
+    /// Regions and their weights: user `u` lives in region `r` with
+    /// probability `regions[r] / Σ regions` (at most 255). Empty, the
+    /// default: no regions. Account matrices need them ([`crate::matrix`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub regions: Vec<f64>,
 }
 
 fn default_interests() -> u32 {
@@ -504,6 +509,10 @@ pub struct CohortParams {
     /// What the cohort sells, if anything.
     #[serde(default)]
     pub product: Option<ProductParams>,
+    /// Whether the cohort is one brand's account matrix, and how its
+    /// accounts' audiences lean to their regions ([`crate::matrix`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub matrix: Option<crate::matrix::MatrixParams>,
     /// The creators' live sessions, if they hold any ([`crate::live`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub live: Option<crate::live::LiveSessions>,
@@ -902,6 +911,7 @@ impl Scenario {
         check::probability("users.daily_activity", u.daily_activity)?;
         check::positive("users.activity_concentration", u.activity_concentration)?;
         check::non_negative("users.purchase_propensity_sd", u.purchase_propensity_sd)?;
+        crate::matrix::validate_regions(&u.regions)?;
 
         if self.cohorts.is_empty() {
             return Err(Error::invalid("cohorts", "[]", "needs at least one cohort"));
@@ -1090,6 +1100,9 @@ impl Scenario {
         for (i, c) in self.cohorts.iter().enumerate() {
             if let Some(l) = &c.live {
                 l.validate(&format!("cohorts[{i}].live"), self.feed.slots_per_day)?;
+            }
+            if let Some(m) = &c.matrix {
+                m.validate(&format!("cohorts[{i}].matrix"), self.users.regions.len())?;
             }
         }
         if let Some(friends) = &self.friends {

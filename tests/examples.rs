@@ -512,6 +512,8 @@ fn scenario_prints_orders_by_channel_as_the_reports_count_them() {
     s.feed.days = 3;
     let (out, reports) = run_scenario_file(&s, "shelf");
     let table = &out[out.find("== orders and GMV by channel").expect("a channel table")..];
+    // Up to the next table (the live sessions').
+    let table = &table[..table[1..].find("\n== ").map_or(table.len(), |i| i + 1)];
     for r in &reports {
         let ch = r.platform.by_source.by_channel();
         let row = table
@@ -616,14 +618,15 @@ fn shelf_search_writes_channel_shares_that_sum_to_one() {
             .unwrap()
     };
     for policy in ["public-pool ladder", "iron-fan first"] {
-        // Without paid traffic or live sessions, the feed, the shelf and
+        // Without paid traffic, the feed, live sessions, the shelf and
         // search share all the GMV in every replicate, hence in the mean.
-        let sum: f64 = ["feed", "shelf", "search"]
+        let sum: f64 = ["feed", "live", "shelf", "search"]
             .iter()
             .map(|c| mean(policy, "platform", &format!("channels.{c}.gmv_share")))
             .sum();
         assert!((sum - 1.0).abs() < 1e-9, "{policy}: shares sum to {sum}");
         assert!(mean(policy, "platform", "channels.search.orders") > 0.0);
+        assert!(mean(policy, "platform", "channels.live.orders") > 0.0);
         assert!(mean(policy, "platform", "shelf_search.searches") > 0.0);
     }
 }
@@ -650,6 +653,23 @@ fn scenario_prints_the_live_ratios_as_the_reports_give_them() {
     }
 }
 
+/// The row of `table` for `policy` and the cohort `name`, and its cells
+/// after the name, thousands separators dropped.
+fn row_cells<'t>(table: &'t str, policy: &str, name: &str) -> (&'t str, Vec<String>) {
+    let row = table
+        .lines()
+        .find(|l| l.starts_with(policy) && l[policy.len()..].trim_start().starts_with(name))
+        .unwrap_or_else(|| panic!("no row for {policy} {name}:\n{table}"));
+    let cells = row[policy.len()..]
+        .trim_start()
+        .strip_prefix(name)
+        .unwrap()
+        .split_whitespace()
+        .map(|w| w.replace(',', ""))
+        .collect();
+    (row, cells)
+}
+
 #[test]
 fn scenario_prints_the_industries_as_the_reports_count_them() {
     let mut s = feedsim::Scenario::from_file("scenarios/industries.toml")
@@ -661,17 +681,7 @@ fn scenario_prints_the_industries_as_the_reports_count_them() {
     for r in &reports {
         for name in ["FMCG", "restaurant", "career education", "used cars"] {
             let c = r.cohort(name).unwrap();
-            let row = table
-                .lines()
-                .find(|l| l.starts_with(&r.policy) && l[r.policy.len()..].trim_start().starts_with(name))
-                .unwrap_or_else(|| panic!("no row for {} {name}:\n{table}", r.policy));
-            let cells: Vec<String> = row[r.policy.len()..]
-                .trim_start()
-                .strip_prefix(name)
-                .unwrap()
-                .split_whitespace()
-                .map(|w| w.replace(',', ""))
-                .collect();
+            let (row, cells) = row_cells(table, &r.policy, name);
             // price, interval, sale, orders, repurchases, leads, visits, ...
             assert_eq!(cells[3], c.tally.orders.to_string(), "{row}");
             assert_eq!(cells[5], c.tally.leads.to_string(), "{row}");
@@ -699,4 +709,70 @@ fn scenario_prints_leads_and_store_visits_of_an_offline_product() {
         assert_eq!(cells[n - 3].replace(',', ""), g.tally.leads.to_string(), "{row}");
         assert_eq!(cells[n - 2].replace(',', ""), g.tally.store_visits.to_string(), "{row}");
     }
+}
+
+#[test]
+fn scenario_prints_the_brands_as_the_reports_count_them() {
+    let mut s = feedsim::Scenario::from_file("scenarios/brand_matrix.toml")
+        .unwrap()
+        .scaled(30_000);
+    // Scaling keeps one account of a 20-account matrix; keep all 20.
+    for c in s.cohorts.iter_mut().filter(|c| c.matrix.is_some()) {
+        c.creators = 20;
+    }
+    s.feed.days = 2;
+    s.validate().unwrap();
+    let (out, reports) = run_scenario_file(&s, "brands");
+    assert!(
+        !out.contains("== industries"),
+        "a world with regions prints brands instead"
+    );
+    let table = &out[out.find("== brands").expect("a brands table")..];
+    for r in &reports {
+        for name in ["chain flagship", "chain stores", "food flagship", "food stores"] {
+            let c = r.cohort(name).unwrap();
+            let (row, cells) = row_cells(table, &r.policy, name);
+            // accounts, posts, reach, impressions, orders, leads, visits, ...
+            assert_eq!(cells[0], c.creators.to_string(), "{row}");
+            assert_eq!(cells[2], c.unique_reach.to_string(), "{row}");
+            assert_eq!(cells[4], c.tally.orders.to_string(), "{row}");
+            assert_eq!(cells[5], c.tally.leads.to_string(), "{row}");
+            assert_eq!(cells[6], c.tally.store_visits.to_string(), "{row}");
+            match &c.matrix {
+                Some(m) => {
+                    assert_eq!(m.accounts, 20);
+                    let local = format!("{:.1}", 100.0 * m.local_followers_share_end);
+                    assert!(row.contains(&format!("→ {local}")), "{row}");
+                    assert!(m.local_followers_share_generated > m.population_share, "{m:?}");
+                }
+                None => assert!(row.trim_end().ends_with('–'), "{row}"),
+            }
+        }
+    }
+}
+
+#[test]
+fn live_rooms_writes_the_case_s_ratios_with_intervals() {
+    let (out, rows) = run_replicated("live_rooms", "30000");
+    assert!(out.contains("fan stay ratio (doc 6)"), "{out}");
+    let get = |policy: &str, metric: &str| {
+        rows.iter()
+            .find(|r| r["policy"] == policy && r["cohort"] == "liquor brand" && r["metric"] == metric)
+            .unwrap_or_else(|| panic!("no row {policy} {metric}"))
+            .clone()
+    };
+    for policy in ["public-pool ladder", "iron-fan first"] {
+        assert!(get(policy, "live.sessions")["mean"].as_f64().unwrap() > 0.0);
+        for metric in ["live.fan_share_of_viewers", "live.fan_share_of_gmv"] {
+            let row = get(policy, metric);
+            let (mean, lo, hi) = (
+                row["mean"].as_f64().unwrap(),
+                row["lo"].as_f64().unwrap(),
+                row["hi"].as_f64().unwrap(),
+            );
+            assert!((0.0..=1.0).contains(&mean) && lo <= mean && mean <= hi, "{row}");
+        }
+    }
+    // Only cohorts that went live have rows.
+    assert!(rows.iter().all(|r| r["cohort"] == "liquor brand"), "{rows:?}");
 }

@@ -163,6 +163,10 @@ fn new_fans_gmv_and_the_summary_are_the_trace_s() {
     assert!((stay - ratio).abs() < 1e-9, "{stay} vs {ratio}");
     assert!((sum.fan_share_of_viewers - fans as f64 / (fans + others) as f64).abs() < 1e-12);
     assert!((sum.old_fan_share_of_gmv - old_fan as f64 / gmv as f64).abs() < 1e-12);
+    // The cohort's report carries the same summary, summed as sessions
+    // end (no kept posts needed); a cohort without sessions has none.
+    assert_eq!(r.cohort("KOE").unwrap().live, Some(sum));
+    assert_eq!(r.cohort("general").unwrap().live, None);
     // No other cohort holds sessions.
     assert_eq!(LiveSummary::of_report(&r, Some("general")).sessions, 0);
     // Creators and cohorts count their sessions under `live`, whole.

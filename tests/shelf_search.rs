@@ -288,11 +288,19 @@ fn bad_shelf_search_parameters_are_refused_by_name() {
 fn the_shipped_scenario_has_shelf_and_search_with_the_documented_defaults() {
     let s = Scenario::from_file("scenarios/shelf_search.toml").unwrap();
     assert_eq!(s.shelf_search, Some(ShelfSearchParams::default()));
-    // Everything else as in the default scenario but the name and the days.
+    // Everything else as in the default scenario but the name, the days
+    // and the waist accounts' live sessions (so that one run has all four
+    // channels).
     let mut d = Scenario::default_scenario();
     d.name = s.name.clone();
     d.feed.days = s.feed.days;
     d.shelf_search = s.shelf_search;
+    let waist = d.cohorts.iter_mut().find(|c| c.name == "waist").unwrap();
+    waist.live = Some(feedsim::live::LiveSessions {
+        sessions_per_day: 0.5,
+        start_slot: 20,
+        duration_min: 120,
+    });
     assert_eq!(toml::to_string(&d).unwrap(), toml::to_string(&s).unwrap());
 }
 

@@ -241,3 +241,17 @@ pub fn ladder_against_iron_fan_first(
     bar.finish_and_clear();
     Ok((s, report, t0.elapsed()))
 }
+
+/// The first line of a replicated example's output: what ran, on how many
+/// users and days, with how many replicates and in how long.
+pub fn print_header(what: &str, s: &feedsim::Scenario, report: &ExperimentReport, elapsed: Duration) {
+    println!(
+        "{what} on {} ({} users, {} days): {} replicates, {:.0}% Student-t intervals, ran in {:.1?}.",
+        s.name,
+        thousands(s.users.count.into()),
+        s.feed.days,
+        report.replicates,
+        100.0 * report.confidence,
+        elapsed
+    );
+}

@@ -112,6 +112,15 @@ fn walk(
         (tc, uc) = (0, 0);
     }
     let p_targeted = tau + (1.0 - tau) * (l as f64 / n as f64);
+    let creators = v.world.creators();
+    let region = creators.region(post.creator);
+    if region != crate::matrix::NO_REGION {
+        let lean = v.world.cohorts()[usize::from(creators.cohort(post.creator))]
+            .matrix
+            .map_or(0.0, |m| m.local_public);
+        regional_walk(v, region, lean, p_targeted, want, eligible, cursor, out);
+        return;
+    }
     let t_start = key(v.seed, tag::PUBLIC_TARGETED, post.id.into(), day) % l.max(1);
     let u_start = key(v.seed, tag::PUBLIC_UNIFORM, post.id.into(), day) % n;
     let coin = key(v.seed, tag::PUBLIC_PICK, post.id.into(), 0);
@@ -153,4 +162,90 @@ fn walk(
         }
     }
     cursor.0 = [tc, uc, picks, day + 1];
+}
+
+/// [`walk`] for a matrix account's post ([`crate::matrix`]): three
+/// disjoint walks over today's order, each from a start keyed by the post
+/// and the day: the account's region's users (any interest), the other
+/// regions' users interested in the category, and everybody else. A draw
+/// takes the region's walk with probability `lean + (1 − lean)·s` (`s`:
+/// the region's share of today's active users), else the interested walk
+/// with probability `p_targeted`, falling back to whichever walk has users
+/// left. The cursor keeps the region walk's position above the day's 16
+/// bits.
+#[allow(clippy::too_many_arguments)]
+fn regional_walk(
+    v: &AudienceView,
+    region: u8,
+    lean: f64,
+    p_targeted: f64,
+    want: u64,
+    eligible: &dyn Fn(u32) -> bool,
+    cursor: &mut Cursor,
+    out: &mut Vec<u32>,
+) {
+    let (today, post, users) = (v.today, v.post, v.world.users());
+    let k = post.category;
+    let (local, targeted) = (today.in_region(region), today.interested_in(k));
+    let (lr, l, n) = (local.len() as u64, targeted.len() as u64, today.active() as u64);
+    let day = u64::from(today.day());
+    let [mut tc, mut uc, mut picks, packed] = cursor.0;
+    let mut rc = packed >> 16;
+    if packed & 0xffff != day + 1 {
+        (tc, uc, rc) = (0, 0, 0);
+    }
+    let p_local = lean + (1.0 - lean) * (lr as f64 / n as f64);
+    let r_start = key(v.seed, tag::PUBLIC_REGION, post.id.into(), day) % lr.max(1);
+    let t_start = key(v.seed, tag::PUBLIC_TARGETED, post.id.into(), day) % l.max(1);
+    let u_start = key(v.seed, tag::PUBLIC_UNIFORM, post.id.into(), day) % n;
+    let coin = key(v.seed, tag::PUBLIC_PICK, post.id.into(), 0);
+    let coin_local = key(v.seed, tag::PUBLIC_REGION_PICK, post.id.into(), 0);
+    let wrap = |i: u64, len: u64| if i >= len { i - len } else { i };
+    let mut taken = 0u64;
+    while taken < want {
+        let (r_left, t_left, u_left) = (rc < lr, tc < l, uc < n);
+        if !(r_left || t_left || u_left) {
+            break;
+        }
+        picks += 1;
+        let u = if r_left && (!(t_left || u_left) || unit_at(coin_local, picks) < p_local) {
+            rc += 1;
+            local[wrap(r_start + rc - 1, lr) as usize]
+        } else if t_left && (!u_left || unit_at(coin, picks) < p_targeted) {
+            // The next interested user of another region, if any is left.
+            let mut found = None;
+            while tc < l {
+                let u = targeted[wrap(t_start + tc, l) as usize];
+                tc += 1;
+                if users.region(u) != region {
+                    found = Some(u);
+                    break;
+                }
+            }
+            match found {
+                Some(u) => u,
+                None => continue,
+            }
+        } else {
+            // The next user of another region not interested in the category.
+            let mut found = None;
+            while uc < n {
+                let (u, interested, r) = today.nth_with_region(wrap(u_start + uc, n) as usize, k);
+                uc += 1;
+                if !interested && r != region {
+                    found = Some(u);
+                    break;
+                }
+            }
+            match found {
+                Some(u) => u,
+                None => continue,
+            }
+        };
+        if eligible(u) {
+            out.push(u);
+            taken += 1;
+        }
+    }
+    cursor.0 = [tc, uc, picks, (day + 1) | rc << 16];
 }

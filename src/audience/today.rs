@@ -25,7 +25,8 @@ const _: () = assert!(MAX_INTERESTS <= 3);
 /// Cost: built once per day in O(active users) (a Fisher–Yates shuffle and
 /// a counting sort by category); 8 bytes per active user plus 4 per active
 /// user's interest (about 12 bytes per user at the default activity of 0.62
-/// and three interests), reused from day to day.
+/// and three interests), reused from day to day; in a world with regions,
+/// 4 more per active user for the lists by region.
 #[derive(Debug, Clone, Default)]
 pub struct Today {
     day: u32,
@@ -35,6 +36,10 @@ pub struct Today {
     /// Per category `k`, `interested[offsets[k]..offsets[k + 1]]`.
     offsets: Vec<u32>,
     interested: Vec<u32>,
+    /// Per region `r`, `in_region[region_offsets[r]..region_offsets[r + 1]]`
+    /// (empty in a world without regions; [`crate::matrix`]).
+    region_offsets: Vec<u32>,
+    in_region: Vec<u32>,
 }
 
 impl Today {
@@ -51,7 +56,10 @@ impl Today {
                 bits &= bits - 1;
                 let mut cats = [NO_CATEGORY; 3];
                 cats[..MAX_INTERESTS].copy_from_slice(&users.interest_categories[u as usize]);
-                let packed = u64::from(cats[0]) | u64::from(cats[1]) << 8 | u64::from(cats[2]) << 16;
+                let packed = u64::from(cats[0])
+                    | u64::from(cats[1]) << 8
+                    | u64::from(cats[2]) << 16
+                    | u64::from(users.region(u)) << 24;
                 self.order.push(u64::from(u) | packed << 32);
             }
         }
@@ -82,6 +90,26 @@ impl Today {
             }
         }
         self.offsets.truncate(k + 1);
+        // The same counting sort by region, in a world with regions.
+        self.region_offsets.clear();
+        self.in_region.clear();
+        if !users.region.is_empty() {
+            let regions = usize::from(users.region.iter().copied().max().unwrap_or(0)) + 1;
+            self.region_offsets.resize(regions + 2, 0);
+            for &e in &self.order {
+                self.region_offsets[usize::from(region(e)) + 2] += 1;
+            }
+            for r in 2..self.region_offsets.len() {
+                self.region_offsets[r] += self.region_offsets[r - 1];
+            }
+            self.in_region.resize(self.order.len(), 0);
+            for &e in &self.order {
+                let at = &mut self.region_offsets[usize::from(region(e)) + 1];
+                self.in_region[*at as usize] = e as u32;
+                *at += 1;
+            }
+            self.region_offsets.truncate(regions + 1);
+        }
     }
 
     /// The day this index is for.
@@ -102,6 +130,26 @@ impl Today {
         (e as u32, categories(e).any(|c| c == category))
     }
 
+    /// The `i`-th active user in the day's order (`i < active()`), whether
+    /// they are interested in `category`, and their region
+    /// ([`NO_REGION`](crate::matrix::NO_REGION) in a world without regions).
+    #[inline]
+    pub fn nth_with_region(&self, i: usize, category: u8) -> (u32, bool, u8) {
+        let e = self.order[i];
+        (e as u32, categories(e).any(|c| c == category), region(e))
+    }
+
+    /// Today's active users in `region`, in the day's order (empty in a
+    /// world without regions, or for a region out of range).
+    #[inline]
+    pub fn in_region(&self, region: u8) -> &[u32] {
+        let r = usize::from(region);
+        if r + 1 >= self.region_offsets.len() {
+            return &[];
+        }
+        &self.in_region[self.region_offsets[r] as usize..self.region_offsets[r + 1] as usize]
+    }
+
     /// Today's active users interested in `category`, in the day's order
     /// (empty for a category out of range).
     #[inline]
@@ -115,8 +163,16 @@ impl Today {
 
     /// Bytes held (for the memory accounts in SCALING.md).
     pub fn heap_bytes(&self) -> usize {
-        self.order.capacity() * 8 + self.offsets.capacity() * 4 + self.interested.capacity() * 4
+        self.order.capacity() * 8
+            + (self.offsets.capacity() + self.interested.capacity()) * 4
+            + (self.region_offsets.capacity() + self.in_region.capacity()) * 4
     }
+}
+
+/// The region packed in an entry of `order`.
+#[inline]
+fn region(e: u64) -> u8 {
+    (e >> 56) as u8
 }
 
 /// The interest categories packed in an entry of `order`.

@@ -101,12 +101,14 @@ impl Simulation<'_> {
     }
 
     /// Records an order of `key = buyer_key(creator, user)` on `day`: the
-    /// pair's orders, the cohort's buyers and, with dynamics on, the
-    /// membership and the repurchase coupon.
+    /// pair's orders (the brand's, for a matrix account; see
+    /// [`product_key`](super::buyers::product_key)), the cohort's buyers
+    /// and, with dynamics on, the membership and the repurchase coupon.
     pub(super) fn record_order(&self, st: &mut RunState, k: u64, day: u32) {
         let (c, user) = ((k >> 32) as u32, k as u32);
         let cohort = self.world().creators().cohort(c) as usize;
-        let b = st.buyers.entry(k);
+        // A matrix's accounts share one history per buyer.
+        let b = st.buyers.entry(self.product_key(c, user));
         let order = b.add_order(day);
         if order.orders == 1 {
             insert_sorted(&mut st.customers.buyers[c as usize], user);

@@ -19,8 +19,10 @@
 use std::collections::HashMap;
 use std::hash::BuildHasherDefault;
 
+use super::lifecycle::CohortRules;
 use super::state::MixHasher;
 use crate::response::PurchaseHistory;
+use crate::world::World;
 
 /// What the engine remembers about a (creator, user) pair that has bought
 /// or holds a membership.
@@ -108,12 +110,32 @@ pub(crate) fn buyer_key(creator: u32, user: u32) -> u64 {
     (u64::from(creator) << 32) | u64::from(user)
 }
 
+/// The key under which `user`'s purchase history with `creator`'s product
+/// is kept: the pair's own, or, for an account of a matrix (which shares
+/// its product, [`crate::matrix`]), the pair of the user and the matrix's
+/// first account.
+#[inline]
+pub(crate) fn product_key(world: &World, rules: &[CohortRules], creator: u32, user: u32) -> u64 {
+    let cohort = usize::from(world.creators().cohort(creator));
+    match rules[cohort].matrix {
+        Some(_) => buyer_key(world.cohorts()[cohort].first_creator, user),
+        None => buyer_key(creator, user),
+    }
+}
+
 impl super::Simulation<'_> {
+    /// The key of `user`'s purchase history with `creator`'s product (see
+    /// [`product_key`]).
+    #[inline]
+    pub(super) fn product_key(&self, creator: u32, user: u32) -> u64 {
+        product_key(self.world(), &self.rules, creator, user)
+    }
+
     /// What `user` has done with `creator` before `day`, as a response
     /// model reads it: the feed's impressions and the shelf's and search's
     /// listings alike.
     pub(super) fn purchase_history(&self, buyers: &Buyers, creator: u32, user: u32, day: u32) -> PurchaseHistory {
-        match buyers.get(buyer_key(creator, user)) {
+        match buyers.get(self.product_key(creator, user)) {
             Some(b) => PurchaseHistory {
                 bought_before: b.bought_before(),
                 ecommerce_member: b.member,
@@ -130,7 +152,7 @@ impl super::Simulation<'_> {
         let interval = self.rules[usize::from(self.world().creators().cohort(creator))].purchase_interval;
         interval > 0
             && buyers
-                .get(buyer_key(creator, user))
+                .get(self.product_key(creator, user))
                 .is_some_and(|b| b.ordered_within(day, interval))
     }
 }

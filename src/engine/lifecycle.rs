@@ -5,7 +5,7 @@
 
 use rayon::prelude::*;
 
-use super::buyers::{Buyers, buyer_key};
+use super::buyers::{Buyers, buyer_key, product_key};
 use super::state::{Customers, insert_sorted};
 use crate::rng::{tag, unit};
 use crate::scenario::{ChurnParams, CohortParams, DynamicsParams, FanGroupParams};
@@ -22,6 +22,9 @@ pub(crate) struct CohortRules {
     pub(crate) offline: Option<f64>,
     /// The product's purchase interval in days (0: none).
     pub(crate) purchase_interval: u32,
+    /// The cohort's account matrix, if it is one: its accounts share their
+    /// buyers' purchase histories ([`crate::matrix`]).
+    pub(crate) matrix: Option<crate::matrix::MatrixParams>,
 }
 
 impl From<&CohortParams> for CohortRules {
@@ -35,6 +38,7 @@ impl From<&CohortParams> for CohortRules {
                 .filter(|p| p.sale == crate::scenario::Sale::Offline)
                 .map(|p| p.store_visit_rate),
             purchase_interval: c.product.map_or(0, |p| p.purchase_interval_days),
+            matrix: c.matrix,
         }
     }
 }
@@ -481,7 +485,7 @@ pub(crate) fn end_of_day(
         counts[cohort].unfollows += p.unfollows;
         counts[cohort].follows_added += (joins[c + 1] - joins[c]) as u64;
         for user in p.perks {
-            let b = buyers.entry(buyer_key(c as u32, user));
+            let b = buyers.entry(product_key(world, rules, c as u32, user));
             if !b.member {
                 b.member = true;
                 insert_sorted(&mut customers.members[c], user);

@@ -3,12 +3,12 @@
 use super::Simulation;
 use super::state::RunState;
 use crate::metrics::{
-    BySource, CohortReport, ContentFunnel, CreatorReport, Funnel, PerTier, PlatformReport, PostReport,
+    BySource, CohortReport, ContentFunnel, CreatorReport, Funnel, LiveTallies, PerTier, PlatformReport, PostReport,
     RelationshipFunnel, Report, Tally, TierTallies, gini, ratio, top_share,
 };
 use crate::response::ResponseModel;
 use crate::tally::{Events, add_events, add_source};
-use crate::world::FollowGraph;
+use crate::world::{FollowGraph, World};
 
 /// The sum of several per-source tallies.
 fn sum_sources<'a>(parts: impl Iterator<Item = &'a BySource>) -> BySource {
@@ -48,6 +48,8 @@ pub(super) struct PostLedger<'a> {
     from_slot: u32,
     creators: Vec<CreatorReport>,
     public_posts: Vec<u64>,
+    /// Per cohort, its live sessions' counts.
+    live: Vec<LiveTallies>,
     impressions: Vec<u64>,
     kept: Vec<PostReport>,
     sink: Option<PostSink<'a>>,
@@ -67,6 +69,8 @@ impl<'a> PostLedger<'a> {
                 followers_end: 0,
                 iron_fans_end: 0,
                 stopped_after_day: None,
+                region: None,
+                local_followers_end: None,
                 posts: 0,
                 tally: Tally::default(),
                 by_tier: TierTallies::default(),
@@ -79,6 +83,7 @@ impl<'a> PostLedger<'a> {
             from_slot: 0,
             creators,
             public_posts: vec![0; world.cohorts().len()],
+            live: vec![LiveTallies::default(); world.cohorts().len()],
             impressions: Vec::new(),
             kept: if sink.is_some() {
                 Vec::new()
@@ -113,6 +118,7 @@ impl<'a> PostLedger<'a> {
             from_slot: u32::MAX,
             creators: Vec::new(),
             public_posts: Vec::new(),
+            live: Vec::new(),
             impressions: Vec::new(),
             kept: Vec::new(),
             sink: None,
@@ -149,6 +155,7 @@ impl<'a> PostLedger<'a> {
         cr.tally.add(&p.tally);
         cr.by_tier.add(&p.by_tier);
         if p.live {
+            self.live[usize::from(p.cohort)].add(&p);
             // A session counts whole under `live`; its own sources say how
             // its viewers arrived.
             add_source(&mut cr.by_source, crate::live::LIVE, &p.tally);
@@ -172,6 +179,49 @@ impl<'a> PostLedger<'a> {
     }
 }
 
+/// Creator `c`'s fans in `graph` who live in its region.
+fn local_fans(world: &World, graph: &FollowGraph, c: u32) -> u32 {
+    let region = world.creators().region(c);
+    graph
+        .fan_edges(c)
+        .filter(|&e| world.users().region(graph.edge_user(e)) == region)
+        .count() as u32
+}
+
+/// How local a matrix's audience is ([`crate::matrix::MatrixReport`]), from
+/// its accounts' reports (already holding their regions and local
+/// followers at the end).
+fn matrix_report(world: &World, accounts: &[CreatorReport], st: &RunState) -> crate::matrix::MatrixReport {
+    let users = world.users();
+    let mut per_region = vec![0u64; crate::matrix::MAX_REGIONS];
+    users.region.iter().for_each(|&r| per_region[usize::from(r)] += 1);
+    let (mut generated, mut local_generated, mut end, mut local_end) = (0u64, 0u64, 0u64, 0u64);
+    let (mut buyers, mut local_buyers, mut population) = (0u64, 0u64, 0.0);
+    let mut regions: Vec<u8> = Vec::new();
+    for a in accounts {
+        let region = world.creators().region(a.id);
+        regions.push(region);
+        population += per_region[usize::from(region)] as f64 / users.len() as f64;
+        generated += u64::from(world.graph().followers(a.id));
+        local_generated += u64::from(local_fans(world, world.graph(), a.id));
+        end += u64::from(a.followers_end);
+        local_end += u64::from(a.local_followers_end.unwrap_or(0));
+        let listed = &st.customers.buyers[a.id as usize];
+        buyers += listed.len() as u64;
+        local_buyers += listed.iter().filter(|&&u| users.region(u) == region).count() as u64;
+    }
+    regions.sort_unstable();
+    regions.dedup();
+    crate::matrix::MatrixReport {
+        accounts: accounts.len() as u32,
+        regions: regions.len() as u32,
+        population_share: population / accounts.len().max(1) as f64,
+        local_followers_share_generated: ratio(local_generated, generated),
+        local_followers_share_end: ratio(local_end, end),
+        local_buyers_share: ratio(local_buyers, buyers),
+    }
+}
+
 impl Simulation<'_> {
     pub(super) fn report(
         &self,
@@ -187,6 +237,7 @@ impl Simulation<'_> {
         let PostLedger {
             mut creators,
             public_posts,
+            live,
             impressions: post_impressions,
             kept: mut posts,
             ..
@@ -198,6 +249,11 @@ impl Simulation<'_> {
             cr.followers_end = end.followers(c);
             cr.iron_fans_end = end.iron_fans(c);
             cr.stopped_after_day = st.stopped_after[c as usize];
+            let region = world.creators().region(c);
+            if region != crate::matrix::NO_REGION {
+                cr.region = Some(region);
+                cr.local_followers_end = Some(local_fans(world, end, c));
+            }
             // Listings on the shelf and in search results: the creator's
             // by time, not its posts'.
             if let Some(shelf) = &st.shelf {
@@ -264,6 +320,8 @@ impl Simulation<'_> {
                     funnel: funnel.with_rates(),
                     content_funnel: ContentFunnel::of(&tally),
                     relationship_funnel: self.relationship_funnel(i, &st),
+                    matrix: co.matrix.map(|_| matrix_report(world, members, &st)),
+                    live: live[i].summary_if_any(),
                 }
             })
             .collect();

@@ -479,6 +479,19 @@ impl Simulation<'_> {
         round.scratch = s;
     }
 
+    /// The factor on a store visit by `user` after a lead for `creator`'s
+    /// product: a matrix account's `remote_visit_factor` when the user
+    /// lives outside its region ([`crate::matrix`]), else 1.
+    #[inline]
+    fn remote_visit_factor(&self, creator: u32, user: u32) -> f64 {
+        let world = self.world();
+        let region = world.creators().region(creator);
+        match self.rules[usize::from(world.creators().cohort(creator))].matrix {
+            Some(m) if world.users().region(user) != region => m.remote_visit_factor,
+            _ => 1.0,
+        }
+    }
+
     /// Draws one impression's response through the model
     /// ([`ResponseModel::draw`]) and counts it. `p_watch` is the model's
     /// watch probability for `ctx` when the feed ranked by it (computed
@@ -513,7 +526,8 @@ impl Simulation<'_> {
         let lead = offline.is_some() && has(event::ORDER);
         let visit = lead
             && offline.is_some_and(|rate| {
-                crate::rng::unit(self.seed, tag::STORE_VISIT, post.id.into(), o.user.into()) < rate
+                crate::rng::unit(self.seed, tag::STORE_VISIT, post.id.into(), o.user.into())
+                    < rate * self.remote_visit_factor(post.creator, o.user)
             });
         // A product bought every `purchase_interval` days is not bought
         // again sooner by the same viewer from the same creator.

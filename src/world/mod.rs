@@ -58,6 +58,9 @@ pub struct Users {
     pub(crate) purchase_propensity: Vec<f32>,
     /// Daily attention budget in impressions (used with finite attention).
     pub(crate) attention: Vec<u16>,
+    /// Each user's region ([`crate::matrix`]); empty when the scenario has
+    /// no regions.
+    pub(crate) region: Vec<u8>,
 }
 
 impl Users {
@@ -98,6 +101,13 @@ impl Users {
     pub fn activity(&self, u: u32) -> f32 {
         self.activity[u as usize]
     }
+
+    /// User `u`'s region, or [`NO_REGION`](crate::matrix::NO_REGION) in a
+    /// world without regions.
+    #[inline]
+    pub fn region(&self, u: u32) -> u8 {
+        self.region.get(u as usize).copied().unwrap_or(crate::matrix::NO_REGION)
+    }
 }
 
 /// Creators as a structure of arrays; creator `c` is index `c` of every array.
@@ -112,6 +122,9 @@ pub struct Creators {
     pub(crate) price_fen: Vec<u32>,
     pub(crate) product_share: Vec<f32>,
     pub(crate) trust: Vec<f32>,
+    /// A matrix account's region; [`NO_REGION`](crate::matrix::NO_REGION)
+    /// for a creator outside any matrix.
+    pub(crate) region: Vec<u8>,
 }
 
 impl Creators {
@@ -134,6 +147,13 @@ impl Creators {
     pub fn cohort(&self, c: u32) -> u16 {
         self.cohort[c as usize]
     }
+
+    /// Creator `c`'s region if it is a matrix account
+    /// ([`crate::matrix`]), else [`NO_REGION`](crate::matrix::NO_REGION).
+    #[inline]
+    pub fn region(&self, c: u32) -> u8 {
+        self.region[c as usize]
+    }
 }
 
 /// A cohort as the world records it.
@@ -147,6 +167,9 @@ pub struct Cohort {
     pub first_creator: u32,
     /// Number of creators.
     pub creators: u32,
+    /// The cohort's account matrix, if it is one ([`crate::matrix`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub matrix: Option<crate::matrix::MatrixParams>,
 }
 
 /// A generated population. Read-only during runs.
