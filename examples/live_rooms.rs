@@ -26,10 +26,13 @@ use feedsim::Error;
 mod research;
 
 /// (label with the document's figure, metric, decimals), per cohort.
-const ROWS: [(&str, &str, usize); 7] = [
+const ROWS: [(&str, &str, usize); 10] = [
     ("sessions", "live.sessions", 0),
     ("viewers (entries)", "live.viewers", 0),
     ("fans' share, viewers (doc 0.50)", "live.fan_share_of_viewers", 3),
+    ("members' share, viewers", "live.member_share_of_viewers", 3),
+    ("fan's stay, minutes", "live.fan_stay_min", 2),
+    ("non-fan's stay, minutes", "live.non_fan_stay_min", 2),
     ("fan stay ratio (doc 6)", "live.fan_stay_ratio", 2),
     ("interaction ratio (doc 1.5)", "live.fan_interaction_ratio", 2),
     ("fans' share, GMV (doc 0.83)", "live.fan_share_of_gmv", 3),
@@ -57,6 +60,10 @@ fn main() -> Result<(), Error> {
         .filter(|c| s.cohorts.iter().any(|p| p.name == c.name && p.live.is_some()))
         .collect();
     let rows = research::levels_and_difference(&report, live, &ROWS, "live.sessions");
+    println!(
+        "\nA ratio is missing from a run in which no non-fan entered a session (a non-fan's stay is then 0): \
+         a ratio \"not in every run\" has no interval."
+    );
     if let Some(path) = research::flag(&args, "json") {
         research::write(&path, &serde_json::to_string_pretty(&rows)?)?;
     }

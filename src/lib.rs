@@ -53,7 +53,9 @@
 //! [`metrics::Tally::spend_fen`]). Live sessions ([`live`]) are posts
 //! viewers enter, stay in and buy during; shelf and search ([`shelf`])
 //! harvest the purchase intent content seeds; [`metrics::BySource::by_channel`]
-//! splits orders and GMV by channel. [`experiment`] runs policies
+//! splits orders and GMV by channel. An account matrix ([`matrix`]) is one
+//! brand's store accounts, each in a region its audience leans to.
+//! [`experiment`] runs policies
 //! side by side over replicates with confidence intervals and sweeps
 //! parameters; [`postlog`] replays a posting history; [`output`] writes CSV
 //! and JSON tables; [`calibration`] measures a report against the public
