@@ -149,6 +149,21 @@ fn main() -> Result<(), Error> {
             None => Scenario::default_scenario(),
         },
     };
+    // The metrics' groups are checked before any work (their metrics need a
+    // run's report: they are checked when the outputs are written).
+    for (group, _) in &metrics {
+        if group != "platform" && !scenario.cohorts.iter().any(|c| &c.name == group) {
+            usage(&format!(
+                "--metrics {group}/...: no group {group:?} (platform or a cohort: {})",
+                scenario
+                    .cohorts
+                    .iter()
+                    .map(|c| c.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
+    }
     let axes: Vec<Axis> = research::flags(&args, "axis").iter().map(|a| parse_axis(a)).collect();
     if axes.is_empty() {
         usage("at least one --axis PATH=VALUES is required");

@@ -8,7 +8,11 @@ use std::fmt;
 
 /// Everything that can go wrong in feedsim. Nothing in the library panics on
 /// user input; it returns one of these instead.
-#[derive(Debug, thiserror::Error)]
+///
+/// Its `Debug` form is its message, so that a `main` returning
+/// `Result<(), Error>` (as the examples do) prints a sentence naming the
+/// field and the value, not a debug structure.
+#[derive(thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     /// A value in a scenario (or a policy or model built through the API) is
@@ -57,6 +61,12 @@ impl Error {
             Error::Invalid { field, .. } => Some(field),
             _ => None,
         }
+    }
+}
+
+impl std::fmt::Debug for Error {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self, f)
     }
 }
 

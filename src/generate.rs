@@ -144,7 +144,7 @@ impl World {
                     *since = -1 - (unit(seed, tag::SINCE, c as u64, u.into()) * 365.0) as i16;
                     let x = unit(seed, tag::SINCE, c as u64, u64::from(u) | 1 << 32);
                     let (lo, hi) = if e < graph_ref.iron_end[c] as usize {
-                        (d.iron_fan_below, 2 * d.iron_fan_above)
+                        (d.iron_fan_below, d.iron_fan_above.saturating_mul(2))
                     } else {
                         (0, d.iron_fan_above)
                     };

@@ -17,7 +17,10 @@
 //! A byte-order mark at the start is ignored. Surrounding spaces are
 //! trimmed, lines whose first non-blank character is `#` are comments, and
 //! blank lines are ignored; line numbers in errors
-//! count them all, as an editor does. A field cannot span lines. Everything else must parse: a bad row is an
+//! count them all, as an editor does. A line ends at a line feed, a
+//! carriage return and line feed, or a lone carriage return. A field cannot
+//! span lines: a line that opens a quoted field without closing it is
+//! refused. Everything else must parse: a bad row is an
 //! [`Error::Invalid`] whose field is `source:line.column` (for example
 //! `posts.csv:7.quality`), with the value as written and what it must be.
 //! Nothing is skipped.
@@ -237,8 +240,10 @@ impl PostLog {
             let slot = uint(2, feed.slots_per_day.into(), "feed.slots_per_day")?;
 
             let quality_text = get(3).unwrap_or("");
-            let quality = match quality_text.parse::<f32>() {
-                Ok(q) if q.is_finite() && (-100.0..=100.0).contains(&q) => q,
+            // Checked before the cast to f32, which would round
+            // 100.000001 to 100.
+            let quality = match quality_text.parse::<f64>() {
+                Ok(q) if q.is_finite() && (-100.0..=100.0).contains(&q) => q as f32,
                 _ => {
                     return Err(Error::invalid(
                         at(line, "quality"),
@@ -395,18 +400,54 @@ fn content_lines<R: Read>(mut reader: R, source: &str) -> Result<(String, Vec<u6
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
     let mut text = String::with_capacity(bytes.len());
     let mut lines = Vec::new();
-    for (i, raw) in bytes.split(|&b| b == b'\n').enumerate() {
+    for (i, raw) in split_lines(bytes).enumerate() {
         let line = std::str::from_utf8(raw)
             .map_err(|_| Error::invalid(format!("{source}:{}", i + 1), "bytes", "is not valid UTF-8"))?;
         let content = line.trim();
         if content.is_empty() || content.starts_with('#') {
             continue;
         }
-        text.push_str(line.strip_suffix('\r').unwrap_or(line));
+        // A quoted field cannot span lines (the module docs): a line with
+        // an odd number of quotes opens one it does not close (a quote
+        // inside a quoted field is written twice, which keeps the count
+        // even).
+        if line.bytes().filter(|&b| b == b'"').count() % 2 == 1 {
+            return Err(Error::invalid(
+                format!("{source}:{}", i + 1),
+                format!("{line:?}"),
+                "opens a quoted field it does not close: a field cannot span lines",
+            ));
+        }
+        text.push_str(line);
         text.push('\n');
         lines.push(i as u64 + 1);
     }
     Ok((text, lines))
+}
+
+/// The lines of `bytes`, without their endings: a line ends at `\n`,
+/// `\r\n` or a lone `\r` (old Mac files), so line numbers are right for
+/// any of them.
+fn split_lines(bytes: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let mut rest = Some(bytes);
+    std::iter::from_fn(move || {
+        let b = rest?;
+        match b.iter().position(|&c| c == b'\n' || c == b'\r') {
+            Some(k) => {
+                let skip = if b[k] == b'\r' && b.get(k + 1) == Some(&b'\n') {
+                    2
+                } else {
+                    1
+                };
+                rest = Some(&b[k + skip..]);
+                Some(&b[..k])
+            }
+            None => {
+                rest = None;
+                Some(b)
+            }
+        }
+    })
 }
 
 /// A CSV-level error (wrong number of fields, bad UTF-8, I/O) as a crate

@@ -747,6 +747,16 @@ impl Scenario {
     /// Parses and validates a scenario from TOML text.
     pub fn from_toml_str(text: &str) -> Result<Scenario> {
         let s: Scenario = toml::from_str(text)?;
+        // A file's seed is a TOML integer, at most 2^63 - 1: a larger one
+        // could not be written back (`to_toml`, a sweep's shards). Seeds
+        // set through the API (replicates') may use all 64 bits.
+        if s.seed > i64::MAX as u64 {
+            return Err(Error::invalid(
+                "seed",
+                s.seed,
+                "must be at most 2^63 - 1 = 9223372036854775807 in a scenario file (the largest TOML integer)",
+            ));
+        }
         s.validate()?;
         Ok(s)
     }

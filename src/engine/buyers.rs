@@ -43,6 +43,11 @@ pub(crate) struct BuyerState {
     pub(crate) member: bool,
 }
 
+/// More days than any run has (days stop below
+/// [`MAX_DAYS`](crate::scenario::MAX_DAYS)): a coupon at least this long
+/// is valid to the run's end.
+const COUPON_FOREVER: u32 = crate::scenario::MAX_DAYS + 1;
+
 const IN_PERIOD: u8 = 0x80;
 const MAX_ORDERS: u8 = 0x7f;
 
@@ -62,14 +67,16 @@ pub(crate) struct OrderCount {
 
 impl BuyerState {
     /// Records an order on `day`: a coupon valid on the next `coupon_days`
-    /// days (`day + 1 ..= day + coupon_days`).
+    /// days (`day + 1 ..= day + coupon_days`). A coupon longer than any
+    /// run ("for ever", up to `u32::MAX` days) counts as [`COUPON_FOREVER`]
+    /// days, so the sum cannot wrap.
     pub(crate) fn issue_coupon(&mut self, day: u32, coupon_days: u32) {
-        self.coupon_until = day + coupon_days + 1;
+        self.coupon_until = day + coupon_days.min(COUPON_FOREVER) + 1;
     }
 
     /// Whether the coupon is valid on `day`.
     pub(crate) fn coupon_valid(&self, day: u32, coupon_days: u32) -> bool {
-        day < self.coupon_until && day + coupon_days >= self.coupon_until
+        day < self.coupon_until && day + coupon_days.min(COUPON_FOREVER) >= self.coupon_until
     }
 
     /// Counts an order (orders saturate). A pair is a buyer of the period
@@ -253,6 +260,11 @@ mod tests {
         assert!((4..=10).all(|d| b.coupon_valid(d, 7)));
         assert!(!b.coupon_valid(11, 7), "expired after 7 days");
         assert!(!b.coupon_valid(40, 7));
+        // "Forever" does not wrap into "never".
+        let mut forever = BuyerState::default();
+        forever.issue_coupon(3, u32::MAX);
+        assert!(!forever.coupon_valid(3, u32::MAX));
+        assert!([4, 100, 29_999].iter().all(|&d| forever.coupon_valid(d, u32::MAX)));
     }
 
     #[test]

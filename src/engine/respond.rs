@@ -672,12 +672,18 @@ impl Simulation<'_> {
             if o.edge != NO_EDGE {
                 let pts = self.dynamics.points;
                 let bit = |b: u8, pts: u32| if bits & b != 0 { pts } else { 0 };
-                let gained = bit(outcome::WATCH, pts.watch)
-                    + bit(outcome::LIKE, pts.like)
-                    + bit(outcome::COMMENT, pts.comment)
-                    + bit(outcome::SHARE, pts.share)
-                    + bit(outcome::CLICK, pts.click)
-                    + bit(outcome::ORDER, pts.order);
+                // Saturating: points are unbounded u32s, and a score
+                // saturates too (`add_points`).
+                let gained = [
+                    bit(outcome::WATCH, pts.watch),
+                    bit(outcome::LIKE, pts.like),
+                    bit(outcome::COMMENT, pts.comment),
+                    bit(outcome::SHARE, pts.share),
+                    bit(outcome::CLICK, pts.click),
+                    bit(outcome::ORDER, pts.order),
+                ]
+                .into_iter()
+                .fold(0u32, u32::saturating_add);
                 if gained > 0 {
                     round.points.push((o.edge, gained));
                 } else if self.dynamics.unfollow_per_skip > 0.0

@@ -1,0 +1,244 @@
+//! Issue 16's reproducers, written against scenario files, post-log files
+//! and the command line: no silent integer overflow in `[dynamics]`, a
+//! file's seed range enforced as documented, the post-log rules enforced
+//! with the right line for any line ending, and command-line errors found
+//! before any work and printed as sentences.
+
+mod common;
+
+use std::process::Command;
+
+use feedsim::{PostLog, Scenario, Simulation, World};
+
+/// The small growth world (fan lifecycle on) over `days`, its
+/// `[dynamics]` line `from` replaced by `to`.
+fn growth_with(days: u32, from: &str, to: &str) -> Scenario {
+    let text = std::fs::read_to_string("scenarios/growth.toml").unwrap();
+    assert!(text.contains(from), "{from}");
+    let mut s = Scenario::from_toml_str(&text.replacen(from, to, 1))
+        .unwrap()
+        .scaled(30_000);
+    s.feed.days = days;
+    s.validate().unwrap();
+    s
+}
+
+fn run_json(s: &Scenario) -> String {
+    let world = World::generate(s).unwrap();
+    let sim = Simulation::new(s, &world).unwrap();
+    sim.run(&s.iron_fan_first(), &s.response).unwrap().to_json().unwrap()
+}
+
+/// `coupon_days = 4294967295` ("forever") wrapped when the coupon's last
+/// day was computed, so the coupon was never valid: it must act as any
+/// coupon longer than the run does.
+#[test]
+fn a_coupon_for_ever_is_valid_for_the_whole_run() {
+    let forever = growth_with(10, "coupon_days = 7", "coupon_days = 4294967295");
+    let long = growth_with(10, "coupon_days = 7", "coupon_days = 1000000");
+    let none = growth_with(10, "coupon_days = 7", "coupon_days = 0");
+    let (forever, long, none) = (run_json(&forever), run_json(&long), run_json(&none));
+    assert!(
+        long != none,
+        "coupons change nothing in this run: the check could not fail"
+    );
+    assert!(
+        forever == long,
+        "a coupon of u32::MAX days is not one longer than the run"
+    );
+}
+
+/// `points = { watch = 4294967295, ... }` wrapped the sum of an
+/// impression's points: a watch and a like gave 0 points. Every fan of
+/// this one-creator world who watches and likes its post must now reach
+/// the iron-fan bar.
+#[test]
+fn event_points_saturate_instead_of_wrapping() {
+    let text = r#"
+        name = "points"
+        seed = 5
+        [feed]
+        days = 1
+        slots_per_day = 4
+        categories = 4
+        [users]
+        count = 3000
+        daily_activity = 1.0
+        [[cohorts]]
+        name = "one"
+        creators = 1
+        followers = { min = 1000, max = 1000 }
+        iron_fan_ratio = 0.0
+        verticality = 0.5
+        posts_per_day = 3.0
+        [response]
+        model = "constant"
+        stranger = { watch = 1.0, like = 1.0, comment = 0.0, share = 0.0, follow = 0.0, click = 0.0, order = 0.0 }
+        fan      = { watch = 1.0, like = 1.0, comment = 0.0, share = 0.0, follow = 0.0, click = 0.0, order = 0.0 }
+        iron_fan = { watch = 1.0, like = 1.0, comment = 0.0, share = 0.0, follow = 0.0, click = 0.0, order = 0.0 }
+        [attention]
+        mode = "unlimited"
+        [dynamics]
+        enabled = true
+        points = { watch = 4294967295, like = 1, comment = 0, share = 0, click = 0, order = 0 }
+        daily_decay = 0.0
+        iron_fan_above = 100
+        iron_fan_below = 50
+        follow_score = 0
+        unfollow_below = 0
+        unfollow_after_days = 0
+        coupon_days = 7
+    "#;
+    let s = Scenario::from_toml_str(text).unwrap();
+    let world = World::generate(&s).unwrap();
+    let r = Simulation::new(&s, &world)
+        .unwrap()
+        .run(&s.iron_fan_first(), &s.response)
+        .unwrap();
+    let c = &r.cohorts[0];
+    assert_eq!(c.iron_fans, 0);
+    assert!(c.tally.likes > 0 && c.by_tier.total().impressions > 0);
+    assert!(
+        c.iron_fans_end >= 900,
+        "{} of 1,000 fans became iron fans after watching and liking",
+        c.iron_fans_end
+    );
+}
+
+/// `iron_fan_above = 3000000000` wrapped where twice the bound is
+/// computed (the generated iron fans' scores are drawn below it), so every
+/// generated iron fan started at exactly `iron_fan_below`.
+#[test]
+fn a_large_iron_fan_bar_spreads_the_generated_scores() {
+    let s = growth_with(1, "iron_fan_above = 60", "iron_fan_above = 3000000000");
+    let s = {
+        let mut s = s;
+        s.dynamics.iron_fan_below = 2_900_000_000;
+        s.validate().unwrap();
+        s
+    };
+    let world = World::generate(&s).unwrap();
+    let g = world.graph();
+    let kol = world.cohorts()[0].first_creator;
+    let scores: Vec<u32> = g.iron_fans_of(kol).iter().map(|&u| g.score(kol, u).unwrap()).collect();
+    assert!(scores.len() > 100);
+    assert!(scores.iter().all(|&x| x >= 2_900_000_000));
+    let distinct: std::collections::HashSet<u32> = scores.iter().copied().collect();
+    assert!(distinct.len() > scores.len() / 2, "{} distinct scores", distinct.len());
+}
+
+/// scenarios/README.md: a file's seed is 0 to 2^63 − 1.
+#[test]
+fn a_file_seed_above_two_to_the_63_is_refused_by_name() {
+    let text = std::fs::read_to_string("scenarios/default.toml").unwrap();
+    let line = text.lines().find(|l| l.starts_with("seed = ")).unwrap();
+    for (seed, ok) in [
+        ("18446744073709551615", false),
+        ("9223372036854775808", false),
+        ("9223372036854775807", true),
+    ] {
+        let r = Scenario::from_toml_str(&text.replacen(line, &format!("seed = {seed}"), 1));
+        match (r, ok) {
+            (Ok(_), true) => {}
+            (Err(e), false) => {
+                let e = e.to_string();
+                assert!(e.contains("seed") && e.contains(seed), "{e}");
+            }
+            (r, _) => panic!("seed {seed}: {:?}", r.map(|s| s.seed)),
+        }
+    }
+}
+
+fn log(text: &str) -> Result<PostLog, feedsim::Error> {
+    let s = common::small_scenario();
+    PostLog::read(text.as_bytes(), "posts.csv", &s)
+}
+
+#[test]
+fn a_post_log_refuses_a_quality_just_above_100() {
+    let e = log("creator,day,slot,quality\n0,0,1,100.000001\n").unwrap_err();
+    assert_eq!(e.field(), Some("posts.csv:2.quality"), "{e}");
+    assert!(log("creator,day,slot,quality\n0,0,1,100\n").is_ok());
+}
+
+/// A file with old-Mac line endings (a lone CR) names the right line.
+#[test]
+fn a_post_log_with_cr_line_endings_names_the_right_line() {
+    let e = log("creator,day,slot,quality\r0,0,1,0.5\r0,0,1,high\r").unwrap_err();
+    assert_eq!(e.field(), Some("posts.csv:3.quality"), "{e}");
+    let ok = log("creator,day,slot,quality\r0,0,1,0.5\r# a comment\r\r0,0,2,0.1\r").unwrap();
+    assert_eq!(ok.entries().len(), 2);
+    assert_eq!(ok.entries()[1].line, 5);
+    // And mixed endings count one line each.
+    let e = log("creator,day,slot,quality\r\n0,0,1,0.5\n0,0,1,0.5\r0,0,x,0.5\r\n").unwrap_err();
+    assert_eq!(e.field(), Some("posts.csv:4.slot"), "{e}");
+}
+
+/// The module docs say a field cannot span lines.
+#[test]
+fn a_post_log_refuses_a_quoted_field_spanning_lines() {
+    let e = log("creator,day,slot,quality\n0,0,1,\"0.5\n\"\n").unwrap_err();
+    assert_eq!(e.field(), Some("posts.csv:2"), "{e}");
+    assert!(e.to_string().contains("span lines"), "{e}");
+    // A quote written twice inside a quoted field is fine.
+    let e = log("creator,day,slot,quality\n0,0,1,\"0.5\"\"\"\n").unwrap_err();
+    assert_eq!(e.field(), Some("posts.csv:2.quality"), "{e}");
+    assert!(log("creator,day,slot,quality\n0,0,1,\"0.5\"\n").is_ok());
+}
+
+fn example(name: &str) -> std::path::PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let profile = exe.parent().and_then(|d| d.parent()).unwrap();
+    profile.join("examples").join(name)
+}
+
+/// An error from an example is a sentence naming the field and the value,
+/// not a debug structure.
+#[test]
+fn examples_print_errors_as_sentences() {
+    let file = std::env::temp_dir().join(format!("feedsim-bad-{}.toml", std::process::id()));
+    let text = std::fs::read_to_string("scenarios/default.toml").unwrap();
+    std::fs::write(&file, text.replacen("daily_activity = 0.62", "daily_activity = 1.5", 1)).unwrap();
+    let prefix = std::env::temp_dir().join(format!("feedsim-bad-sweep-{}", std::process::id()));
+    let out = Command::new(example("sweep"))
+        .args(["--scenario", file.to_str().unwrap()])
+        .args([
+            "--axis",
+            "cohorts.waist.iron_fan_ratio=0.1,0.2",
+            "--out",
+            prefix.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    std::fs::remove_file(&file).ok();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("invalid users.daily_activity = 1.5"), "{err}");
+    assert!(!err.contains("Invalid {") && !err.contains("field:"), "{err}");
+}
+
+/// `sweep --metrics GROUP/METRIC` with a group the scenario does not have
+/// is refused before the sweep runs.
+#[test]
+fn sweep_refuses_an_unknown_metrics_group_before_running() {
+    let out_prefix = std::env::temp_dir().join(format!("feedsim-sweep-bad-{}", std::process::id()));
+    let out = Command::new(example("sweep"))
+        .args([
+            "--users",
+            "20000",
+            "--axis",
+            "cohorts.waist.iron_fan_ratio=0.1,0.2",
+            "--replicates",
+            "1",
+            "--metrics",
+            "nosuch/tally.orders",
+            "--out",
+            out_prefix.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("nosuch"), "{err}");
+    assert!(!err.contains("sweep of"), "the sweep started: {err}");
+}
