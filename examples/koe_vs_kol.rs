@@ -97,14 +97,12 @@ fn main() -> Result<(), Error> {
     let elapsed = t0.elapsed();
 
     if let Some(path) = research::flag(&args, "json") {
-        std::fs::write(&path, report.to_json()?).map_err(|source| Error::Io { path, source })?;
+        research::write(&path, &report.to_json()?)?;
     }
     if let Some(path) = research::flag(&args, "csv") {
-        let file = std::fs::File::create(&path).map_err(|source| Error::Io {
-            path: path.clone(),
-            source,
+        feedsim::output::write_file(std::path::Path::new(&path), |w| {
+            feedsim::output::write_experiment_csv(w, &report)
         })?;
-        feedsim::output::write_experiment_csv(file, &report)?;
     }
 
     let p = &report.policies;

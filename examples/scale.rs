@@ -77,7 +77,7 @@ fn run() -> Result<(), String> {
     s.validate().map_err(|e| e.to_string())?;
     if let Some(path) = save {
         let text = s.to_toml_string().map_err(|e| e.to_string())?;
-        std::fs::write(&path, text).map_err(|e| format!("{path}: {e}"))?;
+        feedsim::output::write_text(std::path::Path::new(&path), &text).map_err(|e| e.to_string())?;
         eprintln!("wrote {path}");
         return Ok(());
     }

@@ -136,10 +136,7 @@ fn run(file: &str, posts: Option<&str>, json: Option<&str>) -> Result<(), feedsi
     if let Some(out) = json {
         // Written whole or not at all: serialize first, then write.
         let text = serde_json::to_string_pretty(&reports)?;
-        std::fs::write(out, text).map_err(|source| feedsim::Error::Io {
-            path: out.to_string(),
-            source,
-        })?;
+        feedsim::output::write_text(std::path::Path::new(out), &text)?;
         eprintln!(
             "wrote {out}: both reports (policy order: {}, {})",
             ladder.name(),

@@ -261,7 +261,7 @@ fn run_all(args: &Args) -> Result<(), String> {
     }
     if let Some(path) = &args.json {
         let text = serde_json::to_string_pretty(&rows).map_err(|e| e.to_string())?;
-        std::fs::write(path, text).map_err(|e| format!("{path}: {e}"))?;
+        feedsim::output::write_text(std::path::Path::new(path), &text).map_err(|e| e.to_string())?;
         eprintln!("wrote {path}: {} rows", rows.len());
     }
     Ok(())

@@ -876,8 +876,9 @@ pub fn daily_rows(reports: &[&Report]) -> Vec<Tagged<DailyCohortReport>> {
         .collect()
 }
 
-/// Writes `path` through a temporary file renamed into place when `write`
-/// succeeds, so a failure leaves no partial file under the final name.
+/// Writes `path` through a temporary file (`path.partial`), synced to disk
+/// and renamed into place when `write` succeeds, so that a failure or a
+/// crash leaves no partial file under the final name.
 pub fn write_file(path: &Path, write: impl FnOnce(&mut dyn Write) -> Result<()>) -> Result<()> {
     let io = |source| Error::Io {
         path: path.display().to_string(),
@@ -891,6 +892,7 @@ pub fn write_file(path: &Path, write: impl FnOnce(&mut dyn Write) -> Result<()>)
         let mut w = std::io::BufWriter::new(file);
         write(&mut w)?;
         w.flush().map_err(io)?;
+        w.get_ref().sync_all().map_err(io)?;
         Ok(())
     })();
     match result {
@@ -900,6 +902,17 @@ pub fn write_file(path: &Path, write: impl FnOnce(&mut dyn Write) -> Result<()>)
             Err(e)
         }
     }
+}
+
+/// Writes `text` to `path` as [`write_file`] does: the whole text or
+/// nothing under that name.
+pub fn write_text(path: &Path, text: &str) -> Result<()> {
+    write_file(path, |w| {
+        w.write_all(text.as_bytes()).map_err(|source| Error::Io {
+            path: path.display().to_string(),
+            source,
+        })
+    })
 }
 
 /// Writes every table of `reports` into `dir` (created if needed) as

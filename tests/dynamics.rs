@@ -38,7 +38,8 @@ fn dynamics_and_attention_are_bit_identical_at_one_and_many_threads() {
 
 #[test]
 fn golden_multi_day_report_is_pinned() {
-    // To accept an intended change: `UPDATE_GOLDEN=1 cargo test --release --test dynamics golden`.
+    // To accept an intended change: `UPDATE_GOLDEN=1 cargo test --release --test dynamics golden`,
+    // then bump feedsim::experiment::RESULTS_VERSION (tests/hardening.rs says the new digest).
     let s = common::small_growth_scenario(5);
     let world = World::generate(&s).unwrap();
     let sim = Simulation::new(&s, &world).unwrap();

@@ -315,8 +315,9 @@ fn watch_ratios_and_long_views_follow_the_watch_model() {
 #[test]
 fn golden_small_scenario_report_is_pinned() {
     // Any change to results shows here. To accept an intended change, run
-    // `UPDATE_GOLDEN=1 cargo test --release --test engine golden` and
-    // review the diff of tests/golden/.
+    // `UPDATE_GOLDEN=1 cargo test --release --test engine golden`, review
+    // the diff of tests/golden/ and bump feedsim::experiment::RESULTS_VERSION
+    // (tests/hardening.rs says the new digest).
     let s = common::small_scenario();
     let world = World::generate(&s).unwrap();
     let sim = Simulation::new(&s, &world).unwrap();

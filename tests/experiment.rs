@@ -625,7 +625,14 @@ fn merge_refuses_missing_repeated_and_foreign_shards() {
     );
     let mut tampered = b.clone();
     tampered.points.pop();
-    assert_eq!(field(SweepReport::merge(vec![a.clone(), tampered])), shards, "points");
+    assert_eq!(
+        field(SweepReport::merge(vec![a.clone(), tampered.clone()])),
+        shards,
+        "checksum"
+    );
+    tampered.checksum = tampered.content_checksum().unwrap();
+    let e = SweepReport::merge(vec![a.clone(), tampered]).unwrap_err();
+    assert!(e.to_string().contains("exactly the points it owns"), "{e}");
     assert_eq!(field(SweepReport::merge(vec![])), shards, "none");
     let merged = SweepReport::merge(vec![b.clone(), a.clone()]).unwrap();
     assert_eq!(merged.points.iter().map(|p| p.index).collect::<Vec<_>>(), [0, 1, 2]);
@@ -637,6 +644,7 @@ fn merge_refuses_missing_repeated_and_foreign_shards() {
     for (index, count) in [(5, 2), (0, 0), (2, 2)] {
         let mut odd = b.clone();
         odd.shard = Some(Shard { index, count });
+        odd.checksum = odd.content_checksum().unwrap();
         assert_eq!(field(SweepReport::merge(vec![odd.clone()])), shards, "{index}/{count}");
         assert_eq!(
             field(SweepReport::merge(vec![a.clone(), odd])),
@@ -649,8 +657,70 @@ fn merge_refuses_missing_repeated_and_foreign_shards() {
         index: 0,
         count: u32::MAX,
     });
+    huge.checksum = huge.content_checksum().unwrap();
     let e = SweepReport::merge(vec![huge]).unwrap_err();
     assert!(e.to_string().contains("1/4294967295"), "{e}");
+}
+
+/// Issue 16's edited shards: values off the grid, a lowered point count
+/// with the points beyond it deleted, an edited metric, another results
+/// version and a file from before checksums are refused, each naming why.
+#[test]
+fn merge_refuses_edited_shards() {
+    let s = research::tiny(5_000, 2, 300);
+    let make = |i: u32| {
+        Sweep::new(
+            &s,
+            vec![Axis::new("cohorts.KOE.iron_fan_ratio", [0.1, 0.5, 0.9, 0.7, 0.3])],
+        )
+        .unwrap()
+        .replicates(2)
+        .shard(Shard::new(i, 2).unwrap())
+        .run()
+        .unwrap()
+    };
+    let (a, b) = (make(0), make(1));
+    assert!(SweepReport::merge(vec![a.clone(), b.clone()]).is_ok());
+    let seal = |mut r: SweepReport| {
+        r.checksum = r.content_checksum().unwrap();
+        r
+    };
+    let refused = |shards: Vec<SweepReport>, why: &str| {
+        let e = SweepReport::merge(shards).unwrap_err().to_string();
+        assert!(e.contains(why), "{why}: {e}");
+    };
+    // A point's values moved off the grid (resealed: only the grid check
+    // can find it).
+    let mut off = b.clone();
+    off.points[0].values = vec![0.45];
+    refused(vec![a.clone(), seal(off)], "not the grid's");
+    // points = 3 with points 3 and 4 deleted.
+    let (mut a3, mut b3) = (a.clone(), b.clone());
+    for r in [&mut a3, &mut b3] {
+        r.definition.points = 3;
+        r.points.retain(|p| p.index < 3);
+    }
+    let e = SweepReport::merge(vec![seal(a3), seal(b3)]).unwrap_err();
+    assert_eq!(e.field(), Some("sweep.definition.points"), "{e}");
+    // An edited metric value, through the JSON file, not resealed.
+    let mut value: serde_json::Value = serde_json::from_str(&b.to_json().unwrap()).unwrap();
+    let mean = &mut value["points"][0]["experiment"]["platform"]["metrics"][0]["policies"][0]["mean"];
+    assert!(mean.is_number(), "{value:.200}");
+    *mean = serde_json::json!(mean.as_f64().unwrap() + 1.0);
+    let edited = SweepReport::from_json(&value.to_string()).unwrap();
+    refused(vec![a.clone(), edited], "checksum");
+    // Another results version.
+    let mut old = b.clone();
+    old.version = feedsim::experiment::RESULTS_VERSION + 1;
+    refused(vec![a.clone(), seal(old)], "version");
+    // A file written before versions and checksums.
+    let mut value: serde_json::Value = serde_json::from_str(&b.to_json().unwrap()).unwrap();
+    let map = value.as_object_mut().unwrap();
+    map.remove("version");
+    map.remove("checksum");
+    let before = SweepReport::from_json(&value.to_string()).unwrap();
+    assert_eq!((before.version, before.checksum.as_str()), (0, ""));
+    refused(vec![a.clone(), before], "version 0");
 }
 
 #[test]

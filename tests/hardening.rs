@@ -242,3 +242,33 @@ fn sweep_refuses_an_unknown_metrics_group_before_running() {
     assert!(err.contains("nosuch"), "{err}");
     assert!(!err.contains("sweep of"), "the sweep started: {err}");
 }
+
+/// [`RESULTS_VERSION`](feedsim::experiment::RESULTS_VERSION) names the
+/// golden reports, so that a sweep merge can refuse shards computed by a
+/// build whose figures differ: regenerating the goldens (a change that
+/// moves a figure of a valid scenario) must bump it and add the new
+/// digest here.
+#[test]
+fn the_results_version_names_the_golden_reports() {
+    let mut files: Vec<std::path::PathBuf> = std::fs::read_dir("tests/golden")
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    let mut hash = 0xcbf2_9ce4_8422_2325u64;
+    for f in &files {
+        let name = f.file_name().unwrap().to_string_lossy().into_owned();
+        for b in name.bytes().chain(std::fs::read(f).unwrap()) {
+            hash = (hash ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+    let digest = format!("{hash:016x}");
+    // (version, digest of tests/golden/*), newest last.
+    const VERSIONS: [(u32, &str); 1] = [(1, "c8f2a4cdccbe32b5")];
+    let (version, pinned) = VERSIONS[VERSIONS.len() - 1];
+    assert_eq!(
+        (feedsim::experiment::RESULTS_VERSION, digest.as_str()),
+        (version, pinned),
+        "the golden reports changed: bump RESULTS_VERSION and add (version, {digest:?}) to VERSIONS"
+    );
+}

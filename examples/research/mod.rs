@@ -124,12 +124,10 @@ pub fn scaled_default(users: u32) -> Result<feedsim::Scenario, feedsim::Error> {
     Ok(s)
 }
 
-/// Writes `text` to `path`, naming the file in the error.
+/// Writes `text` to `path` through a synced temporary file renamed into
+/// place, naming the file in the error.
 pub fn write(path: &str, text: &str) -> Result<(), feedsim::Error> {
-    std::fs::write(path, text).map_err(|source| feedsim::Error::Io {
-        path: path.to_string(),
-        source,
-    })
+    feedsim::output::write_text(std::path::Path::new(path), text)
 }
 
 /// Prints, for each group, one line per row `(label, metric, decimals)`:
