@@ -471,12 +471,14 @@ fn platform_metrics(report: &Report) -> Result<Metrics> {
 }
 
 fn run_metrics(report: &Report) -> Result<RunMetrics> {
+    // Once per run: it looks at every cohort.
+    let channels = channels(report);
     Ok(RunMetrics {
         platform: platform_metrics(report)?,
         cohorts: report
             .cohorts
             .iter()
-            .map(|c| Ok((c.name.clone(), cohort_metrics(c, channels(report))?)))
+            .map(|c| Ok((c.name.clone(), cohort_metrics(c, channels)?)))
             .collect::<Result<_>>()?,
     })
 }

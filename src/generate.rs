@@ -89,9 +89,9 @@ impl World {
                     Some(m) => {
                         let r = usize::from(creators.region[c]);
                         let local = &region_users[region_offsets[r] as usize..region_offsets[r + 1] as usize];
-                        fans.draw_local(m.local_fans, local, &|u| users.region[u as usize] == r as u8)
+                        fans.draw(m.local_fans, local, &|u| users.region[u as usize] == r as u8)
                     }
-                    None => fans.draw(),
+                    None => fans.draw(0.0, &[], &|_| false),
                 }
             })
             .collect();
@@ -400,45 +400,22 @@ struct Fans<'a> {
 
 impl Fans<'_> {
     /// Draws the creator's fans: returns (iron fans, other fans), each
-    /// sorted.
-    fn draw(&self) -> (Vec<u32>, Vec<u32>) {
-        let (f, c) = (u64::from(self.followers), u64::from(self.creator));
-        let l = self.interested.len() as u64;
-        let complement = self.population - l;
-        let mut n_vert = ((f as f64 * self.verticality).round() as u64).min(l);
-        let n_other = (f - n_vert).min(complement);
-        if n_vert + n_other < f {
-            n_vert = (f - n_other).min(l);
-        }
-
-        let mut picks: Vec<u32> = Vec::with_capacity((n_vert + n_other) as usize);
-        let vert = Permutation::new(l.max(1), key(self.seed, tag::FANS, c, 0));
-        picks.extend((0..n_vert).map(|i| self.interested[vert.at(i) as usize]));
-        let all = Permutation::new(self.population, key(self.seed, tag::FANS, c, 1));
-        let mut i = 0;
-        while (picks.len() as u64) < n_vert + n_other && i < self.population {
-            let u = all.at(i) as u32;
-            i += 1;
-            if !(self.is_interested)(u) {
-                picks.push(u);
-            }
-        }
-        self.split_iron(picks)
-    }
-
-    /// Draws a matrix account's fans ([`crate::matrix`]): a `local_share`
-    /// of them from `local` (the users of its region, ascending), the rest
-    /// as [`draw`](Self::draw) does among the users for whom `is_local` is
-    /// false. Iron fans come from the interested fans first, local or not.
-    fn draw_local(
-        &self,
-        local_share: f64,
-        local: &[u32],
-        is_local: &(dyn Fn(u32) -> bool + Sync),
-    ) -> (Vec<u32>, Vec<u32>) {
+    /// sorted. A `local_share` of them come from `local` (a matrix
+    /// account's region's users, ascending; [`crate::matrix`]); the rest,
+    /// among the users for whom `is_local` is false, a `verticality` share
+    /// from the users interested in the category and the others from the
+    /// users who are not. Iron fans come from the interested fans first,
+    /// local or not. Any other creator has no local users (`local` empty).
+    fn draw(&self, local_share: f64, local: &[u32], is_local: &(dyn Fn(u32) -> bool + Sync)) -> (Vec<u32>, Vec<u32>) {
         let (f, c) = (u64::from(self.followers), u64::from(self.creator));
         let lr = local.len() as u64;
-        let interested_away = self.interested.iter().filter(|&&u| !is_local(u)).count() as u64;
+        // Without local users every interested user is away (no O(users)
+        // count per creator).
+        let interested_away = if local.is_empty() {
+            self.interested.len() as u64
+        } else {
+            self.interested.iter().filter(|&&u| !is_local(u)).count() as u64
+        };
         let other_away = self.population - lr - interested_away;
         let mut n_local = ((f as f64 * local_share).round() as u64).min(lr);
         let rest = f - n_local;

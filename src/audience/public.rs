@@ -134,28 +134,17 @@ fn walk(
             }
             (t, _) => t,
         };
-        let u = if use_targeted {
-            let i = t_start + tc;
-            tc += 1;
-            targeted[(if i >= l { i - l } else { i }) as usize]
+        let found = if use_targeted {
+            next_in_window(t_start, &mut tc, l, |i| Some(targeted[i]))
         } else {
             // The next user of the window not interested in the category
             // (the other walk holds those), if any is left.
-            let mut found = None;
-            while uc < n {
-                let i = u_start + uc;
-                uc += 1;
-                let (u, interested) = today.nth((if i >= n { i - n } else { i }) as usize, k);
-                if !interested {
-                    found = Some(u);
-                    break;
-                }
-            }
-            match found {
-                Some(u) => u,
-                None => continue,
-            }
+            next_in_window(u_start, &mut uc, n, |i| {
+                let (u, interested) = today.nth(i, k);
+                (!interested).then_some(u)
+            })
         };
+        let Some(u) = found else { continue };
         if eligible(u) {
             out.push(u);
             taken += 1;
@@ -200,7 +189,6 @@ fn regional_walk(
     let u_start = key(v.seed, tag::PUBLIC_UNIFORM, post.id.into(), day) % n;
     let coin = key(v.seed, tag::PUBLIC_PICK, post.id.into(), 0);
     let coin_local = key(v.seed, tag::PUBLIC_REGION_PICK, post.id.into(), 0);
-    let wrap = |i: u64, len: u64| if i >= len { i - len } else { i };
     let mut taken = 0u64;
     while taken < want {
         let (r_left, t_left, u_left) = (rc < lr, tc < l, uc < n);
@@ -208,44 +196,43 @@ fn regional_walk(
             break;
         }
         picks += 1;
-        let u = if r_left && (!(t_left || u_left) || unit_at(coin_local, picks) < p_local) {
-            rc += 1;
-            local[wrap(r_start + rc - 1, lr) as usize]
+        let found = if r_left && (!(t_left || u_left) || unit_at(coin_local, picks) < p_local) {
+            next_in_window(r_start, &mut rc, lr, |i| Some(local[i]))
         } else if t_left && (!u_left || unit_at(coin, picks) < p_targeted) {
             // The next interested user of another region, if any is left.
-            let mut found = None;
-            while tc < l {
-                let u = targeted[wrap(t_start + tc, l) as usize];
-                tc += 1;
-                if users.region(u) != region {
-                    found = Some(u);
-                    break;
-                }
-            }
-            match found {
-                Some(u) => u,
-                None => continue,
-            }
+            next_in_window(t_start, &mut tc, l, |i| {
+                let u = targeted[i];
+                (users.region(u) != region).then_some(u)
+            })
         } else {
             // The next user of another region not interested in the category.
-            let mut found = None;
-            while uc < n {
-                let (u, interested, r) = today.nth_with_region(wrap(u_start + uc, n) as usize, k);
-                uc += 1;
-                if !interested && r != region {
-                    found = Some(u);
-                    break;
-                }
-            }
-            match found {
-                Some(u) => u,
-                None => continue,
-            }
+            next_in_window(u_start, &mut uc, n, |i| {
+                let (u, interested, r) = today.nth_with_region(i, k);
+                (!interested && r != region).then_some(u)
+            })
         };
+        let Some(u) = found else { continue };
         if eligible(u) {
             out.push(u);
             taken += 1;
         }
     }
     cursor.0 = [tc, uc, picks, (day + 1) | rc << 16];
+}
+
+/// The next user of a window over `len` entries that starts at entry
+/// `start` and wraps around, from window position `*pos` on, that `take`
+/// accepts (`take` reads entry `i` and gives its user if it belongs to
+/// this walk); `*pos` moves past every entry looked at. `None` when the
+/// window is used up.
+#[inline]
+fn next_in_window(start: u64, pos: &mut u64, len: u64, mut take: impl FnMut(usize) -> Option<u32>) -> Option<u32> {
+    while *pos < len {
+        let i = start + *pos;
+        *pos += 1;
+        if let Some(u) = take((if i >= len { i - len } else { i }) as usize) {
+            return Some(u);
+        }
+    }
+    None
 }
