@@ -24,7 +24,7 @@ use feedsim::{Error, Scenario, Simulation, World};
 mod research;
 
 fn main() -> Result<(), Error> {
-    let args: Vec<String> = std::env::args().skip(1).collect();
+    let args = research::args("calibrate");
     let default = Scenario::default_scenario();
     let users: u32 = research::parsed(&args, "users", default.users.count);
     let s = if users == default.users.count {

@@ -353,7 +353,7 @@ fn sweep_chart(report: &SweepReport, group: &str, metric: &str, path: &Path) -> 
 }
 
 fn main() -> Draw<()> {
-    let args: Vec<String> = std::env::args().skip(1).collect();
+    let args = research::args("charts");
     let out = PathBuf::from(research::flag(&args, "out").unwrap_or_else(|| "target/charts".into()));
     std::fs::create_dir_all(&out)?;
     let users: u32 = research::parsed(&args, "users", 300_000);

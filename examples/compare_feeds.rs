@@ -115,7 +115,7 @@ fn metrics(report: &Report) -> Vec<[f64; METRICS.len()]> {
 }
 
 fn main() -> Result<(), Error> {
-    let args: Vec<String> = std::env::args().skip(1).collect();
+    let args = research::args("compare_feeds");
     let replicates: u32 = research::parsed(&args, "replicates", 3);
     let users: u32 = research::parsed(&args, "users", 300_000);
     let base = research::scaled_default(users)?;

@@ -13,6 +13,7 @@ use feedsim::{Scenario, Simulation, World};
 mod common;
 
 fn main() -> Result<(), feedsim::Error> {
+    common::args("compare_policies");
     let scenario = Scenario::default_scenario();
     let t0 = Instant::now();
     let world = World::generate(&scenario)?;

@@ -87,7 +87,7 @@ impl PushPolicy for TenPercentWave {
 }
 
 fn main() -> Result<(), Error> {
-    let args: Vec<String> = std::env::args().skip(1).collect();
+    let args = research::args("custom_policy");
     let users: u32 = research::parsed(&args, "users", 200_000);
     let s = research::scaled_default(users)?;
     let world = World::generate(&s)?;

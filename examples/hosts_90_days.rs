@@ -17,10 +17,14 @@
 use feedsim::policy::PushPolicy;
 use feedsim::{Scenario, Simulation, World};
 
+#[path = "common/mod.rs"]
+mod common;
+
 const HOSTS: &str = include_str!("../scenarios/hosts_90_days.toml");
 
 fn main() -> Result<(), feedsim::Error> {
-    let scenario = match std::env::args().nth(1) {
+    let args = common::args("hosts_90_days");
+    let scenario = match args.positional.first() {
         Some(file) => Scenario::from_file(file)?,
         None => Scenario::from_toml_str(HOSTS)?,
     };

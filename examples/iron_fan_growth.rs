@@ -18,7 +18,8 @@ use common::thousands;
 const GROWTH: &str = include_str!("../scenarios/growth.toml");
 
 fn main() -> Result<(), feedsim::Error> {
-    let scenario = match std::env::args().nth(1) {
+    let args = common::args("iron_fan_growth");
+    let scenario = match args.positional.first() {
         Some(file) => Scenario::from_file(file)?,
         None => Scenario::from_toml_str(GROWTH)?,
     };

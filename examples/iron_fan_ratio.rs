@@ -108,7 +108,7 @@ fn rise(report: &SweepReport, metric: &str, k: usize) -> Result<Estimate, Error>
 }
 
 fn main() -> Result<(), Error> {
-    let args: Vec<String> = std::env::args().skip(1).collect();
+    let args = research::args("iron_fan_ratio");
     let users: u32 = research::parsed(&args, "users", 200_000);
     let creators: u32 = research::parsed(&args, "creators", 20);
     let followers: u32 = research::parsed(&args, "followers", 5_000);

@@ -83,7 +83,7 @@ fn scenario(users: u32) -> Result<Scenario, Error> {
 }
 
 fn main() -> Result<(), Error> {
-    let args: Vec<String> = std::env::args().skip(1).collect();
+    let args = research::args("koe_vs_kol");
     let replicates: u32 = research::parsed(&args, "replicates", 5);
     let users: u32 = research::parsed(&args, "users", 1_000_000);
     let s = scenario(users)?;

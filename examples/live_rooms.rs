@@ -40,7 +40,7 @@ const ROWS: [(&str, &str, usize); 10] = [
 ];
 
 fn main() -> Result<(), Error> {
-    let args: Vec<String> = std::env::args().skip(1).collect();
+    let args = research::args("live_rooms");
     let (s, report, elapsed) = research::ladder_against_iron_fan_first(
         &args,
         "live_rooms",

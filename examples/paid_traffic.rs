@@ -35,7 +35,7 @@ const ROWS: [(&str, &str, usize); 7] = [
 ];
 
 fn main() -> Result<(), Error> {
-    let args: Vec<String> = std::env::args().skip(1).collect();
+    let args = research::args("paid_traffic");
     let (s, report, elapsed) =
         research::ladder_against_iron_fan_first(&args, "paid_traffic", "scenarios/paid_traffic.toml", "paid", |s| {
             s.paid.is_some()

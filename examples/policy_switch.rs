@@ -79,7 +79,7 @@ struct ArmRun {
 }
 
 fn main() -> Result<(), Error> {
-    let args: Vec<String> = std::env::args().skip(1).collect();
+    let args = research::args("policy_switch");
     let replicates: u32 = research::parsed(&args, "replicates", 3);
     let mut scenario = match research::flag(&args, "scenario") {
         Some(file) => Scenario::from_file(file)?,

@@ -29,39 +29,26 @@ use feedsim::{Scenario, Simulation, World};
 mod common;
 
 const GROWTH: &str = include_str!("../scenarios/growth.toml");
-const USAGE: &str =
-    "usage: scale [--users N] [--days D] [--policy ladder|iron|both] [--scenario FILE] [--save-scenario FILE]";
-
 fn main() -> ExitCode {
     match run() {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e}\n{USAGE}");
+            eprintln!("error: {e}");
             ExitCode::FAILURE
         }
     }
 }
 
 fn run() -> Result<(), String> {
-    let (mut users, mut days, mut policy, mut file, mut save) = (10_000_000u32, None, "both".to_string(), None, None);
-    let mut it = std::env::args().skip(1);
-    while let Some(flag) = it.next() {
-        let mut value = || it.next().ok_or(format!("{flag} needs a value"));
-        match flag.as_str() {
-            "--users" => {
-                let v = value()?;
-                users = v.parse().map_err(|_| format!("--users: not a user count: {v}"))?;
-            }
-            "--days" => {
-                let v = value()?;
-                days = Some(v.parse::<u32>().map_err(|_| format!("--days: not a day count: {v}"))?);
-            }
-            "--policy" => policy = value()?,
-            "--scenario" => file = Some(value()?),
-            "--save-scenario" => save = Some(value()?),
-            _ => return Err(format!("unknown argument {flag}")),
-        }
-    }
+    let args = common::args("scale");
+    let users: u32 = args.parsed("users", 10_000_000).map_err(|e| e.to_string())?;
+    let days: Option<u32> = args
+        .get("days")
+        .map(|d| d.parse())
+        .transpose()
+        .map_err(|e| format!("--days: {e}"))?;
+    let policy = args.get("policy").unwrap_or("both");
+    let (file, save) = (args.get("scenario"), args.get("save-scenario"));
     let mut s = match &file {
         Some(f) => Scenario::from_file(f).map_err(|e| e.to_string())?,
         None => {
@@ -83,7 +70,7 @@ fn run() -> Result<(), String> {
     }
     let ladder = s.public_pool_ladder.clone();
     let iron = s.iron_fan_first();
-    let policies: Vec<&dyn PushPolicy> = match policy.as_str() {
+    let policies: Vec<&dyn PushPolicy> = match policy {
         "ladder" => vec![&ladder],
         "iron" => vec![&iron],
         "both" => vec![&ladder, &iron],

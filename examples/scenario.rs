@@ -24,44 +24,15 @@ use feedsim::{Scenario, Simulation, World};
 #[path = "common/mod.rs"]
 mod common;
 
-const USAGE: &str = "usage: scenario <file.toml> [--posts <log.csv>] [--json <out.json>]";
-
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let Some((file, posts, json)) = parse(&args) else {
-        eprintln!("{USAGE}");
-        return ExitCode::from(2);
-    };
-    match run(file, posts, json) {
+    let args = common::args("scenario");
+    match run(&args.positional[0], args.get("posts"), args.get("json")) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e}");
             ExitCode::FAILURE
         }
     }
-}
-
-/// The scenario file, then `--posts` and `--json` in either order, each at
-/// most once.
-fn parse(args: &[String]) -> Option<(&str, Option<&str>, Option<&str>)> {
-    let (file, rest) = args.split_first()?;
-    if file.starts_with("--") {
-        return None;
-    }
-    let (mut posts, mut json) = (None, None);
-    let mut it = rest.iter();
-    while let Some(flag) = it.next() {
-        let value = it.next()?.as_str();
-        let slot = match flag.as_str() {
-            "--posts" => &mut posts,
-            "--json" => &mut json,
-            _ => return None,
-        };
-        if slot.replace(value).is_some() {
-            return None;
-        }
-    }
-    Some((file, posts, json))
 }
 
 fn run(file: &str, posts: Option<&str>, json: Option<&str>) -> Result<(), feedsim::Error> {

@@ -49,7 +49,7 @@ const PLATFORM: [(&str, &str, usize); 4] = [
 ];
 
 fn main() -> Result<(), Error> {
-    let args: Vec<String> = std::env::args().skip(1).collect();
+    let args = research::args("shelf_search");
     let (s, report, elapsed) = research::ladder_against_iron_fan_first(
         &args,
         "shelf_search",

@@ -30,6 +30,12 @@
 //!   every metric of every group).
 //! - `--merge FILE...`: instead of running, merge shard JSON files (every
 //!   argument after `--merge` that does not start with `--`).
+//! - `--max-memory SIZE`: the memory budget (`feedsim::memory`; default
+//!   three quarters of the machine's memory); a sweep whose runs at once
+//!   would exceed it is refused before it starts.
+//!
+//! Options are checked before any work: an unknown one, a repeated one or
+//! a value of the wrong kind stops the example with status 2.
 //!
 //! A progress bar on stderr counts finished runs. See `docs/sweeps.md` for a
 //! Slurm job-array recipe.
@@ -43,41 +49,6 @@ use feedsim::{Error, Scenario};
 
 #[path = "research/mod.rs"]
 mod research;
-
-fn usage(message: &str) -> ! {
-    eprintln!("{message}");
-    eprintln!(
-        "usage: sweep [--scenario FILE | --users N] --axis PATH=V1,V2,... [--axis ...] [--replicates R] \
-         [--confidence C] [--shard i/n] [--metrics GROUP/METRIC,...] --out PREFIX\n       \
-         sweep --merge SHARD.json... --out PREFIX [--metrics ...]"
-    );
-    std::process::exit(2)
-}
-
-fn parse_axis(text: &str) -> Axis {
-    let Some((path, values)) = text.split_once('=') else {
-        usage(&format!("--axis {text}: expected PATH=VALUES"))
-    };
-    let number = |v: &str| {
-        v.trim()
-            .parse::<f64>()
-            .unwrap_or_else(|_| usage(&format!("--axis {text}: {v:?} is not a number")))
-    };
-    let parts: Vec<&str> = values.split(':').collect();
-    match parts[..] {
-        [first, last, count] => {
-            let n = count
-                .trim()
-                .parse::<usize>()
-                .unwrap_or_else(|_| usage(&format!("--axis {text}: {count:?} is not a count")));
-            // Checked against the sweep's limit before any value is made.
-            Axis::linspace(path, number(first), number(last), n)
-                .unwrap_or_else(|e| usage(&format!("--axis {text}: {e}")))
-        }
-        [list] => Axis::new(path, list.split(',').map(number).collect::<Vec<_>>()),
-        _ => usage(&format!("--axis {text}: expected V1,V2,... or FIRST:LAST:COUNT")),
-    }
-}
 
 fn write_outputs(report: &SweepReport, prefix: &str, metrics: &[(String, String)]) -> Result<(), Error> {
     let json = format!("{prefix}.json");
@@ -107,26 +78,21 @@ fn write_outputs(report: &SweepReport, prefix: &str, metrics: &[(String, String)
 }
 
 fn main() -> Result<(), Error> {
-    let args: Vec<String> = std::env::args().skip(1).collect();
+    let args = research::args("sweep");
     let Some(prefix) = research::flag(&args, "out") else {
-        usage("--out PREFIX is required")
+        return Err(Error::invalid(
+            "--out",
+            "missing",
+            "is required (the output files' prefix)",
+        ));
     };
-    let metrics: Vec<(String, String)> = research::flag(&args, "metrics")
-        .map(|list| {
-            list.split(',')
-                .map(|gm| match gm.split_once('/') {
-                    Some((g, m)) => (g.to_string(), m.to_string()),
-                    None => usage(&format!("--metrics {gm}: expected GROUP/METRIC")),
-                })
-                .collect()
-        })
-        .unwrap_or_default();
+    let metrics = match research::flag(&args, "metrics") {
+        Some(list) => feedsim::cli::metrics(&list)?,
+        None => Vec::new(),
+    };
 
-    if let Some(at) = args.iter().position(|a| a == "--merge") {
-        let files: Vec<&String> = args[at + 1..].iter().take_while(|a| !a.starts_with("--")).collect();
-        if files.is_empty() {
-            usage("--merge needs shard files");
-        }
+    let files = research::flags(&args, "merge");
+    if !files.is_empty() {
         let shards = files
             .iter()
             .map(|f| {
@@ -153,20 +119,31 @@ fn main() -> Result<(), Error> {
     // run's report: they are checked when the outputs are written).
     for (group, _) in &metrics {
         if group != "platform" && !scenario.cohorts.iter().any(|c| &c.name == group) {
-            usage(&format!(
-                "--metrics {group}/...: no group {group:?} (platform or a cohort: {})",
-                scenario
-                    .cohorts
-                    .iter()
-                    .map(|c| c.name.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
+            return Err(Error::invalid(
+                "--metrics",
+                group,
+                format!(
+                    "no such group (platform or a cohort: {})",
+                    scenario
+                        .cohorts
+                        .iter()
+                        .map(|c| c.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
             ));
         }
     }
-    let axes: Vec<Axis> = research::flags(&args, "axis").iter().map(|a| parse_axis(a)).collect();
+    let axes: Vec<Axis> = research::flags(&args, "axis")
+        .iter()
+        .map(|a| feedsim::cli::axis(a))
+        .collect::<Result<_, _>>()?;
     if axes.is_empty() {
-        usage("at least one --axis PATH=VALUES is required");
+        return Err(Error::invalid(
+            "--axis",
+            "missing",
+            "at least one --axis PATH=VALUES is required",
+        ));
     }
     let shard: Shard = research::flag(&args, "shard").map_or(Ok(Shard::ALL), |s| s.parse())?;
     let sweep = Sweep::new(&scenario, axes)?

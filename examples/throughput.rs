@@ -37,9 +37,6 @@ use serde::{Deserialize, Serialize};
 #[path = "common/mod.rs"]
 mod common;
 
-const USAGE: &str = "usage: throughput [--scenario FILE] [--users N] [--days D] \
-[--attention unlimited|finite|both] [--policy ladder|iron|both] [--json FILE]";
-
 /// One row of the output: one policy under one attention mode.
 #[derive(Debug, Serialize, Deserialize)]
 struct Row {
@@ -56,6 +53,10 @@ struct Row {
     /// Peak resident memory once the world and posts are generated, before
     /// the run.
     world_peak_rss_bytes: u64,
+    /// The run's peak as `feedsim::memory` estimates it from the scenario
+    /// before anything is allocated (what the memory budget is checked
+    /// against).
+    estimated_peak_bytes: u64,
     /// Seconds spent in each engine phase (enter, offer, choose, respond,
     /// apply, gate, end of day).
     phase_seconds: [f64; 7],
@@ -75,60 +76,43 @@ struct Args {
     json: Option<String>,
     /// Run one row in this process and print it as one JSON line.
     row: bool,
+    /// `--max-memory`, passed on to each row's process.
+    max_memory: Option<String>,
 }
 
 fn parse() -> Result<Args, String> {
-    let mut a = Args {
-        scenario: None,
-        users: None,
-        days: None,
-        attention: vec!["finite", "unlimited"],
-        policies: vec!["ladder", "iron"],
-        json: None,
-        row: false,
-    };
-    let mut it = std::env::args().skip(1);
-    while let Some(flag) = it.next() {
-        let mut value = || it.next().ok_or(format!("{flag} needs a value"));
-        match flag.as_str() {
-            "--users" => {
-                let v = value()?;
-                a.users = Some(v.parse().map_err(|_| format!("--users: not a user count: {v}"))?);
-            }
-            "--days" => {
-                let v = value()?;
-                a.days = Some(v.parse().map_err(|_| format!("--days: not a day count: {v}"))?);
-            }
-            "--attention" => {
-                a.attention = match value()?.as_str() {
-                    "finite" => vec!["finite"],
-                    "unlimited" => vec!["unlimited"],
-                    "both" => vec!["finite", "unlimited"],
-                    v => return Err(format!("--attention: expected unlimited, finite or both, got {v}")),
-                }
-            }
-            "--policy" => {
-                a.policies = match value()?.as_str() {
-                    "ladder" => vec!["ladder"],
-                    "iron" => vec!["iron"],
-                    "both" => vec!["ladder", "iron"],
-                    v => return Err(format!("--policy: expected ladder, iron or both, got {v}")),
-                }
-            }
-            "--scenario" => a.scenario = Some(value()?),
-            "--json" => a.json = Some(value()?),
-            "--row" => a.row = true,
-            _ => return Err(format!("unknown argument {flag}")),
+    let cli = common::args("throughput");
+    let pick = |name: &str, all: Vec<&'static str>| -> Vec<&'static str> {
+        match cli.get(name) {
+            None | Some("both") => all,
+            Some(one) => all.into_iter().filter(|&w| w == one).collect(),
         }
-    }
-    Ok(a)
+    };
+    Ok(Args {
+        scenario: cli.get("scenario").map(str::to_string),
+        users: cli
+            .get("users")
+            .map(|v| v.parse())
+            .transpose()
+            .map_err(|e| format!("--users: {e}"))?,
+        days: cli
+            .get("days")
+            .map(|v| v.parse())
+            .transpose()
+            .map_err(|e| format!("--days: {e}"))?,
+        attention: pick("attention", vec!["finite", "unlimited"]),
+        policies: pick("policy", vec!["ladder", "iron"]),
+        json: cli.get("json").map(str::to_string),
+        row: cli.has("row"),
+        max_memory: cli.get("max-memory").map(str::to_string),
+    })
 }
 
 fn main() -> ExitCode {
     let args = match parse() {
         Ok(a) => a,
         Err(e) => {
-            eprintln!("error: {e}\n{USAGE}");
+            eprintln!("error: {e}");
             return ExitCode::from(2);
         }
     };
@@ -193,6 +177,7 @@ fn run_row(args: &Args) -> Result<(), String> {
         impressions_per_second: impressions as f64 / seconds,
         peak_rss_bytes: common::peak_rss_bytes(),
         world_peak_rss_bytes,
+        estimated_peak_bytes: feedsim::memory::MemoryEstimate::of(&s).bytes(),
         phase_seconds: [
             phases.enter,
             phases.offer,
@@ -224,6 +209,9 @@ fn run_all(args: &Args) -> Result<(), String> {
             }
             if let Some(days) = args.days {
                 child.args(["--days", &days.to_string()]);
+            }
+            if let Some(m) = &args.max_memory {
+                child.args(["--max-memory", m]);
             }
             let out = child
                 .output()

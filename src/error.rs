@@ -40,6 +40,22 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// A run whose estimated peak memory exceeds the memory budget
+    /// ([`crate::memory`]); refused before anything is allocated.
+    #[error(
+        "the run would need about {estimate} of memory, above the budget of {budget}; most of it: {breakdown}. \
+         Lower these, or raise the budget (--max-memory, FEEDSIM_MAX_MEMORY or feedsim::memory::set_max_memory)"
+    )]
+    TooLarge {
+        /// The fields that account for most of the estimate, largest first.
+        fields: Vec<String>,
+        /// The estimate, for people (e.g. `812.0 GB`).
+        estimate: String,
+        /// The budget, for people.
+        budget: String,
+        /// Each named field's count, bytes each and total.
+        breakdown: String,
+    },
     /// A report could not be serialized.
     #[error("json: {0}")]
     Json(#[from] serde_json::Error),
@@ -47,7 +63,7 @@ pub enum Error {
 
 impl Error {
     /// Builds an [`Error::Invalid`].
-    pub(crate) fn invalid(field: impl Into<String>, value: impl fmt::Display, reason: impl Into<String>) -> Self {
+    pub fn invalid(field: impl Into<String>, value: impl fmt::Display, reason: impl Into<String>) -> Self {
         Error::Invalid {
             field: field.into(),
             value: value.to_string(),
@@ -55,10 +71,12 @@ impl Error {
         }
     }
 
-    /// The field an [`Error::Invalid`] names, if this is one.
+    /// The field an [`Error::Invalid`] names, or the largest one an
+    /// [`Error::TooLarge`] names.
     pub fn field(&self) -> Option<&str> {
         match self {
             Error::Invalid { field, .. } => Some(field),
+            Error::TooLarge { fields, .. } => fields.first().map(String::as_str),
             _ => None,
         }
     }

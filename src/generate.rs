@@ -45,6 +45,9 @@ impl World {
     /// ```
     pub fn generate(scenario: &Scenario) -> Result<World> {
         scenario.validate()?;
+        // Before any allocation: the world alone (a run's own memory is
+        // checked when it starts).
+        crate::memory::MemoryEstimate::world(scenario).check_budget()?;
         let seed = scenario.seed;
         let users = generate_users(scenario)?;
         let (category_offsets, category_users) = index_categories(&users, scenario.feed.categories);

@@ -99,14 +99,19 @@ pub mod audience;
 pub mod calibration;
 pub mod category_bonus;
 pub mod channel;
+#[doc(hidden)]
+pub mod cli;
 pub mod content;
 pub mod engine;
 pub mod error;
 pub mod experiment;
 pub mod feed;
+#[doc(hidden)]
+pub mod fuzz;
 pub mod generate;
 pub mod live;
 pub mod matrix;
+pub mod memory;
 pub mod metrics;
 pub mod output;
 pub mod policy;

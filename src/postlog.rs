@@ -138,6 +138,14 @@ impl PostLog {
         // the text, keeping each remaining line's number: the parser's own
         // positions do not count lines it skipped before a record.
         let (text, lines) = content_lines(reader, source)?;
+        // Every row is a post: a log too long for any run is refused before
+        // its rows are parsed ([`crate::memory`]; what a particular run
+        // adds is checked when it starts).
+        crate::memory::MemoryEstimate::of(scenario)
+            .owning()
+            .streaming()
+            .with_posts(lines.len().saturating_sub(1))
+            .check_budget()?;
         let original = |line: u64| lines.get(line.saturating_sub(1) as usize).copied().unwrap_or(0);
         let header_line = original(1);
         let mut csv = csv::ReaderBuilder::new()

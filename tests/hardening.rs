@@ -272,3 +272,93 @@ fn the_results_version_names_the_golden_reports() {
         "the golden reports changed: bump RESULTS_VERSION and add (version, {digest:?}) to VERSIONS"
     );
 }
+
+/// Writes `text` to a temporary scenario file and runs the `scenario`
+/// example on it with `--max-memory budget`; returns (status code, stderr).
+fn scenario_with_budget(tag: &str, text: &str, budget: &str) -> (Option<i32>, String) {
+    let file = std::env::temp_dir().join(format!("feedsim-mem-{tag}-{}.toml", std::process::id()));
+    std::fs::write(&file, text).unwrap();
+    let out = Command::new(example("scenario"))
+        .args([file.to_str().unwrap(), "--max-memory", budget])
+        .output()
+        .unwrap();
+    std::fs::remove_file(&file).ok();
+    (out.status.code(), String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+/// Runs that pass validation but cannot fit in memory aborted with
+/// "memory allocation of ... bytes failed" (exit 134); each is now refused
+/// before allocating, by the field responsible, with exit status 1.
+#[test]
+fn runs_beyond_the_memory_budget_are_refused_by_field() {
+    let default = std::fs::read_to_string("scenarios/default.toml").unwrap();
+    let replace = |from: &str, to: &str| {
+        assert!(default.contains(from), "{from}");
+        default.replacen(from, to, 1)
+    };
+    for (tag, text, budget, field) in [
+        (
+            "users",
+            replace("count = 1_000_000", "count = 4_000_000_000"),
+            "16G",
+            "users.count",
+        ),
+        (
+            "creators",
+            replace(
+                "creators = 40_000\nfollowers = { min = 0, max = 50_000, median = 48.0, p90 = 660.0 }\niron_fan_ratio = 0.1\nverticality = 0.5\nposts_per_day = 0.3",
+                "creators = 4_000_000_000\nfollowers = { min = 0, max = 0 }\niron_fan_ratio = 0.1\nverticality = 0.5\nposts_per_day = 0.0",
+            ),
+            "16G",
+            "cohorts[4].creators",
+        ),
+        (
+            "posts",
+            replace("posts_per_day = 0.3", "posts_per_day = 1000.0"),
+            "16G",
+            "cohorts[4].posts_per_day",
+        ),
+        // The default world itself, under a budget below it.
+        ("budget", default.clone(), "64M", "cohorts[4].followers"),
+    ] {
+        let (code, err) = scenario_with_budget(tag, &text, budget);
+        assert_eq!(code, Some(1), "{tag}: {err}");
+        assert!(err.contains("above the budget") && err.contains(field), "{tag}: {err}");
+        assert!(!err.contains("memory allocation"), "{tag}: {err}");
+    }
+    // A bad size is a usage error, before any work.
+    let (code, err) = scenario_with_budget("size", &default, "lots");
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("--max-memory"), "{err}");
+}
+
+/// The estimate the budget is checked against is within a factor of 2 of
+/// the peak a run really reaches, measured in a process of its own
+/// (`throughput --row` prints both).
+#[test]
+fn the_memory_estimate_is_within_a_factor_of_two_of_the_measured_peak() {
+    for policy in ["ladder", "iron"] {
+        let out = Command::new(example("throughput"))
+            .args([
+                "--row",
+                "--users",
+                "200000",
+                "--policy",
+                policy,
+                "--attention",
+                "finite",
+            ])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let row: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let estimate = row["estimated_peak_bytes"].as_f64().unwrap();
+        let peak = row["peak_rss_bytes"].as_f64().unwrap();
+        assert!(peak > 0.0, "no peak measured");
+        let ratio = estimate / peak;
+        assert!(
+            (0.5..=2.0).contains(&ratio),
+            "{policy}: estimate {estimate}, peak {peak}"
+        );
+    }
+}

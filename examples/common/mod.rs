@@ -5,6 +5,31 @@
 use feedsim::Scenario;
 use feedsim::metrics::{CohortReport, Report};
 
+/// The example's command line, checked against its spec
+/// ([`feedsim::cli::SPECS`]) before any work: an unknown option, a repeated
+/// one or a value of the wrong kind prints the error and the usage and
+/// exits with status 2. `--max-memory SIZE` sets the memory budget
+/// ([`feedsim::memory`]).
+pub fn args(example: &str) -> feedsim::cli::Args {
+    let Some(spec) = feedsim::cli::spec(example) else {
+        eprintln!("error: no command-line spec for the example {example}");
+        std::process::exit(2)
+    };
+    let raw: Vec<String> = std::env::args().skip(1).collect();
+    match spec.parse(&raw) {
+        Ok(args) => {
+            if let Some(bytes) = args.max_memory() {
+                feedsim::memory::set_max_memory(Some(bytes));
+            }
+            args
+        }
+        Err(e) => {
+            eprintln!("error: {e}\nusage: {}", spec.usage);
+            std::process::exit(2)
+        }
+    }
+}
+
 /// `1234567` as `1,234,567`.
 pub fn thousands(n: u64) -> String {
     let s = n.to_string();

@@ -12,53 +12,31 @@ use indicatif::{ProgressBar, ProgressStyle};
 mod common;
 
 #[allow(unused_imports)]
-pub use common::{print_comparison, thousands};
+pub use common::{args, print_comparison, thousands};
+pub use feedsim::cli::Args;
 
-/// The value of `--name value` or `--name=value` among the arguments.
-pub fn flag(args: &[String], name: &str) -> Option<String> {
-    let long = format!("--{name}");
-    let eq = format!("--{name}=");
-    args.iter().enumerate().find_map(|(i, a)| {
-        if a == &long {
-            args.get(i + 1).cloned()
-        } else {
-            a.strip_prefix(&eq).map(str::to_string)
-        }
+/// The value of `--name` (already checked by the example's spec).
+pub fn flag(args: &Args, name: &str) -> Option<String> {
+    args.get(name).map(str::to_string)
+}
+
+/// Every value of a repeatable option, in order.
+pub fn flags(args: &Args, name: &str) -> Vec<String> {
+    args.all(name).into_iter().map(str::to_string).collect()
+}
+
+/// Whether a switch `--name` is present.
+pub fn switch(args: &Args, name: &str) -> bool {
+    args.has(name)
+}
+
+/// A parsed option, or `default` when absent; exits with a message when the
+/// value does not parse (the spec has checked its kind already).
+pub fn parsed<T: std::str::FromStr>(args: &Args, name: &str, default: T) -> T {
+    args.parsed(name, default).unwrap_or_else(|e| {
+        eprintln!("error: {e}");
+        std::process::exit(2)
     })
-}
-
-/// Every value of a repeatable flag, in order.
-pub fn flags(args: &[String], name: &str) -> Vec<String> {
-    let long = format!("--{name}");
-    let eq = format!("--{name}=");
-    let mut out = Vec::new();
-    for (i, a) in args.iter().enumerate() {
-        if a == &long {
-            if let Some(v) = args.get(i + 1) {
-                out.push(v.clone());
-            }
-        } else if let Some(v) = a.strip_prefix(&eq) {
-            out.push(v.to_string());
-        }
-    }
-    out
-}
-
-/// Whether a bare `--name` switch is present.
-pub fn switch(args: &[String], name: &str) -> bool {
-    args.iter().any(|a| a == &format!("--{name}"))
-}
-
-/// A parsed flag, or `default` when absent; exits with a message when the
-/// value does not parse.
-pub fn parsed<T: std::str::FromStr>(args: &[String], name: &str, default: T) -> T {
-    match flag(args, name) {
-        None => default,
-        Some(v) => v.parse().unwrap_or_else(|_| {
-            eprintln!("--{name} {v}: not a valid value");
-            std::process::exit(2)
-        }),
-    }
 }
 
 /// A progress bar over `total` runs on stderr (hidden when stderr is not a
@@ -209,7 +187,7 @@ pub fn levels_and_difference<'g>(
 /// progress bar named `name`. Returns the scenario, the report and the
 /// wall time.
 pub fn ladder_against_iron_fan_first(
-    args: &[String],
+    args: &Args,
     name: &str,
     default_file: &str,
     table: &str,

@@ -18,7 +18,7 @@
 //!    when another audience or a channel offers, or the day ends). The
 //!    public walks read the day's index of active users ([`Today`](crate::audience::Today)),
 //!    built at the day's start.
-//!    Then each [`Channel`](crate::channel::Channel), in the order added,
+//!    Then each [`Channel`], in the order added,
 //!    names more users for the post; those not yet offered and active are
 //!    offered too, counted under the channel's source (the post's counts,
 //!    not the stage's).
@@ -106,6 +106,7 @@ use crate::content::Post;
 use crate::error::{Error, Result};
 use crate::feed::{Feed, Friends, FriendsLiked, FriendsWeight, Shares, Unlimited};
 use crate::generate::generate_posts;
+use crate::memory::MemoryEstimate;
 use crate::metrics::{AttentionReport, PostReport, Report, Tally};
 use crate::policy::{PushContext, PushPolicy};
 use crate::response::{Relation, ResponseModel};
@@ -149,6 +150,9 @@ pub(crate) const RATIO_BINS: usize = 501;
 pub struct Simulation<'w> {
     world: WorldRef<'w>,
     posts: Vec<Post>,
+    /// The estimate of a run's peak memory ([`crate::memory`]) with these
+    /// posts, checked when a run starts.
+    memory: MemoryEstimate,
     scenario_name: String,
     seed: u64,
     slots_per_day: u32,
@@ -217,7 +221,7 @@ pub struct ImpressionRecord {
     /// [`crate::channel`]).
     pub source: &'static str,
     /// The offer's depth (0 for a stage's; see
-    /// [`Channel::offer_with_depth`](crate::channel::Channel::offer_with_depth)).
+    /// [`Channel::offer_with_depth`]).
     pub depth: u8,
     /// The viewer's relation to the creator.
     pub relation: Relation,
@@ -259,8 +263,12 @@ pub struct ImpressionRecord {
 impl<'w> Simulation<'w> {
     /// A simulation of the scenario's generated posts on `world`.
     pub fn new(scenario: &Scenario, world: &'w World) -> Result<Self> {
+        // The least any run needs, before the posts are generated; each
+        // run checks what its own mode adds when it starts.
+        let memory = MemoryEstimate::of(scenario);
+        memory.clone().owning().streaming().check_budget()?;
         let posts = generate_posts(world, scenario)?;
-        Self::with_posts(scenario, world, posts)
+        Self::build(scenario, WorldRef::Borrowed(world), posts, memory)
     }
 
     /// A simulation of the scenario's generated posts on a world of its own.
@@ -270,8 +278,10 @@ impl<'w> Simulation<'w> {
     /// in memory once but not twice. Other runs (`run`, `run_streaming`,
     /// ...) work as on a borrowed world.
     pub fn owning(scenario: &Scenario, world: World) -> Result<Simulation<'static>> {
+        let memory = MemoryEstimate::of(scenario);
+        memory.clone().owning().streaming().check_budget()?;
         let posts = generate_posts(&world, scenario)?;
-        Simulation::build(scenario, WorldRef::Owned(Arc::new(world)), posts)
+        Simulation::build(scenario, WorldRef::Owned(Arc::new(world)), posts, memory)
     }
 
     /// The world the simulation runs on.
@@ -288,10 +298,19 @@ impl<'w> Simulation<'w> {
     /// creator does not exist, whose category is out of range, whose quality
     /// is not finite, or whose slot is past the scenario's days.
     pub fn with_posts(scenario: &Scenario, world: &'w World, posts: Vec<Post>) -> Result<Self> {
-        Self::build(scenario, WorldRef::Borrowed(world), posts)
+        let memory = MemoryEstimate::of(scenario).with_posts(posts.len());
+        memory.clone().owning().streaming().check_budget()?;
+        Self::build(scenario, WorldRef::Borrowed(world), posts, memory)
     }
 
-    fn build(scenario: &Scenario, world_ref: WorldRef<'w>, mut posts: Vec<Post>) -> Result<Self> {
+    /// `memory`: the estimate of a run's peak with these posts, checked
+    /// again in the mode of each run when it starts.
+    fn build(
+        scenario: &Scenario,
+        world_ref: WorldRef<'w>,
+        mut posts: Vec<Post>,
+        memory: MemoryEstimate,
+    ) -> Result<Self> {
         let world: &World = match &world_ref {
             WorldRef::Borrowed(w) => w,
             WorldRef::Owned(w) => w,
@@ -410,6 +429,7 @@ impl<'w> Simulation<'w> {
         Ok(Simulation {
             world: world_ref,
             posts,
+            memory,
             scenario_name: scenario.name.clone(),
             seed: scenario.seed,
             slots_per_day: scenario.feed.slots_per_day,
@@ -460,7 +480,7 @@ impl<'w> Simulation<'w> {
     /// Adds `channel`: from now on every live post is also offered, each
     /// round, to the users the channel names, counted under its source (see
     /// [`crate::channel`]). Channels are called in the order they were
-    /// added; at most [`MAX_CHANNELS`](crate::channel::MAX_CHANNELS) (a run
+    /// added; at most [`MAX_CHANNELS`] (a run
     /// with more is refused).
     pub fn with_channel(mut self, channel: Arc<dyn Channel>) -> Self {
         self.channels.push(channel);
@@ -698,8 +718,18 @@ impl<'w> Simulation<'w> {
         model: &dyn ResponseModel,
         observers: Observers,
     ) -> Result<Report> {
-        // The measured policy is checked before any work, a warm-up's too.
+        // The measured policy is checked before any work, a warm-up's too,
+        // and the run's memory in its mode: on its own graph or a copy,
+        // posts kept or streamed.
         self.check_run(policy, model)?;
+        let mut memory = self.memory.clone();
+        if graph.is_some() {
+            memory = memory.owning();
+        }
+        if observers.posts.is_some() {
+            memory = memory.streaming();
+        }
+        memory.check_budget()?;
         let mut clock = PhaseClock::new(observers.times.is_some());
         if self.warmup.is_some() {
             let checkpoint = self.warm_up_with(graph, model, observers.progress, &mut clock)?;

@@ -74,7 +74,7 @@ pub struct Candidate {
     /// The post's category.
     pub category: u8,
     /// The platform's ranking weight for the post's category (a "traffic
-    /// bonus", [`CategoryBonus`]): every shipped feed multiplies its
+    /// bonus", [`CategoryBonus`](crate::category_bonus::CategoryBonus)): every shipped feed multiplies its
     /// ranking score by it. 1 unless a category bonus is on.
     pub bonus: f32,
 }

@@ -87,7 +87,7 @@ pub struct PurchaseHistory {
 }
 
 /// The randomness and lookups one impression's draw may use; see the
-/// [module docs](self).
+/// [module docs](crate::response).
 pub struct ResponseDraw<'a> {
     rng: Xoshiro256PlusPlus,
     watch: WatchTime,
