@@ -43,8 +43,9 @@
 use std::path::Path;
 use std::time::Instant;
 
-use feedsim::experiment::{Axis, Shard, Sweep, SweepReport};
+use feedsim::experiment::{Axis, Experiment, Shard, Sweep, SweepReport};
 use feedsim::output::{write_file, write_sweep_csv, write_sweep_long_csv};
+use feedsim::policy::PushPolicy;
 use feedsim::{Error, Scenario};
 
 #[path = "research/mod.rs"]
@@ -73,6 +74,45 @@ fn write_outputs(report: &SweepReport, prefix: &str, metrics: &[(String, String)
         let long = format!("{prefix}-long.csv");
         write_file(Path::new(&long), |w| write_sweep_long_csv(w, report, &chosen))?;
         eprintln!("wrote {csv} and {long}");
+    }
+    Ok(())
+}
+
+/// Metric names come from a run's report, and which metrics a report has
+/// depends on the scenario's features (channels, paid traffic, live
+/// sessions), not its size: a probe run of the scenario shrunk to 2,000
+/// users and one day, two replicates, checks `--metrics` in about a second
+/// before the sweep starts. A scenario that cannot be shrunk is left to the
+/// check made when the outputs are written.
+fn check_metric_names(scenario: &Scenario, metrics: &[(String, String)]) -> Result<(), Error> {
+    let mut probe = scenario.scaled(2_000);
+    probe.feed.days = 1;
+    probe.warmup = None;
+    if probe.validate().is_err() {
+        return Ok(());
+    }
+    let (ladder, iron) = (probe.public_pool_ladder.clone(), probe.iron_fan_first());
+    let policies: Vec<&dyn PushPolicy> = vec![&ladder, &iron];
+    let Ok(report) = Experiment::new(&probe, policies).and_then(|e| e.replicates(2).run()) else {
+        return Ok(());
+    };
+    for (g, m) in metrics {
+        if report.metric(g, m).is_none() {
+            let known: Vec<&str> = report
+                .groups()
+                .find(|group| &group.name == g)
+                .map(|group| group.metrics.iter().map(|x| x.name.as_str()).collect())
+                .unwrap_or_default();
+            return Err(Error::invalid(
+                "--metrics",
+                format!("{g}/{m}"),
+                format!(
+                    "no such metric in {g} ({} metrics, e.g. {}; the JSON report of a run lists them all)",
+                    known.len(),
+                    known.iter().take(8).copied().collect::<Vec<_>>().join(", ")
+                ),
+            ));
+        }
     }
     Ok(())
 }
@@ -133,6 +173,9 @@ fn main() -> Result<(), Error> {
                 ),
             ));
         }
+    }
+    if !metrics.is_empty() {
+        check_metric_names(&scenario, &metrics)?;
     }
     let axes: Vec<Axis> = research::flags(&args, "axis")
         .iter()

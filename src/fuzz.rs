@@ -109,17 +109,31 @@ fn run_both(s: &Scenario, sim: &Simulation) {
     }
 }
 
-/// Scenario text: parse and validate; a valid scenario is written back and
-/// read again (it must come back equal), its memory estimated, and, when it
-/// is small (at most [`MAX_USERS`] users and [`MAX_DAYS`] days, within
-/// [`BUDGET`], no edge-list file), its world generated and both pushes run.
+/// Scenario text, two ways. As a whole file: parsed and validated; a
+/// valid scenario is written back and read again (it must come back
+/// equal), its memory estimated, and, when small, generated and run. And as
+/// an overlay on [`small_scenario`]: the text's tables and values replace
+/// the small scenario's (arrays of tables element by element, so
+/// `[[cohorts]]\ncreators = 9` changes the first cohort), which puts most
+/// mutations on a scenario that is valid but for the values the fuzzer
+/// changed, where world generation and the run see them. A scenario is run
+/// when it has at most [`MAX_USERS`] users and [`MAX_DAYS`] days, fits
+/// [`BUDGET`] and names no edge-list file.
 pub fn scenario(data: &[u8]) {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
-    let Ok(s) = Scenario::from_toml_str(text) else {
-        return;
-    };
+    if let Ok(s) = Scenario::from_toml_str(text) {
+        round_trip(&s);
+        run_if_small(&s);
+    }
+    if let Some(s) = overlay_on_small(text) {
+        round_trip(&s);
+        run_if_small(&s);
+    }
+}
+
+fn round_trip(s: &Scenario) {
     let written = s
         .to_toml_string()
         .unwrap_or_else(|e| panic!("a valid scenario cannot be written back: {e}"));
@@ -129,21 +143,55 @@ pub fn scenario(data: &[u8]) {
         back.to_toml_string().ok().as_deref() == Some(written.as_str()),
         "a scenario written back reads as another:\n{written}"
     );
-    let estimate = MemoryEstimate::of(&s);
-    if estimate.check(BUDGET).is_err()
+}
+
+fn run_if_small(s: &Scenario) {
+    if MemoryEstimate::of(s).check(BUDGET).is_err()
         || s.users.count > MAX_USERS
         || s.total_days() > MAX_DAYS
         || s.friends.as_ref().is_some_and(|f| f.edge_list.is_some())
     {
         return;
     }
-    let Ok(world) = World::generate(&s) else {
+    let Ok(world) = World::generate(s) else {
         return;
     };
-    let Ok(sim) = Simulation::new(&s, &world) else {
+    let Ok(sim) = Simulation::new(s, &world) else {
         return;
     };
-    run_both(&s, &sim);
+    run_both(s, &sim);
+}
+
+/// `text` (a TOML table) laid over [`small_scenario`], then read as a
+/// scenario file; `None` when either step refuses it.
+fn overlay_on_small(text: &str) -> Option<Scenario> {
+    let overlay: toml::Table = toml::from_str(text).ok()?;
+    if overlay.is_empty() {
+        return None;
+    }
+    let mut base = toml::Table::try_from(small_scenario()).ok()?;
+    merge(&mut base, overlay);
+    Scenario::from_toml_str(&toml::to_string(&base).ok()?).ok()
+}
+
+fn merge(base: &mut toml::Table, overlay: toml::Table) {
+    for (key, value) in overlay {
+        match (base.get_mut(&key), value) {
+            (Some(toml::Value::Table(b)), toml::Value::Table(o)) => merge(b, o),
+            (Some(toml::Value::Array(b)), toml::Value::Array(o)) => {
+                for (i, item) in o.into_iter().enumerate() {
+                    match (b.get_mut(i), item) {
+                        (Some(toml::Value::Table(bt)), toml::Value::Table(ot)) => merge(bt, ot),
+                        (Some(slot), item) => *slot = item,
+                        (None, item) => b.push(item),
+                    }
+                }
+            }
+            (_, value) => {
+                base.insert(key, value);
+            }
+        }
+    }
 }
 
 /// Post-log text against [`small_scenario`]: load, and replay what loads.

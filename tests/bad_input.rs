@@ -86,6 +86,18 @@ fan = { watch = 0.69, like = 0.10, comment = 0.02, share = 0.006, follow = 0.0, 
 iron_fan = { watch = 0.86, like = 0.26, comment = 0.09, share = 0.02, follow = 0.0, click = 0.21, order = 0.10 }
 "#;
 
+/// With `FEEDSIM_SEED_CORPUS=DIR` set, writes each refused scenario text
+/// to `DIR` (named by a hash of the text): how the scenario fuzz target's
+/// corpus (`fuzz/corpus/scenario/bad-*`) was seeded with these cases.
+fn seed_corpus(text: &str) {
+    if let Some(dir) = std::env::var_os("FEEDSIM_SEED_CORPUS") {
+        let hash = text.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+        });
+        std::fs::write(std::path::Path::new(&dir).join(format!("bad-{hash:016x}")), text).unwrap();
+    }
+}
+
 fn base() -> Scenario {
     Scenario::from_toml_str(BASE).expect("the base scenario is valid")
 }
@@ -123,6 +135,7 @@ fn assert_invalid<T>(result: Result<T>, field: &str, value: &str) {
 /// Asserts that TOML `text` is refused with `Error::Invalid` on `field`.
 #[track_caller]
 fn refuse_text(text: &str, field: &str, value: &str) {
+    seed_corpus(text);
     assert_invalid(Scenario::from_toml_str(text), field, value);
 }
 
@@ -136,6 +149,7 @@ fn refuse(mutate: impl FnOnce(&mut Scenario), field: &str, value: &str) {
     let text = s
         .to_toml_string()
         .unwrap_or_else(|e| panic!("an invalid scenario could not be written as TOML: {e}"));
+    seed_corpus(&text);
     assert_invalid(Scenario::from_toml_str(&text), field, value);
 }
 
@@ -143,6 +157,7 @@ fn refuse(mutate: impl FnOnce(&mut Scenario), field: &str, value: &str) {
 /// (the key, and the refused value where there is one).
 #[track_caller]
 fn refuse_toml(text: &str, needles: &[&str]) {
+    seed_corpus(text);
     let Err(err) = Scenario::from_toml_str(text) else {
         panic!("accepted bad TOML, expected an error mentioning {needles:?}");
     };

@@ -241,6 +241,27 @@ fn sweep_refuses_an_unknown_metrics_group_before_running() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("nosuch"), "{err}");
     assert!(!err.contains("sweep of"), "the sweep started: {err}");
+    // A metric the group does not have, too (found by a probe run of the
+    // scenario shrunk to 2,000 users, before the sweep).
+    let out = Command::new(example("sweep"))
+        .args([
+            "--users",
+            "20000",
+            "--axis",
+            "cohorts.waist.iron_fan_ratio=0.1,0.2",
+            "--replicates",
+            "1",
+            "--metrics",
+            "platform/tally.orders,waist/tally.nosuch",
+            "--out",
+            out_prefix.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("waist/tally.nosuch"), "{err}");
+    assert!(!err.contains("sweep of"), "the sweep started: {err}");
 }
 
 /// [`RESULTS_VERSION`](feedsim::experiment::RESULTS_VERSION) names the
