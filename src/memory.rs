@@ -30,12 +30,14 @@
 //! | a friend-graph row / entry | 4 / 8 | `friends` ([`crate::world::FriendGraph`]) |
 //!
 //! Measured against it on this project's machine (estimate / measured
-//! peak): the default world's one-day runs at 300k and 1M users, both
-//! pushes, 0.93–1.14; 20,000 users with 24,000 posts a day over one and
-//! three days, 0.82–0.86; 1M users with 2M creators, 1.0; the 10M-user
-//! month (`growth_10m.toml`, posts streamed), 0.95–1.0 of the README's
-//! measured 11.5–12.2 GB; a 2,000-user world, 1.8 (the process's own few
-//! megabytes dominate). `tests/hardening.rs` checks the estimate against a
+//! peak, `throughput --row`): the default world's one-day runs at 300k and
+//! 1M users, both pushes, 0.94–1.22; 20,000 users with 24,000 posts a day
+//! over one and three days, 0.84 and 0.93; 1M users with 2M creators, 1.00;
+//! `growth.toml` over three days on a borrowed world (the graph copied),
+//! 1.14 and 1.04; a 2,000-user world, 1.65–1.73 (the process's own few
+//! megabytes dominate). For `growth_10m.toml`'s month (posts streamed) the
+//! estimate, 11.9 GB, is 0.98–1.04 of the README's measured 11.5–12.2 GB
+//! (not rerun). `tests/hardening.rs` checks the estimate against a
 //! run in a child process within a factor of 2.
 //!
 //! # The budget
