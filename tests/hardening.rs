@@ -217,51 +217,33 @@ fn examples_print_errors_as_sentences() {
     assert!(!err.contains("Invalid {") && !err.contains("field:"), "{err}");
 }
 
-/// `sweep --metrics GROUP/METRIC` with a group the scenario does not have
-/// is refused before the sweep runs.
+/// `sweep --metrics` with a group the scenario does not have, or a metric
+/// its group does not have (found by a probe run of the scenario shrunk to
+/// 2,000 users), is refused before the sweep runs.
 #[test]
-fn sweep_refuses_an_unknown_metrics_group_before_running() {
+fn sweep_refuses_unknown_metrics_before_running() {
     let out_prefix = std::env::temp_dir().join(format!("feedsim-sweep-bad-{}", std::process::id()));
-    let out = Command::new(example("sweep"))
-        .args([
-            "--users",
-            "20000",
-            "--axis",
-            "cohorts.waist.iron_fan_ratio=0.1,0.2",
-            "--replicates",
-            "1",
-            "--metrics",
-            "nosuch/tally.orders",
-            "--out",
-            out_prefix.to_str().unwrap(),
-        ])
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("nosuch"), "{err}");
-    assert!(!err.contains("sweep of"), "the sweep started: {err}");
-    // A metric the group does not have, too (found by a probe run of the
-    // scenario shrunk to 2,000 users, before the sweep).
-    let out = Command::new(example("sweep"))
-        .args([
-            "--users",
-            "20000",
-            "--axis",
-            "cohorts.waist.iron_fan_ratio=0.1,0.2",
-            "--replicates",
-            "1",
-            "--metrics",
-            "platform/tally.orders,waist/tally.nosuch",
-            "--out",
-            out_prefix.to_str().unwrap(),
-        ])
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("waist/tally.nosuch"), "{err}");
-    assert!(!err.contains("sweep of"), "the sweep started: {err}");
+    for (metrics, named) in [
+        ("nosuch/tally.orders", "nosuch"),
+        ("platform/tally.orders,waist/tally.nosuch", "waist/tally.nosuch"),
+    ] {
+        let out = Command::new(example("sweep"))
+            .args(["--users", "20000", "--axis", "cohorts.waist.iron_fan_ratio=0.1,0.2"])
+            .args([
+                "--replicates",
+                "1",
+                "--metrics",
+                metrics,
+                "--out",
+                out_prefix.to_str().unwrap(),
+            ])
+            .output()
+            .unwrap();
+        assert!(!out.status.success());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(named), "{err}");
+        assert!(!err.contains("sweep of"), "the sweep started: {err}");
+    }
 }
 
 /// [`RESULTS_VERSION`](feedsim::experiment::RESULTS_VERSION) names the
