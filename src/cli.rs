@@ -1,7 +1,7 @@
 //! The examples' command lines, parsed and checked before any work.
 //!
 //! Hidden from the documentation: this is the examples' interface, kept in
-//! the library so that a fuzz target (`fuzz/fuzz_targets/cli.rs`) and the
+//! the library so that a fuzz target (`fuzz/fuzz_targets/command_line.rs`) and the
 //! tests can call the same parsers. Each example has a [`Spec`]: its
 //! positional arguments and its options, each with the kind of value it
 //! takes. [`Spec::parse`] refuses an unknown option, a missing or repeated

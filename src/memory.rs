@@ -190,7 +190,8 @@ pub struct MemoryPart {
 }
 
 impl MemoryPart {
-    /// The part's bytes (saturating).
+    /// The part's bytes, as a float (absurd sizes overflow `u64`;
+    /// [`MemoryEstimate::bytes`] saturates).
     pub fn bytes(&self) -> f64 {
         self.count * self.bytes_each as f64
     }
