@@ -131,7 +131,7 @@ fn main() -> Result<(), Error> {
         None => Vec::new(),
     };
 
-    let files = research::flags(&args, "merge");
+    let files = args.all("merge");
     if !files.is_empty() {
         let shards = files
             .iter()
@@ -177,9 +177,10 @@ fn main() -> Result<(), Error> {
     if !metrics.is_empty() {
         check_metric_names(&scenario, &metrics)?;
     }
-    let axes: Vec<Axis> = research::flags(&args, "axis")
-        .iter()
-        .map(|a| feedsim::cli::axis(a))
+    let axes: Vec<Axis> = args
+        .all("axis")
+        .into_iter()
+        .map(feedsim::cli::axis)
         .collect::<Result<_, _>>()?;
     if axes.is_empty() {
         return Err(Error::invalid(

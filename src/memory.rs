@@ -322,6 +322,13 @@ impl MemoryEstimate {
         self
     }
 
+    /// The least any run of these posts needs (the graph owned, posts
+    /// streamed): what is checked before a run's mode is known (a
+    /// simulation's constructors, a post log's loading).
+    pub fn least_run(self) -> MemoryEstimate {
+        self.owning().streaming()
+    }
+
     /// The same run with `posts` posts from a post log instead of the
     /// generated ones (spread over the days as the generated ones are).
     pub fn with_posts(mut self, posts: usize) -> MemoryEstimate {

@@ -142,9 +142,8 @@ impl PostLog {
         // its rows are parsed ([`crate::memory`]; what a particular run
         // adds is checked when it starts).
         crate::memory::MemoryEstimate::of(scenario)
-            .owning()
-            .streaming()
             .with_posts(lines.len().saturating_sub(1))
+            .least_run()
             .check_budget()?;
         let original = |line: u64| lines.get(line.saturating_sub(1) as usize).copied().unwrap_or(0);
         let header_line = original(1);

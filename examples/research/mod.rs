@@ -20,16 +20,6 @@ pub fn flag(args: &Args, name: &str) -> Option<String> {
     args.get(name).map(str::to_string)
 }
 
-/// Every value of a repeatable option, in order.
-pub fn flags(args: &Args, name: &str) -> Vec<String> {
-    args.all(name).into_iter().map(str::to_string).collect()
-}
-
-/// Whether a switch `--name` is present.
-pub fn switch(args: &Args, name: &str) -> bool {
-    args.has(name)
-}
-
 /// A parsed option, or `default` when absent; exits with a message when the
 /// value does not parse (the spec has checked its kind already).
 pub fn parsed<T: std::str::FromStr>(args: &Args, name: &str, default: T) -> T {

@@ -266,7 +266,7 @@ impl<'w> Simulation<'w> {
         // The least any run needs, before the posts are generated; each
         // run checks what its own mode adds when it starts.
         let memory = MemoryEstimate::of(scenario);
-        memory.clone().owning().streaming().check_budget()?;
+        memory.clone().least_run().check_budget()?;
         let posts = generate_posts(world, scenario)?;
         Self::build(scenario, WorldRef::Borrowed(world), posts, memory)
     }
@@ -279,7 +279,7 @@ impl<'w> Simulation<'w> {
     /// ...) work as on a borrowed world.
     pub fn owning(scenario: &Scenario, world: World) -> Result<Simulation<'static>> {
         let memory = MemoryEstimate::of(scenario);
-        memory.clone().owning().streaming().check_budget()?;
+        memory.clone().least_run().check_budget()?;
         let posts = generate_posts(&world, scenario)?;
         Simulation::build(scenario, WorldRef::Owned(Arc::new(world)), posts, memory)
     }
@@ -299,7 +299,7 @@ impl<'w> Simulation<'w> {
     /// is not finite, or whose slot is past the scenario's days.
     pub fn with_posts(scenario: &Scenario, world: &'w World, posts: Vec<Post>) -> Result<Self> {
         let memory = MemoryEstimate::of(scenario).with_posts(posts.len());
-        memory.clone().owning().streaming().check_budget()?;
+        memory.clone().least_run().check_budget()?;
         Self::build(scenario, WorldRef::Borrowed(world), posts, memory)
     }
 

@@ -148,23 +148,6 @@ struct Design<'d> {
 }
 
 impl Design<'_> {
-    /// Refuses the design when `jobs` replicates, as many at once as
-    /// threads run them, would exceed the memory budget ([`crate::memory`]).
-    fn check_memory(&self, parallel: bool, jobs: usize) -> Result<()> {
-        let at_once = if parallel {
-            jobs.min(rayon::current_num_threads())
-        } else {
-            1
-        };
-        let mut estimate = MemoryEstimate::of(self.scenario);
-        if let Some(log) = self.post_log {
-            estimate = estimate.with_posts(log.len());
-        }
-        estimate
-            .concurrent(at_once.try_into().unwrap_or(u32::MAX))
-            .check_budget()
-    }
-
     /// Runs every policy on replicate `r`; `done` is called after each run.
     fn replicate(&self, r: u32, done: &(dyn Fn(u32, u64, usize, &Report) + Sync)) -> Result<Vec<RunMetrics>> {
         let seed = replicate_seed(self.scenario.seed, r);
@@ -195,6 +178,24 @@ impl Design<'_> {
             })
             .collect()
     }
+}
+
+/// Refuses runs of `scenario` (with `post_log`'s posts, if any) when `jobs`
+/// of them, as many at once as threads run them, would exceed the memory
+/// budget ([`crate::memory`]).
+fn check_memory(scenario: &Scenario, post_log: Option<&PostLog>, parallel: bool, jobs: usize) -> Result<()> {
+    let at_once = if parallel {
+        jobs.min(rayon::current_num_threads())
+    } else {
+        1
+    };
+    let mut estimate = MemoryEstimate::of(scenario);
+    if let Some(log) = post_log {
+        estimate = estimate.with_posts(log.len());
+    }
+    estimate
+        .concurrent(at_once.try_into().unwrap_or(u32::MAX))
+        .check_budget()
 }
 
 /// The checks every experiment and sweep makes before running.
@@ -347,7 +348,7 @@ impl<'a> Experiment<'a> {
             model,
             post_log: self.post_log,
         };
-        design.check_memory(self.parallel, self.replicates as usize)?;
+        check_memory(&self.scenario, self.post_log, self.parallel, self.replicates as usize)?;
         let total = self.replicates as usize * self.policies.len();
         let finished = AtomicUsize::new(0);
         let done = |replicate: u32, seed: u64, policy: usize, report: &Report| {

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use super::merge::grid_values;
 use super::path::{scenario_from_value, scenario_value, set_number};
 use super::report::summarize;
-use super::{Design, RunDone, Shard, SweepDefinition, SweepPoint, SweepReport, check_design, run_jobs};
+use super::{Design, RunDone, Shard, SweepDefinition, SweepPoint, SweepReport, check_design, check_memory, run_jobs};
 use crate::error::{Error, Result};
 use crate::metrics::Report;
 use crate::policy::PushPolicy;
@@ -357,15 +357,14 @@ impl<'a> Sweep<'a> {
             .map(|ps| ps.iter().map(|p| p.as_ref()).collect())
             .collect();
         let r = self.replicates as usize;
-        // The largest point's runs, as many at once as threads run jobs.
-        for (i, &k) in mine.iter().enumerate() {
-            Design {
-                scenario: &self.scenarios[k as usize],
-                policies: &policy_refs[i],
-                model: &self.scenarios[k as usize].response,
-                post_log: self.post_log,
-            }
-            .check_memory(self.parallel, mine.len() * r)?;
+        // Every point's runs, as many at once as threads run jobs.
+        for &k in &mine {
+            check_memory(
+                &self.scenarios[k as usize],
+                self.post_log,
+                self.parallel,
+                mine.len() * r,
+            )?;
         }
         let total_runs = mine.len() * r * definition.policies.len();
         let finished_runs = AtomicUsize::new(0);
