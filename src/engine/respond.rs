@@ -307,14 +307,25 @@ impl Simulation<'_> {
         }
         let users = seen_today.len();
         let range = (buckets.start * BUCKET_USERS).min(users)..(buckets.end * BUCKET_USERS).min(users);
-        let per_task = buckets.len().div_ceil(tasks.len()).max(1);
-        seen_today[range]
-            .par_chunks_mut(per_task * BUCKET_USERS)
+        // Task t takes buckets `t·n/T .. (t+1)·n/T` of the pass's n: every
+        // task a share within one bucket of the others' (a ceiling share
+        // each could leave the last tasks none, and a thread idle at the
+        // barrier). Which task answers a bucket changes no result.
+        let (n, t_n) = (buckets.len(), tasks.len());
+        let mut rest = &mut seen_today[range];
+        let mut runs = Vec::with_capacity(t_n);
+        for t in 0..t_n {
+            let (b0, b1) = (t * n / t_n, (t + 1) * n / t_n);
+            let len = ((b1 - b0) * BUCKET_USERS).min(rest.len());
+            let (head, tail) = std::mem::take(&mut rest).split_at_mut(len);
+            runs.push((buckets.start + b0, head));
+            rest = tail;
+        }
+        runs.into_par_iter()
             .zip(tasks.par_iter_mut())
-            .enumerate()
-            .for_each(|(t, (seen, round))| {
+            .for_each(|((first, seen), round)| {
                 for (j, seen) in seen.chunks_mut(BUCKET_USERS).enumerate() {
-                    self.respond_bucket(&pass, buckets.start + t * per_task + j, seen, round);
+                    self.respond_bucket(&pass, first + j, seen, round);
                 }
             });
         st.seen_today = seen_today;
