@@ -37,8 +37,8 @@ impl<'w> Simulation<'w> {
     /// by orders of magnitude (a fan wave over a KOL's row against a pool of
     /// 300), and rayon's default split, a few contiguous runs per thread,
     /// left a thread idle for about a fifth of the phase on two threads
-    /// (iron-fan first on `growth.toml`; the phase 13% faster split post by
-    /// post). A split costs well under a post's work.
+    /// (iron-fan first on `growth.toml`; split post by post, the phase is
+    /// about 15% faster). A split costs well under a post's work.
     pub(super) fn offer(&self, live: &mut [LivePost], st: &RunState, slot: u32) {
         let channel_keys: Vec<u64> = self.channels.iter().map(|c| channel_key(c.source())).collect();
         live.par_iter_mut()
