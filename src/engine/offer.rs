@@ -35,8 +35,8 @@ impl<'w> Simulation<'w> {
     ///
     /// Posts are split one by one (`with_max_len(1)`): their costs differ
     /// by orders of magnitude (a fan wave over a KOL's row against a pool of
-    /// 300), and rayon's default split, a few contiguous runs per thread,
-    /// left a thread idle for about a fifth of the phase on two threads
+    /// 300), and under rayon's default split, a few contiguous runs per
+    /// thread, two threads were busy only 84% of the phase's wall time
     /// (iron-fan first on `growth.toml`; split post by post, the phase is
     /// about 15% faster). A split costs well under a post's work.
     pub(super) fn offer(&self, live: &mut [LivePost], st: &RunState, slot: u32) {
