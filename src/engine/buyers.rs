@@ -4,15 +4,18 @@
 //!
 //! Pairs accumulate over a run and are never removed: at 10M users,
 //! `growth.toml` under iron-fan first holds more than 15M of them from its
-//! 17th day of 30 (measured). They are kept as
-//! two columns sorted by key (8 B of key and 8 B of state a pair), with the
+//! 17th day of 30 (measured). They are kept in rows by creator, as in the
+//! follow graph: each creator's run of users, ascending, and their states
+//! (4 B of user and 6 B of state a pair, and 8 B a creator for where its
+//! run starts; 16 B a pair when the key was kept whole), with the
 //! pairs first seen since the day's start in a small hash map beside them,
 //! merged into the columns each night. A hash map of all pairs doubled its
 //! table when it filled (measured on day 17 of that run: 14.6M pairs in a
 //! table of 14.7M, then one of 29.4M, both held during the move, +0.62 GB
 //! at the peak); the columns grow by exactly the night's new pairs, and a
 //! large `Vec` grows by remapping its pages, without a second copy.
-//! Looking a pair up costs a binary search, and the engine does so only
+//! Looking a pair up costs a binary search in its creator's run, and the
+//! engine does so only
 //! for an order (apply phase) or when a click is being turned into an order
 //! (respond phase), not for every impression.
 
@@ -28,8 +31,9 @@ use crate::world::World;
 /// or holds a membership.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
 pub(crate) struct BuyerState {
-    /// The coupon is valid on days before this one.
-    pub(crate) coupon_until: u32,
+    /// The coupon is valid on days before this one (at most
+    /// `MAX_DAYS + COUPON_FOREVER`, 60,001, so 16 bits hold it).
+    coupon_until: u16,
     /// The day of the pair's last order (meaningful once it has one; days
     /// stop below `MAX_DAYS`, 30,000, so 16 bits hold them): what a
     /// product's purchase interval reads.
@@ -38,7 +42,7 @@ pub(crate) struct BuyerState {
     /// "two or more" are ever read). Bit 7: whether the pair has ordered
     /// in the period the report covers (the run, or the days after a
     /// warm-up; see [`BuyerState::add_order`]). One byte, so that the
-    /// state stays 8 bytes with the last order's day.
+    /// state stays 6 bytes.
     orders_and_period: u8,
     pub(crate) member: bool,
 }
@@ -71,12 +75,14 @@ impl BuyerState {
     /// run ("for ever", up to `u32::MAX` days) counts as [`COUPON_FOREVER`]
     /// days, so the sum cannot wrap.
     pub(crate) fn issue_coupon(&mut self, day: u32, coupon_days: u32) {
-        self.coupon_until = day + coupon_days.min(COUPON_FOREVER) + 1;
+        // Days stop below MAX_DAYS, so the sum is at most 60,001.
+        self.coupon_until = (day + coupon_days.min(COUPON_FOREVER) + 1) as u16;
     }
 
     /// Whether the coupon is valid on `day`.
     pub(crate) fn coupon_valid(&self, day: u32, coupon_days: u32) -> bool {
-        day < self.coupon_until && day + coupon_days.min(COUPON_FOREVER) >= self.coupon_until
+        let until = u32::from(self.coupon_until);
+        day < until && day + coupon_days.min(COUPON_FOREVER) >= until
     }
 
     /// Counts an order (orders saturate). A pair is a buyer of the period
@@ -168,8 +174,11 @@ impl super::Simulation<'_> {
 /// the module docs).
 #[derive(Debug, Default, Clone)]
 pub(crate) struct Buyers {
-    /// Settled pairs' keys, ascending.
-    keys: Vec<u64>,
+    /// Settled pairs by creator: creator `c`'s users are
+    /// `users[starts[c]..starts[c + 1]]` (creators past the end have none).
+    starts: Vec<u64>,
+    /// Settled pairs' users, ascending within each creator's run.
+    users: Vec<u32>,
     /// Their states, in the same order.
     states: Vec<BuyerState>,
     /// Pairs first seen since the last [`Buyers::settle`].
@@ -184,61 +193,96 @@ impl Buyers {
     }
 
     /// Every pair and its state, by key (after [`settle`](Self::settle)).
-    pub(crate) fn settled(&self) -> impl Iterator<Item = (&u64, &BuyerState)> {
+    pub(crate) fn settled(&self) -> impl Iterator<Item = (u64, BuyerState)> + '_ {
         debug_assert!(self.recent.is_empty());
-        self.keys.iter().zip(&self.states)
+        self.starts.windows(2).enumerate().flat_map(move |(c, w)| {
+            let run = w[0] as usize..w[1] as usize;
+            self.users[run.clone()]
+                .iter()
+                .zip(&self.states[run])
+                .map(move |(&u, &s)| (buyer_key(c as u32, u), s))
+        })
+    }
+
+    /// Where the settled pair `key` is in the columns, if it is there.
+    #[inline]
+    fn find(&self, key: u64) -> Option<usize> {
+        let c = (key >> 32) as usize;
+        let (lo, hi) = (*self.starts.get(c)? as usize, *self.starts.get(c + 1)? as usize);
+        self.users[lo..hi].binary_search(&(key as u32)).ok().map(|i| lo + i)
     }
 
     /// The pair's state, if it has one.
     #[inline]
     pub(crate) fn get(&self, key: u64) -> Option<&BuyerState> {
-        match self.keys.binary_search(&key) {
-            Ok(i) => Some(&self.states[i]),
-            Err(_) => self.recent.get(&key),
+        match self.find(key) {
+            Some(i) => Some(&self.states[i]),
+            None => self.recent.get(&key),
         }
     }
 
     /// The pair's state, created empty if it has none.
     pub(crate) fn entry(&mut self, key: u64) -> &mut BuyerState {
-        match self.keys.binary_search(&key) {
-            Ok(i) => &mut self.states[i],
-            Err(_) => self.recent.entry(key).or_default(),
+        match self.find(key) {
+            Some(i) => &mut self.states[i],
+            None => self.recent.entry(key).or_default(),
         }
     }
 
     /// Pairs remembered.
     #[cfg(test)]
     pub(crate) fn len(&self) -> usize {
-        self.keys.len() + self.recent.len()
+        self.users.len() + self.recent.len()
     }
 
     /// Merges the pairs first seen since the last call into the sorted
-    /// columns (the engine calls it each night). O(pairs): the columns
-    /// grow by the new pairs exactly and are merged from the back in place.
+    /// columns (the engine calls it each night). O(pairs + creators): the
+    /// columns grow by the new pairs exactly and are merged from the back
+    /// in place.
     pub(crate) fn settle(&mut self) {
         if self.recent.is_empty() {
             return;
         }
         let mut new: Vec<(u64, BuyerState)> = self.recent.drain().collect();
         new.sort_unstable_by_key(|&(k, _)| k);
-        let (old, add) = (self.keys.len(), new.len());
-        self.keys.reserve_exact(add);
+        let creators = (new[new.len() - 1].0 >> 32) as usize + 1;
+        if self.starts.len() < creators + 1 {
+            let end = self.starts.last().copied().unwrap_or(0);
+            self.starts.resize(creators + 1, end);
+        }
+        let (old, add) = (self.users.len(), new.len());
+        self.users.reserve_exact(add);
         self.states.reserve_exact(add);
-        self.keys.resize(old + add, 0);
+        self.users.resize(old + add, 0);
         self.states.resize(old + add, BuyerState::default());
         // Merge from the back: the write position never overtakes the
         // unread settled pairs, since `w = i + j` with `j` new pairs left.
+        // `c` is the creator of settled pair `i - 1`.
         let (mut i, mut j) = (old, add);
+        let mut c = self.starts.len() - 2;
         while j > 0 {
             let (k, s) = new[j - 1];
-            if i > 0 && self.keys[i - 1] > k {
-                self.keys[i + j - 1] = self.keys[i - 1];
+            while i > 0 && self.starts[c] as usize >= i {
+                c -= 1;
+            }
+            if i > 0 && buyer_key(c as u32, self.users[i - 1]) > k {
+                self.users[i + j - 1] = self.users[i - 1];
                 self.states[i + j - 1] = self.states[i - 1];
                 i -= 1;
             } else {
-                self.keys[i + j - 1] = k;
+                self.users[i + j - 1] = k as u32;
                 self.states[i + j - 1] = s;
                 j -= 1;
+            }
+        }
+        // Each creator's run moves up by the new pairs of the creators
+        // before it.
+        let mut before = 0u64;
+        let mut next = new.iter().peekable();
+        for (c, start) in self.starts.iter_mut().enumerate() {
+            *start += before;
+            while next.next_if(|&&(k, _)| (k >> 32) as usize == c).is_some() {
+                before += 1;
             }
         }
         // The day's table is kept for the next day (its size is a day's new
@@ -318,8 +362,8 @@ mod tests {
     }
 
     #[test]
-    fn a_buyer_state_stays_eight_bytes() {
-        assert_eq!(std::mem::size_of::<BuyerState>(), 8);
+    fn a_buyer_state_stays_six_bytes() {
+        assert_eq!(std::mem::size_of::<BuyerState>(), 6);
     }
 
     /// Days of orders and memberships, with repeats within a day, across
@@ -338,7 +382,9 @@ mod tests {
                 x ^= x << 13;
                 x ^= x >> 7;
                 x ^= x << 17;
-                let key = buyer_key((x % 37) as u32, ((x >> 20) % 3_000) as u32);
+                // Creators first seen on later days, above and between
+                // those already settled, and creators with no pair.
+                let key = buyer_key(((x % 37) * u64::from(day % 4 + 1)) as u32, ((x >> 20) % 3_000) as u32);
                 let (a, b) = (buyers.entry(key), plain.entry(key).or_default());
                 if x >> 60 < 10 {
                     assert_eq!(a.add_order(0), b.add_order(0));
@@ -353,12 +399,14 @@ mod tests {
             }
             buyers.settle();
             assert!(buyers.recent.is_empty());
-            assert!(buyers.keys.windows(2).all(|w| w[0] < w[1]), "ascending, no pair twice");
-            assert_eq!(buyers.keys.len(), plain.len());
+            let keys: Vec<u64> = buyers.settled().map(|(k, _)| k).collect();
+            assert!(keys.windows(2).all(|w| w[0] < w[1]), "ascending, no pair twice");
+            assert_eq!(keys.len(), plain.len());
             for (k, s) in &plain {
                 assert_eq!(buyers.get(*k), Some(s), "{k:x} after day {day}");
             }
-            assert_eq!(buyers.get(buyer_key(40, 0)), None);
+            assert_eq!(buyers.get(buyer_key(200, 0)), None);
+            assert_eq!(buyers.get(buyer_key(37, 5)), None, "a creator with no pair");
         }
     }
 }

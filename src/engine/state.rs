@@ -363,6 +363,8 @@ pub(crate) struct RunState<'w> {
     /// The day's fan edges whose fan unfollows after a skipped impression
     /// (removed at the day's end, as other unfollows).
     pub(crate) day_unfollows: Vec<u32>,
+    /// Per creator whose cohort has a churn rule: impressions on each of
+    /// the last `window_days` days, oldest first (empty otherwise).
     pub(crate) creator_history: Vec<Vec<u64>>,
     pub(crate) creator_today: Vec<u64>,
     pub(crate) stopped_after: Vec<Option<u32>>,
