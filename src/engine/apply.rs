@@ -276,12 +276,13 @@ impl Simulation<'_> {
                 };
                 let w = rule.window_days as usize;
                 let h = &mut st.creator_history[c];
-                if h.len() >= w.max(1) {
+                if h.len() == w {
                     h.remove(0);
                 }
                 h.push(st.creator_today[c]);
-                if st.stopped_after[c].is_none() && day + 1 < self.days && h.len() >= w {
-                    let recent: u64 = h[h.len() - w..].iter().sum();
+                // The history holds the window once it is full.
+                if st.stopped_after[c].is_none() && day + 1 < self.days && h.len() == w {
+                    let recent: u64 = h.iter().sum();
                     if recent < rule.min_impressions {
                         st.stopped_after[c] = Some(day);
                     }
