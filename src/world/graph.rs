@@ -25,18 +25,69 @@ pub struct FollowGraph {
     pub(crate) since_day: Vec<i16>,
     pub(crate) group: Vec<bool>,
     pub(crate) low_days: Vec<u8>,
-    /// For creators with at least [`big_row`] fans, a bitset over users of
-    /// who follows them: most public draws are strangers, and one bit test
-    /// answers them without two binary searches through a large row.
-    pub(crate) big_rows: Vec<Option<Box<[u64]>>>,
+    /// For creators with at least [`big_row`] fans, an index of the row
+    /// over users ([`RowIndex`]): most public draws are strangers, and one
+    /// bit test answers them; a fan's edge takes a search of the (smaller)
+    /// iron section and a rank, not a second search through the row.
+    pub(crate) big_rows: Vec<Option<Box<RowIndex>>>,
 }
 
-/// Rows at least this long get a membership bitset: 65,536 fans, and at
-/// least a sixteenth of the users, so that a bitset (users / 8 bytes) costs
-/// at most 2 bytes per fan of its row. (A fixed 65,536 gave about 800
-/// bitsets of 1.25 MB each, 1 GB, to `growth.toml` at 10M users.)
+/// Rows at least this long get a [`RowIndex`]: 65,536 fans, and at least a
+/// sixteenth of the users, so that the index (users × 17/128 bytes) costs
+/// at most 2.1 bytes per fan of its row. (A fixed 65,536 gave about 800
+/// indexed rows of 1.3 MB each, 1 GB, to `growth.toml` at 10M users.)
 pub(crate) fn big_row(users: usize) -> u32 {
     (1u32 << 16).max(u32::try_from(users / 16).unwrap_or(u32::MAX))
+}
+
+/// A big row's fans as a bitset over users with a count per block of 512
+/// users (the fans before the block): membership is one bit test, and the
+/// number of fans below a user (its rank) one count plus at most eight
+/// popcounts within the block. Per user 17/128 bytes: a bit, and 4 bytes
+/// per 512 users.
+#[derive(Debug, Clone)]
+pub(crate) struct RowIndex {
+    words: Box<[u64]>,
+    blocks: Box<[u32]>,
+}
+
+impl RowIndex {
+    /// Words per counted block.
+    const BLOCK: usize = 8;
+
+    /// The index of a row's fans (each below `users`).
+    pub(crate) fn new(users: usize, fans: &[u32]) -> Self {
+        let mut words = vec![0u64; users.div_ceil(64)].into_boxed_slice();
+        for &u in fans {
+            words[u as usize / 64] |= 1 << (u % 64);
+        }
+        let mut total = 0u32;
+        let blocks = words
+            .chunks(Self::BLOCK)
+            .map(|block| {
+                let before = total;
+                total += block.iter().map(|w| w.count_ones()).sum::<u32>();
+                before
+            })
+            .collect();
+        RowIndex { words, blocks }
+    }
+
+    /// Whether `u` is a fan.
+    #[inline]
+    pub(crate) fn contains(&self, u: u32) -> bool {
+        self.words[u as usize / 64] >> (u % 64) & 1 == 1
+    }
+
+    /// How many fans are below `u`.
+    #[inline]
+    pub(crate) fn rank(&self, u: u32) -> u32 {
+        let w = u as usize / 64;
+        let first = w - w % Self::BLOCK;
+        let within: u32 = self.words[first..w].iter().map(|x| x.count_ones()).sum();
+        let below = self.words[w] & ((1u64 << (u % 64)) - 1);
+        self.blocks[w / Self::BLOCK] + within + below.count_ones()
+    }
 }
 
 impl FollowGraph {
@@ -119,17 +170,40 @@ impl FollowGraph {
     }
 
     /// How user `u` stands to creator `c`, and the edge index if a fan.
-    /// Two binary searches: O(log followers); a stranger to a row with a
-    /// membership bitset costs one bit test.
+    /// Two binary searches, O(log followers); for a row with an index
+    /// ([`big_row`] fans or more) a stranger costs one bit test, and a fan
+    /// a search of the iron section and a rank.
     #[inline]
     pub fn relation(&self, c: u32, u: u32) -> (Relation, Option<u32>) {
-        let members = self.big_rows.get(c as usize).and_then(|b| b.as_deref());
-        self.relation_among(c, u, members)
+        match self.big_rows.get(c as usize) {
+            Some(Some(ix)) => {
+                if !ix.contains(u) {
+                    return (Relation::Stranger, None);
+                }
+                // Each section is sorted: an iron fan is found in its
+                // section; otherwise the search says how many iron fans are
+                // below `u`, and the other fans below it are the rest of
+                // its rank.
+                let (iron, other) = self.sections(c);
+                match self.fans[iron.start as usize..iron.end as usize].binary_search(&u) {
+                    Ok(k) => (Relation::IronFan, Some(iron.start + k as u32)),
+                    Err(k) => (Relation::Fan, Some(other.start + ix.rank(u) - k as u32)),
+                }
+            }
+            _ => self.relation_among(c, u, None),
+        }
     }
 
-    /// [`relation`](Self::relation) given a bitset over users that holds
-    /// at least `c`'s fans (its row's own, or a task's marks): a user not
-    /// in it is a stranger without a search.
+    /// [`relation`](Self::relation) by the two binary searches alone,
+    /// whatever index the row has (what an index must agree with).
+    #[cfg(test)]
+    fn relation_searched(&self, c: u32, u: u32) -> (Relation, Option<u32>) {
+        self.relation_among(c, u, None)
+    }
+
+    /// [`relation`](Self::relation) by two binary searches, given (if
+    /// any) a bitset over users that holds at least `c`'s fans (a task's
+    /// marks): a user not in it is a stranger without a search.
     #[inline]
     fn relation_among(&self, c: u32, u: u32, members: Option<&[u64]>) -> (Relation, Option<u32>) {
         if let Some(bits) = members
@@ -150,7 +224,7 @@ impl FollowGraph {
     /// Whether looking up `n` users' relations to creator `c` is cheaper
     /// through [`mark_fans`](Self::mark_fans) (a pass over the row to set
     /// a bit per fan, one to clear them, and a bit test per look-up) than
-    /// through two binary searches each: when `c`'s row has no bitset of
+    /// through two binary searches each: when `c`'s row has no index of
     /// its own and holds at most `MARK_PER_LOOKUP` fans per look-up.
     #[inline]
     pub(crate) fn worth_marking(&self, c: u32, n: usize) -> bool {
@@ -183,23 +257,19 @@ impl FollowGraph {
         self.relation_among(c, u, Some(marks))
     }
 
-    /// Builds the membership bitsets of the big rows (after the rows change).
+    /// Builds the indexes of the big rows (after the rows change).
     pub(crate) fn index_big_rows(&mut self, users: usize) {
         use rayon::prelude::*;
-        // The old bitsets go first: never two sets of them at once.
+        // The old indexes go first: never two sets of them at once.
         self.big_rows = Vec::new();
         let big = big_row(users);
         let g: &FollowGraph = self;
-        let rows: Vec<Option<Box<[u64]>>> = (0..g.creators() as u32)
+        let rows: Vec<Option<Box<RowIndex>>> = (0..g.creators() as u32)
             .into_par_iter()
             .map(|c| {
                 (g.followers(c) >= big).then(|| {
-                    let mut bits = vec![0u64; users.div_ceil(64)].into_boxed_slice();
                     let row = g.offsets[c as usize] as usize..g.offsets[c as usize + 1] as usize;
-                    for &u in &g.fans[row] {
-                        bits[u as usize / 64] |= 1 << (u % 64);
-                    }
-                    bits
+                    Box::new(RowIndex::new(users, &g.fans[row]))
                 })
             })
             .collect();
@@ -234,5 +304,47 @@ mod tests {
         let c = (0..g.creators() as u32).max_by_key(|&c| g.followers(c)).unwrap();
         assert!(g.worth_marking(c, g.followers(c) as usize));
         assert!(!g.worth_marking(c, 1));
+    }
+
+    /// A big row's index gives the binary searches' answer (relation and
+    /// edge) for every user, iron fans, other fans and strangers alike.
+    #[test]
+    fn indexed_rows_give_the_searched_relations() {
+        // 500,000 users: rows of at least 65,536 fans are indexed, the
+        // KOLs' and the larger waist accounts'.
+        let world = World::generate(&Scenario::default_scenario().scaled(500_000)).unwrap();
+        let (g, users) = (world.graph(), world.users().len() as u32);
+        let indexed: Vec<u32> = (0..g.creators() as u32)
+            .filter(|&c| matches!(g.big_rows.get(c as usize), Some(Some(_))))
+            .collect();
+        assert!(indexed.len() >= 2, "{} indexed rows", indexed.len());
+        let (mut iron, mut other) = (0, 0);
+        for &c in &indexed {
+            for u in 0..users {
+                let r = g.relation(c, u);
+                assert_eq!(r, g.relation_searched(c, u), "creator {c}, user {u}");
+                match r.0 {
+                    crate::response::Relation::IronFan => iron += 1,
+                    crate::response::Relation::Fan => other += 1,
+                    _ => {}
+                }
+            }
+        }
+        assert!(iron > 1000 && other > 100_000, "{iron} iron fans, {other} other fans");
+    }
+
+    /// Ranks count the fans below a user across words and blocks.
+    #[test]
+    fn row_index_ranks_count_the_fans_below() {
+        let users = 5 * 64 * super::RowIndex::BLOCK + 77;
+        let members: Vec<u32> = (0..users as u32).filter(|u| u % 3 == 0 || u % 7 == 1).collect();
+        let bits = super::RowIndex::new(users, &members);
+        let mut below = 0;
+        for u in 0..users as u32 {
+            assert_eq!(bits.rank(u), below, "user {u}");
+            let member = u % 3 == 0 || u % 7 == 1;
+            assert_eq!(bits.contains(u), member, "user {u}");
+            below += u32::from(member);
+        }
     }
 }
