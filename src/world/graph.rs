@@ -194,13 +194,6 @@ impl FollowGraph {
         }
     }
 
-    /// [`relation`](Self::relation) by the two binary searches alone,
-    /// whatever index the row has (what an index must agree with).
-    #[cfg(test)]
-    fn relation_searched(&self, c: u32, u: u32) -> (Relation, Option<u32>) {
-        self.relation_among(c, u, None)
-    }
-
     /// [`relation`](Self::relation) by two binary searches, given (if
     /// any) a bitset over users that holds at least `c`'s fans (a task's
     /// marks): a user not in it is a stranger without a search.
@@ -322,7 +315,8 @@ mod tests {
         for &c in &indexed {
             for u in 0..users {
                 let r = g.relation(c, u);
-                assert_eq!(r, g.relation_searched(c, u), "creator {c}, user {u}");
+                // The two binary searches alone, whatever index the row has.
+                assert_eq!(r, g.relation_among(c, u, None), "creator {c}, user {u}");
                 match r.0 {
                     crate::response::Relation::IronFan => iron += 1,
                     crate::response::Relation::Fan => other += 1,
