@@ -391,6 +391,39 @@ mod tests {
     }
 
     #[test]
+    fn the_ladder_sizes_file_is_growth_with_smaller_established_cohorts() {
+        let file = Scenario::from_toml_str(include_str!("../../scenarios/growth_ladder_sizes.toml")).unwrap();
+        let growth = Scenario::from_toml_str(include_str!("../../scenarios/growth.toml")).unwrap();
+        // The ladder arm's levels after 1,500 days at 200,000 users (README),
+        // per creator, and its iron-fan ratios; the file is at 1M users.
+        let measured = [
+            ("KOL", 3_788.0, 0.004),
+            ("waist", 12_735.0 / 6.0, 0.0015),
+            ("KOE", 29_795.0 / 20.0, 0.0068),
+        ];
+        let mut expected = growth.clone();
+        expected.name = file.name.clone();
+        for c in &mut expected.cohorts {
+            if let Some(&(_, level, ratio)) = measured.iter().find(|m| m.0 == c.name) {
+                let at_1m = level * 5.0;
+                let f = &file.cohorts.iter().find(|x| x.name == c.name).unwrap().followers;
+                assert!(
+                    f64::from(f.min) < at_1m && at_1m < f64::from(f.max),
+                    "{}: {at_1m} outside {}..{}",
+                    c.name,
+                    f.min,
+                    f.max
+                );
+                c.followers = *f;
+                c.iron_fan_ratio = ratio;
+            } else if c.name == "general" {
+                c.iron_fan_ratio = 0.0001;
+            }
+        }
+        assert_eq!(file, expected);
+    }
+
+    #[test]
     fn follower_means_match_the_drawn_counts() {
         // Expected edges against the default world's drawn follower counts
         // (41,134 creators; the general cohort's log-normal dominates the
