@@ -394,12 +394,27 @@ mod tests {
     fn the_ladder_sizes_file_is_growth_with_smaller_established_cohorts() {
         let file = Scenario::from_toml_str(include_str!("../../scenarios/growth_ladder_sizes.toml")).unwrap();
         let growth = Scenario::from_toml_str(include_str!("../../scenarios/growth.toml")).unwrap();
-        // The ladder arm's levels after 1,500 days at 200,000 users (README),
-        // per creator, and its iron-fan ratios; the file is at 1M users.
+        // The balance the file's header derives, at 200,000 users, from a
+        // first run (README): each cohort's mean follower level per creator
+        // over the measured weeks times follows added over unfollows; and
+        // that run's iron-fan ratios at its end. The file is at 1M users.
+        let weekly_mean = |levels: [f64; 5], creators: f64| levels.iter().sum::<f64>() / 5.0 / creators;
         let measured = [
-            ("KOL", 3_788.0, 0.004),
-            ("waist", 12_735.0 / 6.0, 0.0015),
-            ("KOE", 29_795.0 / 20.0, 0.0068),
+            (
+                "KOL",
+                weekly_mean([2_794.0, 2_720.0, 2_668.0, 2_613.0, 2_598.0], 1.0) / 1.886,
+                0.0093,
+            ),
+            (
+                "waist",
+                weekly_mean([9_482.0, 9_286.0, 9_106.0, 8_998.0, 8_949.0], 6.0) / 2.073,
+                0.0027,
+            ),
+            (
+                "KOE",
+                weekly_mean([26_532.0, 26_325.0, 26_145.0, 25_994.0, 25_970.0], 20.0) / 1.253,
+                0.0056,
+            ),
         ];
         let mut expected = growth.clone();
         expected.name = file.name.clone();
