@@ -320,14 +320,15 @@ fn print_steady_state(s: &Scenario, runs: &[Vec<ArmRun>]) {
         s.feed.days
     );
     println!(
-        "{:<10} | {:>26} | {:>26} | {:>24} | {:>24} | {:>22} | {:>22}",
+        "{:<10} | {:>26} | {:>26} | {:>24} | {:>24} | {:>22} | {:>22} | {:>24}",
         "cohort",
         "followers slope/level",
         "iron-ratio slope/level",
         "unfollows/follows added",
         "demotions/promotions",
         "median followers move",
-        "p90 followers move"
+        "p90 followers move",
+        "median / p90 at switch"
     );
     let days = f64::from(s.feed.days);
     for (ci, cohort) in s.cohorts.iter().enumerate() {
@@ -348,8 +349,9 @@ fn print_steady_state(s: &Scenario, runs: &[Vec<ArmRun>]) {
                 if q(start) == 0.0 { 0.0 } else { q(end) / q(start) - 1.0 }
             }
         };
+        let at_switch = |q: fn(&(f64, f64)) -> f64| per_rep(&|a| q(&a.quantiles[ci][0])).mean;
         println!(
-            "{:<10} | {:>26} | {:>26} | {:>24} | {:>24} | {:>22} | {:>22}",
+            "{:<10} | {:>26} | {:>26} | {:>24} | {:>24} | {:>22} | {:>22} | {:>24}",
             cohort.name,
             research::ci(&per_rep(&relative(|p| p.0)), 3),
             research::ci(&per_rep(&relative(|p| p.1)), 3),
@@ -357,13 +359,15 @@ fn print_steady_state(s: &Scenario, runs: &[Vec<ArmRun>]) {
             research::ci(&per_rep(&|a| ratio(sum(a, 7), sum(a, 6))), 3),
             research::ci(&per_rep(&moved(|q| q.0)), 3),
             research::ci(&per_rep(&moved(|q| q.1)), 3),
+            format!("{:.0} / {:.0}", at_switch(|q| q.0), at_switch(|q| q.1)),
         );
     }
     println!(
         "\nslope/level: the least-squares slope of the daily level times the measured days, over its mean (the \
          relative change the trend makes over the period; 0 is flat). unfollows/follows added and \
          demotions/promotions: 1 is a balance. The followers moves are the creators' median and 90th percentile \
-         at the end over those at the start, minus 1."
+         at the end over those at the start, minus 1; median / p90 at switch: their levels at the start, means over \
+         replicates."
     );
 }
 

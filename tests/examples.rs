@@ -322,6 +322,19 @@ fn policy_switch_writes_levels_per_arm_cohort_week_and_metric() {
     let stdout = run("policy_switch", &args);
     assert!(stdout.contains("iron_fan_first − ladder"), "{stdout}");
     assert!(stdout.contains("steady state"), "{stdout}");
+    // Each cohort's median and 90th-percentile followers at the switch,
+    // the median at most the 90th percentile.
+    for cohort in ["KOL", "waist", "KOE", "newcomer", "general"] {
+        let row = stdout
+            .lines()
+            .rev()
+            .find(|l| l.starts_with(cohort) && l.contains(" / "))
+            .unwrap_or_else(|| panic!("no steady-state row for {cohort}: {stdout}"));
+        let last = row.rsplit('|').next().unwrap();
+        let (median, p90) = last.split_once(" / ").unwrap();
+        let (median, p90): (f64, f64) = (median.trim().parse().unwrap(), p90.trim().parse().unwrap());
+        assert!(0.0 <= median && median <= p90, "{cohort}: {row}");
+    }
     let rows: Vec<serde_json::Value> = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
     std::fs::remove_file(&json).ok();
     // 3 arms × 5 cohorts × 2 weeks (8 days) × 8 metrics.
