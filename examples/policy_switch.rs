@@ -27,7 +27,8 @@
 //! Then the ladder arm's steady state: the followers' and iron-fan ratio's
 //! slope over the measured days relative to their level, follows added
 //! against unfollows, promotions against demotions, and the move of the
-//! creators' median and 90th-percentile followers, each with its interval.
+//! creators' median and 90th-percentile followers, each with its interval,
+//! and those two levels at the switch (means over replicates).
 //!
 //! `--json FILE` writes rows `{"arm", "cohort", "week", "metric", "mean",
 //! "lo", "hi"}`: levels per arm and week (not differences) of `followers`,
