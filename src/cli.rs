@@ -385,6 +385,12 @@ pub const SPECS: &[Spec] = &[
         usage: "paid_traffic [--scenario FILE] [--users N] [--replicates R] [--json FILE]",
     },
     Spec {
+        name: "fan_bases",
+        positional: (0, 0),
+        options: &[SCENARIO, USERS, opt("warmup-days", Kind::Index), JSON],
+        usage: "fan_bases [--scenario FILE] [--users N] [--warmup-days W] [--json FILE]",
+    },
+    Spec {
         name: "policy_switch",
         positional: (0, 0),
         options: &[REPLICATES, SCENARIO, USERS, opt("warmup-days", Kind::Index), DAYS, JSON],

@@ -376,6 +376,62 @@ fn policy_switch_writes_levels_per_arm_cohort_week_and_metric() {
     );
 }
 
+#[test]
+fn fan_bases_prints_and_writes_the_generated_and_the_warmed_fan_base_of_every_cohort() {
+    let json = std::env::temp_dir().join(format!("feedsim-fans-{}.json", std::process::id()));
+    let json_arg = json.to_str().unwrap();
+    let args = ["--users", "30000", "--warmup-days", "5", "--json", json_arg];
+    let stdout = run("fan_bases", &args);
+    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    std::fs::remove_file(&json).ok();
+    assert_eq!(v["warmup_days"], 5);
+    let s = feedsim::Scenario::from_toml_str(&std::fs::read_to_string("scenarios/growth.toml").unwrap()).unwrap();
+    let (generated, warmed) = (v["generated"].as_array().unwrap(), v["warmed"].as_array().unwrap());
+    assert_eq!(generated.len(), s.cohorts.len());
+    assert_eq!(warmed.len(), s.cohorts.len());
+    let f = |b: &serde_json::Value, k: &str| b[k].as_f64().unwrap_or_else(|| panic!("no {k} in {b}"));
+    for ((g, w), c) in generated.iter().zip(warmed).zip(&s.cohorts) {
+        assert_eq!(g["cohort"], c.name.as_str());
+        assert_eq!(w["cohort"], c.name.as_str());
+        // One row each in the printed table.
+        assert_eq!(
+            stdout
+                .lines()
+                .filter(|l| l.starts_with(&format!("{:<10} ", c.name)))
+                .count(),
+            2,
+            "{stdout}"
+        );
+        for b in [g, w] {
+            for k in ["verticality", "iron_fan_verticality", "primary_interest", "interest"] {
+                assert!((0.0..=1.0).contains(&f(b, k)), "{k} in {b}");
+            }
+            assert!(f(b, "primary_interest") <= f(b, "verticality") && f(b, "interest") <= f(b, "verticality"));
+            assert!(f(b, "median_followers") <= f(b, "p90_followers"));
+        }
+    }
+    // The generated KOL (one creator at this size, its fans well within
+    // the users interested in its category) is the scenario's: its
+    // verticality and iron-fan ratio up to rounding one count.
+    let kol = &generated[0];
+    let fans = f(kol, "followers");
+    assert!(
+        (f(kol, "verticality") - s.cohorts[0].verticality).abs() <= 0.5 / fans + 1e-12,
+        "{kol}"
+    );
+    assert!(
+        (f(kol, "iron_fans") / fans - s.cohorts[0].iron_fan_ratio).abs() <= 0.5 / fans + 1e-12,
+        "{kol}"
+    );
+    // The warm-up moved the graph.
+    assert!(
+        generated
+            .iter()
+            .zip(warmed)
+            .any(|(g, w)| g["followers"] != w["followers"])
+    );
+}
+
 /// Runs the `scenario` example on `s` written to a temporary file, with
 /// `--json`: its stdout and both reports.
 fn run_scenario_file(s: &feedsim::Scenario, tag: &str) -> (String, Vec<feedsim::metrics::Report>) {

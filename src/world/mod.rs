@@ -6,9 +6,11 @@
 //! immutable during a run, so one world serves any number of runs under
 //! different policies.
 
+mod fan_base;
 mod friends;
 mod graph;
 
+pub use fan_base::FanBase;
 pub use friends::{FriendGraph, FriendParams};
 pub use graph::FollowGraph;
 
