@@ -53,7 +53,9 @@ fn main() -> Result<(), Error> {
     }
     scenario.warmup = Some(WarmupParams {
         days,
-        policy: scenario.warmup.map_or(WarmupPolicy::PublicPoolLadder, |w| w.policy),
+        ..scenario
+            .warmup
+            .unwrap_or(WarmupParams::new(days, WarmupPolicy::PublicPoolLadder))
     });
     scenario.validate()?;
     let world = World::generate(&scenario)?;

@@ -34,8 +34,11 @@
 //! "lo", "hi"}`: levels per arm and week (not differences) of `followers`,
 //! `iron_fan_ratio`, `impressions_per_post`, `gmv_yuan`, `follows_added`,
 //! `unfollows`, `promotions` and `demotions`. `--scenario FILE` runs
-//! another scenario (its own `[warmup]` and `[followed_tab]` are kept if it
-//! has them).
+//! another scenario (its own `[warmup]`, fast days included, and
+//! `[followed_tab]` are kept if it has them; `--warmup-days` overrides the
+//! warm-up's days only): `scenarios/growth_ladder_sizes.toml` starts from
+//! the cohort sizes the ladder holds and warms up 90 days, the first 60
+//! with a fast lifecycle (README, "Is the warmed world a steady state?").
 
 use std::time::Instant;
 
@@ -96,7 +99,9 @@ fn main() -> Result<(), Error> {
     let warmup_days = research::parsed(&args, "warmup-days", scenario.warmup.map_or(45, |w| w.days));
     scenario.warmup = Some(WarmupParams {
         days: warmup_days,
-        policy: scenario.warmup.map_or(WarmupPolicy::PublicPoolLadder, |w| w.policy),
+        ..scenario
+            .warmup
+            .unwrap_or(WarmupParams::new(warmup_days, WarmupPolicy::PublicPoolLadder))
     });
     scenario.feed.days = research::parsed(&args, "days", scenario.feed.days);
     scenario.validate()?;
@@ -115,10 +120,14 @@ fn main() -> Result<(), Error> {
         ("iron_fan_first_without_ratio_weight", &no_ratio),
     ];
     eprintln!(
-        "{} users, {} warm-up days under {:?}, {} measured days, {} replicates × {} arms",
+        "{} users, {} warm-up days under {:?}{}, {} measured days, {} replicates × {} arms",
         thousands(scenario.users.count.into()),
         warmup_days,
         scenario.warmup.map(|w| w.policy).unwrap_or_default(),
+        match scenario.warmup.and_then(|w| w.fast) {
+            Some(f) => format!(" (the first {} with follows and unfollows ×{})", f.days, f.speed),
+            None => String::new(),
+        },
         scenario.feed.days,
         replicates,
         arms.len()

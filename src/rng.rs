@@ -40,6 +40,7 @@ pub(crate) mod tag {
     pub const CHANNEL: u64 = 0x4348_414e;
     pub const TODAY: u64 = 0x544f_4441;
     pub const UNFOLLOW: u64 = 0x554e_464f;
+    pub const FAST_FOLLOW: u64 = 0x4641_5346;
     pub const STORE_VISIT: u64 = 0x5354_4f52;
     pub const SHOP: u64 = 0x5348_4f50;
     pub const LIVE: u64 = 0x4c49_5645;

@@ -453,10 +453,10 @@ fn scenario_warms_up_once_and_runs_both_policies_from_the_same_state() {
         .unwrap()
         .scaled(20_000);
     s.feed.days = 2;
-    s.warmup = Some(feedsim::scenario::WarmupParams {
-        days: 3,
-        policy: feedsim::scenario::WarmupPolicy::PublicPoolLadder,
-    });
+    s.warmup = Some(feedsim::scenario::WarmupParams::new(
+        3,
+        feedsim::scenario::WarmupPolicy::PublicPoolLadder,
+    ));
     let (out, reports) = run_scenario_file(&s, "warm");
     assert!(out.contains("after a 3-day warm-up under public-pool ladder"), "{out}");
     assert_eq!(reports.len(), 2);

@@ -190,10 +190,10 @@ fn with_a_warm_up_a_log_s_days_count_from_the_warm_up_s_first() {
     assert_eq!(e.field(), Some("log.csv:2.day"));
     assert!(e.to_string().contains("feed.days"), "{e}");
     // With 3 warm-up days, days 0..5 are the run's and day 5 is not.
-    s.warmup = Some(feedsim::scenario::WarmupParams {
-        days: 3,
-        policy: feedsim::scenario::WarmupPolicy::PublicPoolLadder,
-    });
+    s.warmup = Some(feedsim::scenario::WarmupParams::new(
+        3,
+        feedsim::scenario::WarmupPolicy::PublicPoolLadder,
+    ));
     let log = PostLog::read(row(4).as_bytes(), "log.csv", &s).unwrap();
     let world = World::generate(&s).unwrap();
     let posts = log.posts(&world).unwrap();

@@ -307,10 +307,10 @@ fn the_shipped_scenario_has_shelf_and_search_with_the_documented_defaults() {
 #[test]
 fn a_warm_up_carries_the_intents_and_the_report_counts_the_measured_days() {
     let mut s = scenario(ShelfSearchParams::default(), 2);
-    s.warmup = Some(feedsim::scenario::WarmupParams {
-        days: 2,
-        policy: feedsim::scenario::WarmupPolicy::PublicPoolLadder,
-    });
+    s.warmup = Some(feedsim::scenario::WarmupParams::new(
+        2,
+        feedsim::scenario::WarmupPolicy::PublicPoolLadder,
+    ));
     s.validate().unwrap();
     let warmed = ladder_run(&s);
     let mut t = s.clone();

@@ -19,7 +19,7 @@ fn warmed(policy: WarmupPolicy) -> Scenario {
     s.dynamics.unfollow_after_days = 2;
     s.dynamics.unfollow_below = 5;
     s.dynamics.coupon_days = 3;
-    s.warmup = Some(WarmupParams { days: WARM, policy });
+    s.warmup = Some(WarmupParams::new(WARM, policy));
     s.validate().unwrap();
     s
 }
@@ -94,10 +94,7 @@ fn warmup_of_zero_days_is_no_warm_up() {
         .unwrap()
         .run(&s.public_pool_ladder, &s.response)
         .unwrap();
-    s.warmup = Some(WarmupParams {
-        days: 0,
-        policy: WarmupPolicy::IronFanFirst,
-    });
+    s.warmup = Some(WarmupParams::new(0, WarmupPolicy::IronFanFirst));
     let zero = Simulation::new(&s, &world)
         .unwrap()
         .run(&s.public_pool_ladder, &s.response)
@@ -196,10 +193,10 @@ fn the_report_covers_the_measured_days_only() {
 #[test]
 fn bad_warm_ups_and_foreign_checkpoints_are_refused() {
     let mut s = warmed(WarmupPolicy::PublicPoolLadder);
-    s.warmup = Some(WarmupParams {
-        days: feedsim::scenario::MAX_DAYS,
-        policy: WarmupPolicy::PublicPoolLadder,
-    });
+    s.warmup = Some(WarmupParams::new(
+        feedsim::scenario::MAX_DAYS,
+        WarmupPolicy::PublicPoolLadder,
+    ));
     assert_eq!(s.validate().unwrap_err().field(), Some("warmup.days"));
     let text = "[warmup]\ndays = 3\npolicy = \"tiktok\"\n";
     let base = toml::to_string(&common::small_scenario()).unwrap();
@@ -294,4 +291,145 @@ fn pool_weights_act_through_the_warm_up_and_the_switch() {
         .run(&plain.public_pool_ladder, &plain.response)
         .unwrap();
     assert_ne!(neutral.daily, whole.daily, "the weights changed nothing");
+}
+
+/// The small growth world with only the skip unfollows (the low-score
+/// rule off, as a fast lifecycle needs), warmed up `WARM` days of which
+/// the first `fast_days` at `speed`.
+fn fast(fast_days: u32, speed: f64) -> Scenario {
+    let mut s = common::small_growth_scenario(MEASURED);
+    s.dynamics.unfollow_after_days = 0;
+    // Fans see their creators' posts in the tab, as in `policy_switch`.
+    s.followed_tab = Some(feedsim::feed::FollowedTab::default());
+    let mut w = WarmupParams::new(WARM, WarmupPolicy::PublicPoolLadder);
+    w.fast = Some(feedsim::scenario::FastLifecycle { days: fast_days, speed });
+    s.warmup = Some(w);
+    s.validate().unwrap();
+    s
+}
+
+/// Follow edges in `world`'s graph and in the checkpoint of a warm-up of
+/// `s`: (before, after).
+fn edges_around_warm_up(s: &Scenario, world: &World) -> (i64, i64) {
+    let sim = Simulation::new(s, world).unwrap();
+    let warm = sim.warm_up(&s.response).unwrap();
+    (world.graph().edges() as i64, warm.graph().edges() as i64)
+}
+
+#[test]
+fn a_fast_warm_up_multiplies_follows_and_unfollows_by_its_speed() {
+    const SPEED: f64 = 4.0;
+    // Follows only: no unfollow chance, so edges added are follows (less
+    // the few repeat follows of one day, merged).
+    let mut s = fast(WARM, SPEED);
+    s.dynamics.unfollow_per_skip = 0.0;
+    let world = World::generate(&s).unwrap();
+    let (before, fast_after) = edges_around_warm_up(&s, &world);
+    let mut slow = s.clone();
+    slow.warmup.as_mut().unwrap().fast = None;
+    let (_, slow_after) = edges_around_warm_up(&slow, &world);
+    let (base, sped) = ((slow_after - before) as f64, (fast_after - before) as f64);
+    assert!(base > 500.0, "too few follows to compare: {base}");
+    // The model's follows are the same draws in both runs; the sped-up run
+    // adds about (SPEED − 1)·base of its own, a Poisson count: five
+    // standard errors of the ratio, plus 5% for the follows' own feedback
+    // (a new fan is no longer a stranger to the creator's later posts).
+    let tol = 5.0 * ((SPEED - 1.0) * base).sqrt() / base + 0.05 * SPEED;
+    assert!(
+        (sped / base - SPEED).abs() < tol,
+        "{sped} / {base} against {SPEED} ± {tol}"
+    );
+
+    // Unfollows only: the model never follows (a zero intercept's
+    // logit is far below any draw), and a skip unfollows.
+    let mut s = fast(WARM, SPEED);
+    s.dynamics.unfollow_per_skip = 0.05;
+    if let feedsim::response::ResponseSpec::Logistic(m) = &mut s.response {
+        m.follow.base = -30.0;
+    } else {
+        panic!("growth.toml's model is the logistic one");
+    }
+    let world = World::generate(&s).unwrap();
+    let (before, fast_after) = edges_around_warm_up(&s, &world);
+    let mut slow = s.clone();
+    slow.warmup.as_mut().unwrap().fast = None;
+    let (_, slow_after) = edges_around_warm_up(&slow, &world);
+    let (base, sped) = ((before - slow_after) as f64, (before - fast_after) as f64);
+    assert!(base > 500.0, "too few unfollows to compare: {base}");
+    // Five standard errors of a Poisson count over `base`, plus 5% for
+    // the fans who have left and so skip no more.
+    let tol = 5.0 * sped.sqrt() / base + 0.05 * SPEED;
+    assert!(
+        (sped / base - SPEED).abs() < tol,
+        "{sped} / {base} against {SPEED} ± {tol}"
+    );
+}
+
+#[test]
+fn a_fast_warm_up_is_the_same_at_any_thread_count_and_only_on_its_days() {
+    let s = fast(1, 3.0);
+    let world = World::generate(&s).unwrap();
+    let sim = Simulation::new(&s, &world).unwrap();
+    let one = in_pool(1, || sim.warm_up(&s.response).unwrap().digest());
+    let many = in_pool(3, || sim.warm_up(&s.response).unwrap().digest());
+    assert_eq!(one, many, "the fast warm-up depends on the thread count");
+    // It changes the warm-up, and its checkpoint is not the slow one's.
+    let mut slow = s.clone();
+    slow.warmup.as_mut().unwrap().fast = None;
+    let slow_sim = Simulation::new(&slow, &world).unwrap();
+    let slow_warm = slow_sim.warm_up(&slow.response).unwrap();
+    assert_ne!(slow_warm.digest(), one);
+    let warm = sim.warm_up(&s.response).unwrap();
+    assert!(slow_sim.resume(&warm, &s.public_pool_ladder, &s.response).is_err());
+    // Zero fast days, or a speed of 1, is no fast lifecycle at all.
+    for (days, speed) in [(0, 3.0), (WARM, 1.0)] {
+        let t = fast(days, speed);
+        let sim_t = Simulation::new(&t, &world).unwrap();
+        let digest = sim_t.warm_up(&t.response).unwrap().digest();
+        assert_eq!(digest, slow_warm.digest(), "days {days}, speed {speed}");
+    }
+}
+
+#[test]
+fn bad_fast_lifecycles_are_refused_naming_their_field() {
+    use feedsim::scenario::FastLifecycle;
+    let cases: [(u32, f64, f64, u32, &str); 4] = [
+        (WARM + 1, 2.0, 0.09, 0, "warmup.fast.days"),
+        (1, 0.5, 0.09, 0, "warmup.fast.speed"),
+        (1, 12.0, 0.09, 0, "warmup.fast.speed"),
+        (1, 2.0, 0.09, 21, "warmup.fast"),
+    ];
+    for (days, speed, per_skip, after_days, field) in cases {
+        let mut s = fast(0, 1.0);
+        s.warmup.as_mut().unwrap().fast = Some(FastLifecycle { days, speed });
+        s.dynamics.unfollow_per_skip = per_skip;
+        s.dynamics.unfollow_after_days = after_days;
+        let err = s.validate().unwrap_err();
+        assert_eq!(
+            err.field(),
+            Some(field),
+            "{days} {speed} {per_skip} {after_days}: {err}"
+        );
+    }
+    // The same checks through the Rust API, and none without a warm-up.
+    let s = fast(0, 1.0);
+    let world = World::generate(&s).unwrap();
+    let sim = || Simulation::new(&s, &world).unwrap();
+    let err = sim()
+        .with_fast_lifecycle(FastLifecycle { days: 1, speed: 20.0 })
+        .err()
+        .unwrap();
+    assert_eq!(err.field(), Some("warmup.fast.speed"));
+    let mut t = s.clone();
+    t.warmup = None;
+    let err = Simulation::new(&t, &world)
+        .unwrap()
+        .with_fast_lifecycle(FastLifecycle { days: 1, speed: 2.0 })
+        .err()
+        .unwrap();
+    assert_eq!(err.field(), Some("warmup"));
+    let text = "[warmup]\ndays = 3\nfast = { days = 2, speed = 5.0, pace = 1 }\n";
+    let base = toml::to_string(&common::small_scenario()).unwrap();
+    let err = Scenario::from_toml_str(&format!("{base}\n{text}")).unwrap_err();
+    assert!(err.to_string().contains("pace"), "{err}");
 }

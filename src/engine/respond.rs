@@ -227,6 +227,9 @@ struct Pass<'a> {
     keep_sharers: bool,
     /// The sharers' commission rate (`[fission]`; 0 without).
     commission: f64,
+    /// The factor on follow and unfollow chances (a fast warm-up day's
+    /// speed, else 1; [`FastLifecycle`](crate::scenario::FastLifecycle)).
+    speed: f64,
 }
 
 /// What the pass reads about one live post, looked up once per round: a
@@ -298,6 +301,7 @@ impl Simulation<'_> {
             keep_likers: rounds.keep_likers,
             keep_sharers: rounds.keep_sharers,
             commission: self.fission.map_or(0.0, |f| f.commission),
+            speed: self.lifecycle_speed(day),
         };
         let tasks = &mut rounds.tasks;
         if first {
@@ -525,7 +529,9 @@ impl Simulation<'_> {
         let has = |bit: u32| out.events & bit != 0;
         // What the engine keeps of the outcome: follows only from
         // strangers, clicks only on a product, orders only after a click.
-        let follow = o.relation == Relation::Stranger && has(event::FOLLOW);
+        let follow = o.relation == Relation::Stranger
+            && (has(event::FOLLOW)
+                || pass.speed > 1.0 && out.completed && self.sped_up_follow(pass, &ctx, post, o.user));
         let click = post.price_fen > 0 && has(event::CLICK);
         // An offline product's would-be order is a lead, and a lead may
         // visit the store: no order on the platform.
@@ -699,7 +705,7 @@ impl Simulation<'_> {
                     round.points.push((o.edge, gained));
                 } else if self.dynamics.unfollow_per_skip > 0.0
                     && crate::rng::unit(self.seed, tag::UNFOLLOW, post.id.into(), o.user.into())
-                        < self.dynamics.unfollow_per_skip
+                        < self.dynamics.unfollow_per_skip * pass.speed
                 {
                     // A fan shown the post who did nothing with it.
                     round.unfollows.push(o.edge);
@@ -726,6 +732,24 @@ impl Simulation<'_> {
                 arrival_s,
             });
         }
+    }
+}
+
+impl Simulation<'_> {
+    /// On a fast warm-up day: whether a stranger's watched-through view
+    /// the model left unfollowed follows, with chance `(s − 1)·p / (1 − p)`
+    /// (at most 1) for the model's follow probability `p` and the speed
+    /// `s`, so that a view follows with chance `s·p` in all (at most 1). A
+    /// keyed draw of its own: the model's stream is untouched.
+    #[cold]
+    fn sped_up_follow(&self, pass: &Pass, ctx: &ImpressionContext, post: &Post, user: u32) -> bool {
+        let p = pass.model.event_probabilities(ctx).follow;
+        let q = if p >= 1.0 {
+            1.0
+        } else {
+            (pass.speed - 1.0) * p / (1.0 - p)
+        };
+        crate::rng::unit(self.seed, tag::FAST_FOLLOW, post.id.into(), user.into()) < q
     }
 }
 

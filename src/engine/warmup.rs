@@ -28,7 +28,7 @@ use crate::error::{Error, Result};
 use crate::metrics::{PostReport, Report};
 use crate::policy::{PushContext, PushPolicy, Step};
 use crate::response::ResponseModel;
-use crate::scenario::{Scenario, WarmupPolicy};
+use crate::scenario::{FastLifecycle, Scenario, WarmupPolicy};
 use crate::world::FollowGraph;
 
 /// A simulation's warm-up: its first `days` posting days, under `policy`.
@@ -36,6 +36,8 @@ use crate::world::FollowGraph;
 pub(super) struct Warmup {
     pub(super) days: u32,
     pub(super) policy: Arc<dyn PushPolicy>,
+    /// Its first days with the lifecycle sped up, if any.
+    pub(super) fast: Option<FastLifecycle>,
 }
 
 /// The state of a run at the end of its warm-up, from which measured runs
@@ -66,6 +68,8 @@ struct Origin {
     days: u32,
     slots_per_day: u32,
     warmup_days: u32,
+    /// The fast days and the speed's bits (0, 0 for none).
+    fast: (u32, u64),
 }
 
 impl Origin {
@@ -79,6 +83,11 @@ impl Origin {
             days: sim.days,
             slots_per_day: sim.slots_per_day,
             warmup_days: sim.warmup_days(),
+            fast: sim
+                .warmup
+                .as_ref()
+                .and_then(|w| w.fast)
+                .map_or((0, 0), |f| (f.days, f.speed.to_bits())),
         }
     }
 }
@@ -211,9 +220,17 @@ impl<'w> Simulation<'w> {
             WarmupPolicy::PublicPoolLadder => Arc::new(scenario.public_pool_ladder.clone()),
             WarmupPolicy::IronFanFirst => Arc::new(scenario.iron_fan_first()),
         };
-        // A validated scenario has at least one measured day.
-        self.with_warmup(w.days, policy)
-            .expect("a validated scenario's warm-up")
+        // A validated scenario has at least one measured day, and a fast
+        // lifecycle it allows.
+        let sim = self
+            .with_warmup(w.days, policy)
+            .expect("a validated scenario's warm-up");
+        match w.fast {
+            Some(fast) => sim
+                .with_fast_lifecycle(fast)
+                .expect("a validated scenario's fast lifecycle"),
+            None => sim,
+        }
     }
 
     /// Makes the first `days` of the simulation's posting days a warm-up
@@ -238,8 +255,68 @@ impl<'w> Simulation<'w> {
                 ),
             ));
         }
-        self.warmup = Some(Warmup { days, policy });
+        self.warmup = Some(Warmup {
+            days,
+            policy,
+            fast: None,
+        });
         Ok(self)
+    }
+
+    /// Speeds up follows and unfollows on the warm-up's first `fast.days`
+    /// days ([`FastLifecycle`]): a device to reach the lifecycle's steady
+    /// state sooner. A scenario's `[warmup] fast = { days, speed }` does
+    /// this for you.
+    ///
+    /// Errors (naming the scenario's field): no warm-up (`warmup`), more
+    /// fast days than warm-up days (`warmup.fast.days`), a speed below 1
+    /// or one that makes the unfollow chance exceed 1
+    /// (`warmup.fast.speed`), or the low-score unfollow rule on
+    /// (`warmup.fast`: it is not sped up).
+    pub fn with_fast_lifecycle(mut self, fast: FastLifecycle) -> Result<Self> {
+        let d = &self.dynamics;
+        let Some(w) = self.warmup.as_mut() else {
+            return Err(no_warmup());
+        };
+        if fast.days > w.days {
+            return Err(Error::invalid(
+                "warmup.fast.days",
+                fast.days,
+                format!("must be at most the warm-up's days = {}", w.days),
+            ));
+        }
+        crate::error::check::within("warmup.fast.speed", fast.speed, 1.0, 1e6)?;
+        if d.unfollow_per_skip * fast.speed > 1.0 {
+            return Err(Error::invalid(
+                "warmup.fast.speed",
+                fast.speed,
+                format!(
+                    "times dynamics.unfollow_per_skip = {} must be at most 1 (a chance)",
+                    d.unfollow_per_skip
+                ),
+            ));
+        }
+        if d.enabled && d.unfollow_after_days > 0 && fast.days > 0 && fast.speed > 1.0 {
+            return Err(Error::invalid(
+                "warmup.fast",
+                format!("{{ days = {}, speed = {} }}", fast.days, fast.speed),
+                format!(
+                    "does not speed up the low-score unfollow rule: set dynamics.unfollow_after_days = 0 (it is {})",
+                    d.unfollow_after_days
+                ),
+            ));
+        }
+        w.fast = Some(fast);
+        Ok(self)
+    }
+
+    /// The factor on follow and unfollow chances on `day`: the fast
+    /// lifecycle's speed on its days, else 1.
+    pub(super) fn lifecycle_speed(&self, day: u32) -> f64 {
+        match self.warmup.as_ref().and_then(|w| w.fast) {
+            Some(f) if day < f.days => f.speed,
+            _ => 1.0,
+        }
     }
 
     /// Warm-up days (0 without a warm-up).
@@ -259,7 +336,7 @@ impl<'w> Simulation<'w> {
     /// use feedsim::scenario::WarmupParams;
     /// let mut s = Scenario::default_scenario().scaled(20_000);
     /// s.dynamics.enabled = true;
-    /// s.warmup = Some(WarmupParams { days: 2, policy: Default::default() });
+    /// s.warmup = Some(WarmupParams::new(2, Default::default()));
     /// let world = World::generate(&s)?;
     /// let sim = Simulation::new(&s, &world)?;
     /// let warm = sim.warm_up(&s.response)?;

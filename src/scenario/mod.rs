@@ -31,7 +31,7 @@ mod watch;
 
 pub use cohort::{CohortParams, FollowerRange, MAX_EDGES, ProductParams, Quadrant, QualityParams, Sale};
 pub use dynamics::{ChurnParams, DynamicsParams, EngagementPoints, FanGroupParams};
-pub use feed::{AttentionMode, AttentionParams, FeedParams, WarmupParams, WarmupPolicy};
+pub use feed::{AttentionMode, AttentionParams, FastLifecycle, FeedParams, WarmupParams, WarmupPolicy};
 pub use users::UserParams;
 pub use watch::WatchParams;
 
@@ -243,6 +243,29 @@ impl Scenario {
     /// folder); what spans sections (sizes, cohort names) is checked here.
     pub fn validate(&self) -> Result<()> {
         self.feed.validate(self.warmup.as_ref())?;
+        if let Some(fast) = self.warmup.and_then(|w| w.fast).filter(|f| f.days > 0 && f.speed > 1.0) {
+            let d = &self.dynamics;
+            if d.unfollow_per_skip * fast.speed > 1.0 {
+                return Err(Error::invalid(
+                    "warmup.fast.speed",
+                    fast.speed,
+                    format!(
+                        "times dynamics.unfollow_per_skip = {} must be at most 1 (a chance)",
+                        d.unfollow_per_skip
+                    ),
+                ));
+            }
+            if d.enabled && d.unfollow_after_days > 0 {
+                return Err(Error::invalid(
+                    "warmup.fast",
+                    format!("{{ days = {}, speed = {} }}", fast.days, fast.speed),
+                    format!(
+                        "does not speed up the low-score unfollow rule: set dynamics.unfollow_after_days = 0 (it is {})",
+                        d.unfollow_after_days
+                    ),
+                ));
+            }
+        }
         let u = &self.users;
         u.validate(self.feed.categories)?;
 
@@ -435,6 +458,12 @@ mod tests {
                 c.iron_fan_ratio = 0.0001;
             }
         }
+        // Its own warm-up: 90 days under the ladder, the first 60 with the
+        // lifecycle ten times as fast, and the followed tab.
+        let mut warmup = WarmupParams::new(90, WarmupPolicy::PublicPoolLadder);
+        warmup.fast = Some(FastLifecycle { days: 60, speed: 10.0 });
+        expected.warmup = Some(warmup);
+        expected.followed_tab = Some(crate::feed::FollowedTab::default());
         assert_eq!(file, expected);
     }
 
