@@ -221,8 +221,8 @@ impl WarmupParams {
 ///
 /// Measured (`fan_bases`, `scenarios/growth_ladder_sizes.toml` at 200,000
 /// users under the ladder with the followed tab): 150 days at speed 10
-/// give the general cohort a median of 324 followers and a 90th
-/// percentile of 905, with 75.2% of its fans interested in the creator's
+/// give the general cohort a median of 325 followers and a 90th
+/// percentile of 900, with 75.1% of its fans interested in the creator's
 /// category; 1,500 days at speed 1 give 345, 796 and 75.2% (generated:
 /// 49, 653 and 50.1%; scenarios/README.md, `[warmup]`).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
