@@ -278,34 +278,7 @@ impl<'w> Simulation<'w> {
         let Some(w) = self.warmup.as_mut() else {
             return Err(no_warmup());
         };
-        if fast.days > w.days {
-            return Err(Error::invalid(
-                "warmup.fast.days",
-                fast.days,
-                format!("must be at most the warm-up's days = {}", w.days),
-            ));
-        }
-        crate::error::check::within("warmup.fast.speed", fast.speed, 1.0, 1e6)?;
-        if d.unfollow_per_skip * fast.speed > 1.0 {
-            return Err(Error::invalid(
-                "warmup.fast.speed",
-                fast.speed,
-                format!(
-                    "times dynamics.unfollow_per_skip = {} must be at most 1 (a chance)",
-                    d.unfollow_per_skip
-                ),
-            ));
-        }
-        if d.enabled && d.unfollow_after_days > 0 && fast.days > 0 && fast.speed > 1.0 {
-            return Err(Error::invalid(
-                "warmup.fast",
-                format!("{{ days = {}, speed = {} }}", fast.days, fast.speed),
-                format!(
-                    "does not speed up the low-score unfollow rule: set dynamics.unfollow_after_days = 0 (it is {})",
-                    d.unfollow_after_days
-                ),
-            ));
-        }
+        fast.validate(w.days, d)?;
         w.fast = Some(fast);
         Ok(self)
     }

@@ -75,16 +75,6 @@ impl FeedParams {
                     ),
                 ));
             }
-            if let Some(fast) = w.fast {
-                if fast.days > w.days {
-                    return Err(Error::invalid(
-                        "warmup.fast.days",
-                        fast.days,
-                        format!("must be at most the warm-up's days = {}", w.days),
-                    ));
-                }
-                check::within("warmup.fast.speed", fast.speed, 1.0, 1e6)?;
-            }
             if total * u64::from(f.slots_per_day) > 1_000_000 {
                 return Err(Error::invalid(
                     "warmup.days",
@@ -234,6 +224,45 @@ pub struct FastLifecycle {
     /// The factor on the follow and unfollow chances, at least 1 (with
     /// `dynamics.unfollow_per_skip × speed` at most 1).
     pub speed: f64,
+}
+
+impl FastLifecycle {
+    /// Checks the fast days against a warm-up of `warmup_days` and the
+    /// lifecycle's `dynamics`; errors name `warmup.fast.days` (more fast
+    /// days than warm-up days), `warmup.fast.speed` (below 1, or an
+    /// unfollow chance above 1) or `warmup.fast` (the low-score unfollow
+    /// rule, which is not sped up, is on).
+    pub fn validate(&self, warmup_days: u32, dynamics: &super::DynamicsParams) -> Result<()> {
+        if self.days > warmup_days {
+            return Err(Error::invalid(
+                "warmup.fast.days",
+                self.days,
+                format!("must be at most the warm-up's days = {warmup_days}"),
+            ));
+        }
+        check::within("warmup.fast.speed", self.speed, 1.0, 1e6)?;
+        if dynamics.unfollow_per_skip * self.speed > 1.0 {
+            return Err(Error::invalid(
+                "warmup.fast.speed",
+                self.speed,
+                format!(
+                    "times dynamics.unfollow_per_skip = {} must be at most 1 (a chance)",
+                    dynamics.unfollow_per_skip
+                ),
+            ));
+        }
+        if dynamics.enabled && dynamics.unfollow_after_days > 0 && self.days > 0 && self.speed > 1.0 {
+            return Err(Error::invalid(
+                "warmup.fast",
+                format!("{{ days = {}, speed = {} }}", self.days, self.speed),
+                format!(
+                    "does not speed up the low-score unfollow rule: set dynamics.unfollow_after_days = 0 (it is {})",
+                    dynamics.unfollow_after_days
+                ),
+            ));
+        }
+        Ok(())
+    }
 }
 
 /// The policy a warm-up runs ([`WarmupParams`]).

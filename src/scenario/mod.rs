@@ -243,28 +243,10 @@ impl Scenario {
     /// folder); what spans sections (sizes, cohort names) is checked here.
     pub fn validate(&self) -> Result<()> {
         self.feed.validate(self.warmup.as_ref())?;
-        if let Some(fast) = self.warmup.and_then(|w| w.fast).filter(|f| f.days > 0 && f.speed > 1.0) {
-            let d = &self.dynamics;
-            if d.unfollow_per_skip * fast.speed > 1.0 {
-                return Err(Error::invalid(
-                    "warmup.fast.speed",
-                    fast.speed,
-                    format!(
-                        "times dynamics.unfollow_per_skip = {} must be at most 1 (a chance)",
-                        d.unfollow_per_skip
-                    ),
-                ));
-            }
-            if d.enabled && d.unfollow_after_days > 0 {
-                return Err(Error::invalid(
-                    "warmup.fast",
-                    format!("{{ days = {}, speed = {} }}", fast.days, fast.speed),
-                    format!(
-                        "does not speed up the low-score unfollow rule: set dynamics.unfollow_after_days = 0 (it is {})",
-                        d.unfollow_after_days
-                    ),
-                ));
-            }
+        if let Some(w) = self.warmup
+            && let Some(fast) = w.fast
+        {
+            fast.validate(w.days, &self.dynamics)?;
         }
         let u = &self.users;
         u.validate(self.feed.categories)?;
