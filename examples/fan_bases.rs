@@ -22,10 +22,8 @@
 
 use std::time::Instant;
 
-use feedsim::feed::FollowedTab;
-use feedsim::scenario::{WarmupParams, WarmupPolicy};
 use feedsim::world::FanBase;
-use feedsim::{Error, Scenario, Simulation, World};
+use feedsim::{Error, Simulation, World};
 
 #[path = "research/mod.rs"]
 mod research;
@@ -35,28 +33,12 @@ const GROWTH: &str = include_str!("../scenarios/growth.toml");
 
 fn main() -> Result<(), Error> {
     let args = research::args("fan_bases");
-    let mut scenario = match research::flag(&args, "scenario") {
-        Some(file) => Scenario::from_file(file)?,
-        None => Scenario::from_toml_str(GROWTH)?,
-    };
-    if research::flag(&args, "users").is_some() {
-        scenario = scenario.scaled(research::parsed(&args, "users", 0));
-    }
-    scenario.dynamics.enabled = true;
-    if scenario.followed_tab.is_none() {
-        scenario.followed_tab = Some(FollowedTab::default());
-    }
-    let days = research::parsed(&args, "warmup-days", scenario.warmup.map_or(45, |w| w.days));
+    let scenario = research::lifecycle_scenario(&args, GROWTH)?;
+    let days = scenario.warmup_days();
     if days == 0 {
         eprintln!("--warmup-days 0: nothing to compare with the generated world");
         std::process::exit(2);
     }
-    scenario.warmup = Some(WarmupParams {
-        days,
-        ..scenario
-            .warmup
-            .unwrap_or(WarmupParams::new(days, WarmupPolicy::PublicPoolLadder))
-    });
     scenario.validate()?;
     let world = World::generate(&scenario)?;
     let generated = world.fan_bases(world.graph());

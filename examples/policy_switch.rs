@@ -43,10 +43,8 @@
 use std::time::Instant;
 
 use feedsim::experiment::{Estimate, replicate_seed};
-use feedsim::feed::FollowedTab;
 use feedsim::metrics::{PostReport, Report};
 use feedsim::policy::PushPolicy;
-use feedsim::scenario::{WarmupParams, WarmupPolicy};
 use feedsim::{Error, Scenario, Simulation, World};
 
 #[path = "research/mod.rs"]
@@ -85,24 +83,8 @@ struct ArmRun {
 fn main() -> Result<(), Error> {
     let args = research::args("policy_switch");
     let replicates: u32 = research::parsed(&args, "replicates", 3);
-    let mut scenario = match research::flag(&args, "scenario") {
-        Some(file) => Scenario::from_file(file)?,
-        None => Scenario::from_toml_str(GROWTH)?,
-    };
-    if research::flag(&args, "users").is_some() {
-        scenario = scenario.scaled(research::parsed(&args, "users", 0));
-    }
-    scenario.dynamics.enabled = true;
-    if scenario.followed_tab.is_none() {
-        scenario.followed_tab = Some(FollowedTab::default());
-    }
-    let warmup_days = research::parsed(&args, "warmup-days", scenario.warmup.map_or(45, |w| w.days));
-    scenario.warmup = Some(WarmupParams {
-        days: warmup_days,
-        ..scenario
-            .warmup
-            .unwrap_or(WarmupParams::new(warmup_days, WarmupPolicy::PublicPoolLadder))
-    });
+    let mut scenario = research::lifecycle_scenario(&args, GROWTH)?;
+    let warmup_days = scenario.warmup_days();
     scenario.feed.days = research::parsed(&args, "days", scenario.feed.days);
     scenario.validate()?;
     if replicates == 0 {

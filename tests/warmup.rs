@@ -308,12 +308,18 @@ fn fast(fast_days: u32, speed: f64) -> Scenario {
     s
 }
 
-/// Follow edges in `world`'s graph and in the checkpoint of a warm-up of
-/// `s`: (before, after).
-fn edges_around_warm_up(s: &Scenario, world: &World) -> (i64, i64) {
-    let sim = Simulation::new(s, world).unwrap();
-    let warm = sim.warm_up(&s.response).unwrap();
-    (world.graph().edges() as i64, warm.graph().edges() as i64)
+/// Follow edges gained (negative: lost) over a warm-up of `s` from its
+/// generated world: (without the fast days, with them).
+fn edges_gained_slow_and_fast(s: &Scenario) -> (f64, f64) {
+    let world = World::generate(s).unwrap();
+    let mut slow = s.clone();
+    slow.warmup.as_mut().unwrap().fast = None;
+    let before = world.graph().edges() as f64;
+    let after = |t: &Scenario| {
+        let sim = Simulation::new(t, &world).unwrap();
+        sim.warm_up(&t.response).unwrap().graph().edges() as f64
+    };
+    (after(&slow) - before, after(s) - before)
 }
 
 #[test]
@@ -323,12 +329,7 @@ fn a_fast_warm_up_multiplies_follows_and_unfollows_by_its_speed() {
     // the few repeat follows of one day, merged).
     let mut s = fast(WARM, SPEED);
     s.dynamics.unfollow_per_skip = 0.0;
-    let world = World::generate(&s).unwrap();
-    let (before, fast_after) = edges_around_warm_up(&s, &world);
-    let mut slow = s.clone();
-    slow.warmup.as_mut().unwrap().fast = None;
-    let (_, slow_after) = edges_around_warm_up(&slow, &world);
-    let (base, sped) = ((slow_after - before) as f64, (fast_after - before) as f64);
+    let (base, sped) = edges_gained_slow_and_fast(&s);
     assert!(base > 500.0, "too few follows to compare: {base}");
     // The model's follows are the same draws in both runs; the sped-up run
     // adds about (SPEED − 1)·base of its own, a Poisson count: five
@@ -340,8 +341,8 @@ fn a_fast_warm_up_multiplies_follows_and_unfollows_by_its_speed() {
         "{sped} / {base} against {SPEED} ± {tol}"
     );
 
-    // Unfollows only: the model never follows (a zero intercept's
-    // logit is far below any draw), and a skip unfollows.
+    // Unfollows only: the model never follows (an intercept of −30 puts
+    // the follow's logit far below any draw), and a skip unfollows.
     let mut s = fast(WARM, SPEED);
     s.dynamics.unfollow_per_skip = 0.05;
     if let feedsim::response::ResponseSpec::Logistic(m) = &mut s.response {
@@ -349,12 +350,8 @@ fn a_fast_warm_up_multiplies_follows_and_unfollows_by_its_speed() {
     } else {
         panic!("growth.toml's model is the logistic one");
     }
-    let world = World::generate(&s).unwrap();
-    let (before, fast_after) = edges_around_warm_up(&s, &world);
-    let mut slow = s.clone();
-    slow.warmup.as_mut().unwrap().fast = None;
-    let (_, slow_after) = edges_around_warm_up(&slow, &world);
-    let (base, sped) = ((before - slow_after) as f64, (before - fast_after) as f64);
+    let (lost_slow, lost_fast) = edges_gained_slow_and_fast(&s);
+    let (base, sped) = (-lost_slow, -lost_fast);
     assert!(base > 500.0, "too few unfollows to compare: {base}");
     // Five standard errors of a Poisson count over `base`, plus 5% for
     // the fans who have left and so skip no more.

@@ -6,6 +6,9 @@
 use std::time::Duration;
 
 use feedsim::experiment::{Estimate, ExperimentReport, GroupSummary, RunDone, SweepEvent};
+use feedsim::feed::FollowedTab;
+use feedsim::scenario::{WarmupParams, WarmupPolicy};
+use feedsim::{Error, Scenario};
 use indicatif::{ProgressBar, ProgressStyle};
 
 #[path = "../common/mod.rs"]
@@ -27,6 +30,35 @@ pub fn parsed<T: std::str::FromStr>(args: &Args, name: &str, default: T) -> T {
         eprintln!("error: {e}");
         std::process::exit(2)
     })
+}
+
+/// The world `policy_switch` and `fan_bases` warm up: `growth` (the text
+/// of `scenarios/growth.toml`) or `--scenario FILE`, rescaled by
+/// `--users`, with the fan lifecycle and (unless the scenario has one) the
+/// followed tab on, and a warm-up of `--warmup-days` days (default the
+/// scenario's, else 45) under the scenario's warm-up policy (default the
+/// legacy ladder), its fast days kept. Not yet validated: the caller may
+/// change more first.
+pub fn lifecycle_scenario(args: &Args, growth: &str) -> Result<Scenario, Error> {
+    let mut scenario = match flag(args, "scenario") {
+        Some(file) => Scenario::from_file(file)?,
+        None => Scenario::from_toml_str(growth)?,
+    };
+    if flag(args, "users").is_some() {
+        scenario = scenario.scaled(parsed(args, "users", 0));
+    }
+    scenario.dynamics.enabled = true;
+    if scenario.followed_tab.is_none() {
+        scenario.followed_tab = Some(FollowedTab::default());
+    }
+    let days = parsed(args, "warmup-days", scenario.warmup.map_or(45, |w| w.days));
+    scenario.warmup = Some(WarmupParams {
+        days,
+        ..scenario
+            .warmup
+            .unwrap_or(WarmupParams::new(days, WarmupPolicy::PublicPoolLadder))
+    });
+    Ok(scenario)
 }
 
 /// A progress bar over `total` runs on stderr (hidden when stderr is not a

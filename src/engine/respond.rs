@@ -733,9 +733,7 @@ impl Simulation<'_> {
             });
         }
     }
-}
 
-impl Simulation<'_> {
     /// On a fast warm-up day: whether a stranger's watched-through view
     /// the model left unfollowed follows, with chance `(s − 1)·p / (1 − p)`
     /// (at most 1) for the model's follow probability `p` and the speed
