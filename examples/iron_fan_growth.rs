@@ -141,7 +141,7 @@ fn print_growth(scenario: &Scenario, reports: &[Report]) {
             let last_day = r.daily.iter().rev().find(|d| d.cohort == c.name);
             println!(
                 "  {:<20} followers: {} at the start, +{} added, -{} unfollowed, = {} at the end; \
-                 {} follow draws by {} new viewers ({:.1} per 1,000); {} promotions and {} demotions to and from iron fan; \
+                 {} follow draws by {} new viewers ({:.1} per 1,000); {} promotions to iron fan, {} demotions and {} iron fans unfollowed; \
                  {} buyer pairs, of which {} bought again ({:.1}%); creators still posting {}/{}; group members {}, e-commerce members {}",
                 r.policy,
                 thousands(c.followers),
@@ -153,6 +153,7 @@ fn print_growth(scenario: &Scenario, reports: &[Report]) {
                 1000.0 * f.follow_rate,
                 thousands(f.iron_fan_promotions),
                 thousands(c.iron_fan_demotions),
+                thousands(c.iron_fan_unfollows),
                 thousands(f.buyers),
                 thousands(f.repeat_buyers),
                 100.0 * f.repeat_rate,

@@ -26,14 +26,16 @@
 //!
 //! Then the ladder arm's steady state: the followers' and iron-fan ratio's
 //! slope over the measured days relative to their level, follows added
-//! against unfollows, promotions against demotions, and the move of the
+//! against unfollows, promotions against demotions (and against demotions
+//! plus iron fans' unfollows, the iron tier's exits), and the move of the
 //! creators' median and 90th-percentile followers, each with its interval,
 //! and those two levels at the switch (means over replicates).
 //!
 //! `--json FILE` writes rows `{"arm", "cohort", "week", "metric", "mean",
 //! "lo", "hi"}`: levels per arm and week (not differences) of `followers`,
 //! `iron_fan_ratio`, `impressions_per_post`, `gmv_yuan`, `follows_added`,
-//! `unfollows`, `promotions` and `demotions`. `--scenario FILE` runs
+//! `unfollows`, `promotions`, `demotions` and `iron_unfollows` (iron fans
+//! who unfollowed, part of `unfollows`). `--scenario FILE` runs
 //! another scenario (its own `[warmup]`, fast days included, and
 //! `[followed_tab]` are kept if it has them; `--warmup-days` overrides the
 //! warm-up's days only): `scenarios/growth_ladder_sizes.toml` starts from
@@ -55,7 +57,7 @@ const GROWTH: &str = include_str!("../scenarios/growth.toml");
 const CONFIDENCE: f64 = 0.95;
 
 /// The weekly metrics, as the JSON names them.
-const METRICS: [&str; 8] = [
+const METRICS: [&str; 9] = [
     "followers",
     "iron_fan_ratio",
     "impressions_per_post",
@@ -64,6 +66,7 @@ const METRICS: [&str; 8] = [
     "unfollows",
     "promotions",
     "demotions",
+    "iron_unfollows",
 ];
 
 /// One run's weekly figures: `[cohort][week][metric]`.
@@ -207,6 +210,7 @@ fn arm_run(s: &Scenario, r: &Report, posts: &PostWeeks) -> ArmRun {
             w[5] += d.unfollows as f64;
             w[6] += d.promotions as f64;
             w[7] += d.demotions as f64;
+            w[8] += d.iron_unfollows as f64;
             if d.day < s.total_days() {
                 series[ci].push((d.followers as f64, d.iron_fan_ratio));
             }
@@ -312,12 +316,13 @@ fn print_steady_state(s: &Scenario, runs: &[Vec<ArmRun>]) {
         s.feed.days
     );
     println!(
-        "{:<10} | {:>26} | {:>26} | {:>24} | {:>24} | {:>22} | {:>22} | {:>24}",
+        "{:<10} | {:>26} | {:>26} | {:>24} | {:>24} | {:>24} | {:>22} | {:>22} | {:>24}",
         "cohort",
         "followers slope/level",
         "iron-ratio slope/level",
         "unfollows/follows added",
         "demotions/promotions",
+        "iron exits/promotions",
         "median followers move",
         "p90 followers move",
         "median / p90 at switch"
@@ -343,12 +348,13 @@ fn print_steady_state(s: &Scenario, runs: &[Vec<ArmRun>]) {
         };
         let at_switch = |q: fn(&(f64, f64)) -> f64| per_rep(&|a| q(&a.quantiles[ci][0])).mean;
         println!(
-            "{:<10} | {:>26} | {:>26} | {:>24} | {:>24} | {:>22} | {:>22} | {:>24}",
+            "{:<10} | {:>26} | {:>26} | {:>24} | {:>24} | {:>24} | {:>22} | {:>22} | {:>24}",
             cohort.name,
             research::ci(&per_rep(&relative(|p| p.0)), 3),
             research::ci(&per_rep(&relative(|p| p.1)), 3),
             research::ci(&per_rep(&|a| ratio(sum(a, 5), sum(a, 4))), 3),
             research::ci(&per_rep(&|a| ratio(sum(a, 7), sum(a, 6))), 3),
+            research::ci(&per_rep(&|a| ratio(sum(a, 7) + sum(a, 8), sum(a, 6))), 3),
             research::ci(&per_rep(&moved(|q| q.0)), 3),
             research::ci(&per_rep(&moved(|q| q.1)), 3),
             format!("{:.0} / {:.0}", at_switch(|q| q.0), at_switch(|q| q.1)),
@@ -356,8 +362,9 @@ fn print_steady_state(s: &Scenario, runs: &[Vec<ArmRun>]) {
     }
     println!(
         "\nslope/level: the least-squares slope of the daily level times the measured days, over its mean (the \
-         relative change the trend makes over the period; 0 is flat). unfollows/follows added and \
-         demotions/promotions: 1 is a balance. The followers moves are the creators' median and 90th percentile \
+         relative change the trend makes over the period; 0 is flat). unfollows/follows added: 1 is a balance. \
+         demotions/promotions counts only the iron fans who fall below the bar; iron exits/promotions adds the \
+         iron fans who unfollow, the iron tier's other way out: it is 1 where the tier balances. The followers moves are the creators' median and 90th percentile \
          at the end over those at the start, minus 1; median / p90 at switch: their levels at the start, means over \
          replicates."
     );

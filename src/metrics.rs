@@ -271,6 +271,14 @@ pub struct DailyCohortReport {
     /// Iron fans demoted at the day's end (with dynamics on).
     #[serde(default)]
     pub demotions: u64,
+    /// Iron fans who unfollowed at the day's end (with dynamics on; part
+    /// of `unfollows`). With new follows entering as ordinary fans (the
+    /// default, `follow_score < iron_fan_above`), `iron_fans` is the day
+    /// before's plus `promotions` minus `demotions` minus `iron_unfollows`:
+    /// in a steady state promotions balance demotions and iron unfollows
+    /// together, not demotions alone.
+    #[serde(default)]
+    pub iron_unfollows: u64,
 }
 
 /// Attention over the run.
@@ -343,6 +351,10 @@ pub struct CohortReport {
     pub unfollows: u64,
     /// Iron fans demoted to ordinary fans.
     pub iron_fan_demotions: u64,
+    /// Iron fans who unfollowed (part of `unfollows`): with `demotions`,
+    /// the iron tier's exits.
+    #[serde(default)]
+    pub iron_fan_unfollows: u64,
     /// Lifecycle counts (not nested; see the two funnels below).
     pub funnel: Funnel,
     /// The nested content funnel.

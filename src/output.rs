@@ -205,6 +205,8 @@ pub struct CohortKey {
     pub unfollows: u64,
     /// Iron fans demoted during the run.
     pub iron_fan_demotions: u64,
+    /// Iron fans who unfollowed during the run (part of `unfollows`).
+    pub iron_fan_unfollows: u64,
     /// Funnel: distinct users reached as strangers.
     pub funnel_new_viewers: u64,
     /// Funnel: fans promoted to iron fan.
@@ -503,6 +505,7 @@ pub fn cohort_rows(report: &Report) -> Vec<CohortRow> {
                 active_creators_end: c.active_creators_end,
                 unfollows: c.unfollows,
                 iron_fan_demotions: c.iron_fan_demotions,
+                iron_fan_unfollows: c.iron_fan_unfollows,
                 funnel_new_viewers: c.funnel.new_viewers,
                 funnel_iron_fan_promotions: c.funnel.iron_fan_promotions,
                 funnel_buyers: c.funnel.buyers,

@@ -4,7 +4,7 @@ mod common;
 
 use std::collections::HashMap;
 
-use feedsim::metrics::Report;
+use feedsim::metrics::{DailyCohortReport, Report};
 use feedsim::policy::{FanStage, FanWaves, Gate, IronFanFirst, Order, PublicWeight, PushPolicy};
 use feedsim::response::{ConstantModel, Probabilities, ResponseSpec};
 use feedsim::scenario::{AttentionMode, ChurnParams};
@@ -308,22 +308,24 @@ fn the_hosts_scenario_is_valid_and_has_its_churn_rule() {
 /// The lifecycle's counts reconcile with the follower totals: per cohort
 /// and day, followers at the day's end are the day before's (the world's at
 /// the start) plus the edges added minus the edges removed that night, and
-/// the run's totals are the days' sums.
+/// the run's totals are the days' sums. Likewise the iron fans: the day
+/// before's plus promotions minus demotions minus iron fans' unfollows.
 #[test]
 fn followers_are_the_start_plus_follows_added_minus_unfollows_every_day() {
     let mut s = common::small_growth_scenario(6);
     // Short enough for fans to unfollow within the run.
     s.dynamics.unfollow_after_days = 2;
     s.dynamics.unfollow_below = 5;
+    assert!(s.dynamics.follow_score < s.dynamics.iron_fan_above);
     let world = World::generate(&s).unwrap();
     let sim = Simulation::new(&s, &world).unwrap();
     for policy in [&s.public_pool_ladder as &dyn PushPolicy, &s.iron_fan_first()] {
         let r = sim.run(policy, &s.response).unwrap();
-        let (mut added, mut removed, mut promoted) = (0u64, 0u64, 0u64);
+        let (mut added, mut removed, mut promoted, mut iron_left) = (0u64, 0u64, 0u64, 0u64);
         for c in &r.cohorts {
             let days: Vec<_> = r.daily.iter().filter(|d| d.cohort == c.name).collect();
             assert!(days.len() >= s.feed.days as usize);
-            let mut followers = c.followers;
+            let (mut followers, mut iron) = (c.followers, c.iron_fans);
             for d in &days {
                 assert_eq!(
                     d.followers,
@@ -333,10 +335,26 @@ fn followers_are_the_start_plus_follows_added_minus_unfollows_every_day() {
                     c.name,
                     d.day
                 );
+                // New follows enter as ordinary fans (asserted above), so
+                // the iron tier changes only by its promotions, demotions
+                // and iron fans' unfollows.
+                assert_eq!(
+                    d.iron_fans,
+                    iron + d.promotions - d.demotions - d.iron_unfollows,
+                    "{} {}: iron fans on day {}",
+                    policy.name(),
+                    c.name,
+                    d.day
+                );
+                assert!(d.iron_unfollows <= d.unfollows);
                 followers = d.followers;
+                iron = d.iron_fans;
             }
             assert_eq!(followers, c.followers_end, "{}", c.name);
-            let sum = |f: fn(&feedsim::metrics::DailyCohortReport) -> u64| days.iter().map(|d| f(d)).sum::<u64>();
+            assert_eq!(iron, c.iron_fans_end, "{}", c.name);
+            assert_eq!(sum_of(&days, |d| d.iron_unfollows), c.iron_fan_unfollows, "{}", c.name);
+            iron_left += c.iron_fan_unfollows;
+            let sum = |f: fn(&DailyCohortReport) -> u64| sum_of(&days, f);
             assert_eq!(sum(|d| d.unfollows), c.unfollows, "{}", c.name);
             assert_eq!(sum(|d| d.demotions), c.iron_fan_demotions, "{}", c.name);
             assert_eq!(sum(|d| d.promotions), c.funnel.iron_fan_promotions, "{}", c.name);
@@ -347,7 +365,10 @@ fn followers_are_the_start_plus_follows_added_minus_unfollows_every_day() {
             promoted += sum(|d| d.promotions);
         }
         // The check needs every count to have moved.
-        assert!(added > 0 && removed > 0 && promoted > 0, "{added} {removed} {promoted}");
+        assert!(
+            added > 0 && removed > 0 && promoted > 0 && iron_left > 0,
+            "{added} {removed} {promoted} {iron_left}"
+        );
     }
 }
 
@@ -396,4 +417,9 @@ fn fans_unfollow_after_skipped_posts_at_the_rate_given() {
         "{got} unfollows on day 0, expected {mean:.0} ± {:.0}",
         4.0 * var.sqrt()
     );
+}
+
+/// The sum of `f` over days.
+fn sum_of(days: &[&DailyCohortReport], f: fn(&DailyCohortReport) -> u64) -> u64 {
+    days.iter().map(|d| f(d)).sum()
 }

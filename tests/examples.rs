@@ -337,8 +337,8 @@ fn policy_switch_writes_levels_per_arm_cohort_week_and_metric() {
     }
     let rows: Vec<serde_json::Value> = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
     std::fs::remove_file(&json).ok();
-    // 3 arms × 5 cohorts × 2 weeks (8 days) × 8 metrics.
-    assert_eq!(rows.len(), 3 * 5 * 2 * 8);
+    // 3 arms × 5 cohorts × 2 weeks (8 days) × 9 metrics.
+    assert_eq!(rows.len(), 3 * 5 * 2 * 9);
     let level = |arm: &str, cohort: &str, week: u64, metric: &str| -> f64 {
         rows.iter()
             .find(|r| r["arm"] == arm && r["cohort"] == cohort && r["week"] == week && r["metric"] == metric)
@@ -352,9 +352,18 @@ fn policy_switch_writes_levels_per_arm_cohort_week_and_metric() {
                 let ratio = level(arm, cohort, week, "iron_fan_ratio");
                 assert!((0.0..=1.0).contains(&ratio), "{arm} {cohort} {ratio}");
                 assert!(level(arm, cohort, week, "followers") > 0.0);
-                for m in ["follows_added", "unfollows", "promotions", "demotions", "gmv_yuan"] {
+                for m in [
+                    "follows_added",
+                    "unfollows",
+                    "promotions",
+                    "demotions",
+                    "iron_unfollows",
+                    "gmv_yuan",
+                ] {
                     assert!(level(arm, cohort, week, m) >= 0.0);
                 }
+                // Iron fans who unfollow are some of the unfollows.
+                assert!(level(arm, cohort, week, "iron_unfollows") <= level(arm, cohort, week, "unfollows"));
             }
             // Week 2's followers are week 1's plus the week's follows added
             // minus its unfollows (means over the same replicates).

@@ -321,6 +321,7 @@ impl Simulation<'_> {
                 unfollows: now.unfollows - was.unfollows,
                 promotions: now.promotions - was.promotions,
                 demotions: now.demotions - was.demotions,
+                iron_unfollows: now.iron_unfollows - was.iron_unfollows,
             });
         }
         st.reach.new_day();

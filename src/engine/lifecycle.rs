@@ -49,6 +49,10 @@ pub(crate) struct CohortCounts {
     pub(crate) promotions: u64,
     pub(crate) demotions: u64,
     pub(crate) unfollows: u64,
+    /// Unfollows by fans who were iron fans at the night's judgement (a
+    /// fan promoted and unfollowing the same night counts in both): the
+    /// iron tier's exits besides demotions.
+    pub(crate) iron_unfollows: u64,
     /// Follow edges added (the day's distinct follows by users who did not
     /// already follow).
     pub(crate) follows_added: u64,
@@ -86,6 +90,7 @@ struct Plan {
     promotions: u64,
     demotions: u64,
     unfollows: u64,
+    iron_unfollows: u64,
     /// Iron fans given e-commerce membership, in fan order.
     perks: Vec<u32>,
 }
@@ -410,6 +415,7 @@ pub(crate) fn end_of_day(
                 let low_days = r.low_days(decayed, row.low_days[j]);
                 if skipped || (d.unfollow_after_days > 0 && u32::from(low_days) >= d.unfollow_after_days) {
                     p.unfollows += 1;
+                    p.iron_unfollows += u64::from(iron);
                     continue;
                 }
                 let user = row.fans[j];
@@ -501,6 +507,7 @@ pub(crate) fn end_of_day(
         counts[cohort].promotions += p.promotions;
         counts[cohort].demotions += p.demotions;
         counts[cohort].unfollows += p.unfollows;
+        counts[cohort].iron_unfollows += p.iron_unfollows;
         counts[cohort].follows_added += (joins[c + 1] - joins[c]) as u64;
         for user in p.perks {
             let b = buyers.entry(product_key(world, rules, c as u32, user));

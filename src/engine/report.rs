@@ -317,6 +317,7 @@ impl Simulation<'_> {
                     active_creators_end: members.iter().filter(|c| c.stopped_after_day.is_none()).count() as u32,
                     unfollows: st.counts[i].unfollows,
                     iron_fan_demotions: st.counts[i].demotions,
+                    iron_fan_unfollows: st.counts[i].iron_unfollows,
                     funnel: funnel.with_rates(),
                     content_funnel: ContentFunnel::of(&tally),
                     relationship_funnel: self.relationship_funnel(i, &st),

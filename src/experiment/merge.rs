@@ -62,7 +62,7 @@ pub struct SweepReport {
 /// golden reports are regenerated (a change that moves any figure of a
 /// valid scenario): a sweep merge refuses shards of another version, whose
 /// points would not be comparable.
-pub const RESULTS_VERSION: u32 = 1;
+pub const RESULTS_VERSION: u32 = 2;
 
 /// The axis values at grid point `k` (row-major: the last axis varies
 /// fastest); `k` must be below the product of the axes' lengths.
