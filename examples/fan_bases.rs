@@ -12,7 +12,8 @@
 //! The world is `scenarios/growth.toml` (or `--scenario FILE`) with the
 //! lifecycle and the followed tab on, as `policy_switch` warms it up
 //! (`--warmup-days`, default 45, under the scenario's warm-up policy, the
-//! ladder unless it names another). The generator draws fans at random
+//! ladder unless it names another; `--fast-days` and `--fast-speed` set
+//! its fast start, as in `policy_switch`). The generator draws fans at random
 //! within each cohort's verticality; follows and unfollows then select
 //! them. The rows show how far the generated world is from what the
 //! lifecycle keeps, and so what a warm-up of that length leaves undone:

@@ -41,6 +41,14 @@
 //! warm-up's days only): `scenarios/growth_ladder_sizes.toml` starts from
 //! the cohort sizes the ladder holds and warms up 90 days, the first 60
 //! with a fast lifecycle (README, "Is the warmed world a steady state?").
+//! `--fast-days F` and `--fast-speed S` set the warm-up's fast start
+//! (`[warmup] fast`; `--fast-days 0` turns it off). The default world
+//! reaches the ladder's steady state with a long fast start:
+//!
+//! ```sh
+//! cargo run --release --example policy_switch -- --users 200000 --replicates 5 \
+//!     --warmup-days 260 --fast-days 200 --fast-speed 10
+//! ```
 
 use std::time::Instant;
 

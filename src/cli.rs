@@ -298,6 +298,10 @@ const REPLICATES: Opt = opt("replicates", Kind::Count);
 const JSON: Opt = opt("json", Kind::Text);
 const SCENARIO: Opt = opt("scenario", Kind::Text);
 const DAYS: Opt = opt("days", Kind::Count);
+/// The warm-up's fast days (`[warmup] fast.days`; 0 for none).
+const FAST_DAYS: Opt = opt("fast-days", Kind::Index);
+/// The fast days' speed (`[warmup] fast.speed`).
+const FAST_SPEED: Opt = opt("fast-speed", Kind::Number);
 const POLICY: Opt = opt("policy", Kind::OneOf(&["ladder", "iron", "both"]));
 
 /// The examples that compare the ladder with iron-fan first on a scenario
@@ -387,14 +391,31 @@ pub const SPECS: &[Spec] = &[
     Spec {
         name: "fan_bases",
         positional: (0, 0),
-        options: &[SCENARIO, USERS, opt("warmup-days", Kind::Index), JSON],
-        usage: "fan_bases [--scenario FILE] [--users N] [--warmup-days W] [--json FILE]",
+        options: &[
+            SCENARIO,
+            USERS,
+            opt("warmup-days", Kind::Index),
+            FAST_DAYS,
+            FAST_SPEED,
+            JSON,
+        ],
+        usage: "fan_bases [--scenario FILE] [--users N] [--warmup-days W] [--fast-days F] [--fast-speed S] [--json FILE]",
     },
     Spec {
         name: "policy_switch",
         positional: (0, 0),
-        options: &[REPLICATES, SCENARIO, USERS, opt("warmup-days", Kind::Index), DAYS, JSON],
-        usage: "policy_switch [--scenario FILE] [--users N] [--replicates R] [--warmup-days W] [--days D] [--json FILE]",
+        options: &[
+            REPLICATES,
+            SCENARIO,
+            USERS,
+            opt("warmup-days", Kind::Index),
+            FAST_DAYS,
+            FAST_SPEED,
+            DAYS,
+            JSON,
+        ],
+        usage: "policy_switch [--scenario FILE] [--users N] [--replicates R] [--warmup-days W] [--fast-days F] \
+                [--fast-speed S] [--days D] [--json FILE]",
     },
     Spec {
         name: "scale",

@@ -385,6 +385,35 @@ fn policy_switch_writes_levels_per_arm_cohort_week_and_metric() {
     );
 }
 
+/// `--fast-days` and `--fast-speed` set the warm-up's fast start; a fast
+/// start longer than the warm-up, or a speed without fast days, is refused
+/// before any work, naming the field and the value.
+#[test]
+fn policy_switch_sets_the_fast_start_from_its_flags_and_refuses_bad_ones() {
+    let base = ["--users", "30000", "--replicates", "1", "--days", "2"];
+    let go = |extra: &[&str]| {
+        let out = Command::new(example("policy_switch"))
+            .args(base.iter().chain(extra))
+            .output()
+            .unwrap();
+        (out.status.success(), String::from_utf8_lossy(&out.stderr).into_owned())
+    };
+    let (ok, err) = go(&["--warmup-days", "3", "--fast-days", "2", "--fast-speed", "4"]);
+    assert!(ok, "{err}");
+    assert!(
+        err.contains("3 warm-up days") && err.contains("(the first 2 with follows and unfollows ×4)"),
+        "{err}"
+    );
+    // Without the flags, growth.toml has no fast start.
+    let (ok, err) = go(&["--warmup-days", "3"]);
+    assert!(ok && !err.contains("the first"), "{err}");
+    let (ok, err) = go(&["--warmup-days", "3", "--fast-days", "4"]);
+    assert!(!ok && err.contains("warmup.fast.days") && err.contains('4'), "{err}");
+    assert!(!err.contains("replicate 0"), "refused after work began: {err}");
+    let (ok, err) = go(&["--warmup-days", "3", "--fast-speed", "2"]);
+    assert!(!ok && err.contains("--fast-speed") && err.contains('2'), "{err}");
+}
+
 #[test]
 fn fan_bases_prints_and_writes_the_generated_and_the_warmed_fan_base_of_every_cohort() {
     let json = std::env::temp_dir().join(format!("feedsim-fans-{}.json", std::process::id()));

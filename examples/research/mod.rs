@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use feedsim::experiment::{Estimate, ExperimentReport, GroupSummary, RunDone, SweepEvent};
 use feedsim::feed::FollowedTab;
-use feedsim::scenario::{WarmupParams, WarmupPolicy};
+use feedsim::scenario::{FastLifecycle, WarmupParams, WarmupPolicy};
 use feedsim::{Error, Scenario};
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -37,8 +37,10 @@ pub fn parsed<T: std::str::FromStr>(args: &Args, name: &str, default: T) -> T {
 /// `--users`, with the fan lifecycle and (unless the scenario has one) the
 /// followed tab on, and a warm-up of `--warmup-days` days (default the
 /// scenario's, else 45) under the scenario's warm-up policy (default the
-/// legacy ladder), its fast days kept. Not yet validated: the caller may
-/// change more first.
+/// legacy ladder), its fast days kept unless `--fast-days F` (0: none) or
+/// `--fast-speed S` (default the scenario's, else 10) sets them. Not yet
+/// validated: the caller may change more first (a fast start longer than
+/// the warm-up is refused then, naming `warmup.fast.days`).
 pub fn lifecycle_scenario(args: &Args, growth: &str) -> Result<Scenario, Error> {
     let mut scenario = match flag(args, "scenario") {
         Some(file) => Scenario::from_file(file)?,
@@ -52,12 +54,26 @@ pub fn lifecycle_scenario(args: &Args, growth: &str) -> Result<Scenario, Error> 
         scenario.followed_tab = Some(FollowedTab::default());
     }
     let days = parsed(args, "warmup-days", scenario.warmup.map_or(45, |w| w.days));
-    scenario.warmup = Some(WarmupParams {
+    let mut warmup = WarmupParams {
         days,
         ..scenario
             .warmup
             .unwrap_or(WarmupParams::new(days, WarmupPolicy::PublicPoolLadder))
-    });
+    };
+    if flag(args, "fast-days").is_some() || flag(args, "fast-speed").is_some() {
+        let had = warmup.fast;
+        let fast_days = parsed(args, "fast-days", had.map_or(0, |f| f.days));
+        let speed = parsed(args, "fast-speed", had.map_or(10.0, |f| f.speed));
+        if fast_days == 0 && flag(args, "fast-speed").is_some() {
+            return Err(Error::invalid(
+                "--fast-speed",
+                speed,
+                "needs fast days (--fast-days F, or the scenario's [warmup] fast)",
+            ));
+        }
+        warmup.fast = (fast_days > 0).then_some(FastLifecycle { days: fast_days, speed });
+    }
+    scenario.warmup = Some(warmup);
     Ok(scenario)
 }
 
