@@ -60,11 +60,12 @@ pub fn lifecycle_scenario(args: &Args, growth: &str) -> Result<Scenario, Error> 
             .warmup
             .unwrap_or(WarmupParams::new(days, WarmupPolicy::PublicPoolLadder))
     };
-    if flag(args, "fast-days").is_some() || flag(args, "fast-speed").is_some() {
+    let speed_given = flag(args, "fast-speed").is_some();
+    if speed_given || flag(args, "fast-days").is_some() {
         let had = warmup.fast;
         let fast_days = parsed(args, "fast-days", had.map_or(0, |f| f.days));
         let speed = parsed(args, "fast-speed", had.map_or(10.0, |f| f.speed));
-        if fast_days == 0 && flag(args, "fast-speed").is_some() {
+        if fast_days == 0 && speed_given {
             return Err(Error::invalid(
                 "--fast-speed",
                 speed,
