@@ -200,6 +200,54 @@ impl Channel for Again {
     }
 }
 
+/// Offers each post again to the users who liked it in the round before,
+/// and counts the users it names.
+struct Relike(std::sync::atomic::AtomicU64);
+
+impl Channel for Relike {
+    fn source(&self) -> &'static str {
+        "relike"
+    }
+    fn offer(&self, v: &ChannelView, out: &mut Vec<u32>) {
+        out.extend(v.likers().iter().map(|l| l.user));
+        self.0
+            .fetch_add(v.likers().len() as u64, std::sync::atomic::Ordering::Relaxed);
+    }
+    fn wants_likers(&self) -> bool {
+        true
+    }
+}
+
+/// The ladder's public walk keeps its offers out of the post's set while it
+/// walks (it never meets a user twice in a day); a channel's offers are
+/// still tested against them. Every user the channel names was offered the
+/// post by the walk in an earlier round, so none is offered again.
+#[test]
+fn a_channel_cannot_repeat_the_public_walk_s_offers() {
+    let mut s = common::small_scenario();
+    s.attention.mode = AttentionMode::Unlimited;
+    let world = World::generate(&s).unwrap();
+    let relike = Arc::new(Relike(Default::default()));
+    let sim = Simulation::new(&s, &world).unwrap().with_channel(relike.clone());
+    let policy = &s.public_pool_ladder;
+    let (with, trace) = sim.trace(policy, &s.response).unwrap();
+    let named = relike.0.load(std::sync::atomic::Ordering::Relaxed);
+    assert!(named > 100, "the channel named {named} likers");
+    assert!(!with.platform.by_source.contains_key("relike"), "repeats are dropped");
+    let mut pairs = std::collections::HashSet::new();
+    for i in &trace {
+        assert!(
+            pairs.insert((i.post, i.user)),
+            "post {} shown to {} twice",
+            i.post,
+            i.user
+        );
+    }
+    // Nothing it named was offered, so the run is the run without it.
+    let without = Simulation::new(&s, &world).unwrap().run(policy, &s.response).unwrap();
+    assert_eq!(with.platform.tally, without.platform.tally);
+}
+
 #[test]
 fn a_channel_offers_outside_the_policy_counted_under_its_source() {
     let mut s = common::small_scenario();

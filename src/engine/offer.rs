@@ -3,7 +3,7 @@
 use rayon::prelude::*;
 
 use super::Simulation;
-use super::state::{LivePost, RunState};
+use super::state::{LivePost, RunState, UserSet};
 use crate::audience::AudienceView;
 use crate::channel::{ChannelView, channel_key};
 use crate::rng::{tag, unit};
@@ -76,20 +76,18 @@ impl<'w> Simulation<'w> {
         let mut offered = std::mem::take(&mut lp.offered);
         let name = stage.audience.name();
         // An audience that draws distinct users keeps its offers out of the
-        // set while it is the post's audience (channels' offers must be
-        // tested against every earlier offer, so not with channels).
-        // Within a day only: a new day's walk may meet earlier days' users.
-        let distinct = stage.audience.draws_distinct() && self.channels.is_empty();
+        // set while it is the post's audience. Within a day only: a new
+        // day's walk may meet earlier days' users. A channel's offers must
+        // be tested against every earlier offer, so they join the set when
+        // a channel names users for the post (below): the followed tab does
+        // so only in the post's first round.
+        let distinct = stage.audience.draws_distinct();
         let day = slot / self.slots_per_day;
         if lp
             .excluded
             .is_some_and(|x| x != name || !distinct || lp.excluded_day != day)
         {
-            for &u in &lp.excluded_offers {
-                offered.insert(u);
-            }
-            lp.excluded_offers = Vec::new();
-            lp.excluded = None;
+            include_excluded(lp, &mut offered);
         }
         if distinct && lp.excluded.is_none() {
             lp.excluded = Some(name);
@@ -132,6 +130,9 @@ impl<'w> Simulation<'w> {
                 extra.clear();
                 depths.clear();
                 channel.offer_with_depth(&cv, &mut extra, &mut depths);
+                if !extra.is_empty() && lp.excluded.is_some() {
+                    include_excluded(lp, &mut offered);
+                }
                 for (i, &u) in extra.iter().enumerate() {
                     if (u as usize) < n && st.is_active(u) && offered.insert(u) {
                         users.push(u);
@@ -144,4 +145,14 @@ impl<'w> Simulation<'w> {
         lp.offers = users;
         lp.offered = offered;
     }
+}
+
+/// Puts the offers kept out of the post's set by its distinct audience
+/// into the set (see [`LivePost::excluded`]).
+fn include_excluded(lp: &mut LivePost, offered: &mut UserSet) {
+    for &u in &lp.excluded_offers {
+        offered.insert(u);
+    }
+    lp.excluded_offers = Vec::new();
+    lp.excluded = None;
 }
