@@ -200,6 +200,19 @@ impl Channel for Again {
     }
 }
 
+/// Asserts that no post was shown to the same user twice.
+fn assert_shown_once(trace: &[feedsim::engine::ImpressionRecord]) {
+    let mut pairs = std::collections::HashSet::new();
+    for i in trace {
+        assert!(
+            pairs.insert((i.post, i.user)),
+            "post {} shown to {} twice",
+            i.post,
+            i.user
+        );
+    }
+}
+
 /// Offers each post again to the users who liked it in the round before,
 /// and counts the users it names.
 struct Relike(std::sync::atomic::AtomicU64);
@@ -234,15 +247,7 @@ fn a_channel_cannot_repeat_the_public_walk_s_offers() {
     let named = relike.0.load(std::sync::atomic::Ordering::Relaxed);
     assert!(named > 100, "the channel named {named} likers");
     assert!(!with.platform.by_source.contains_key("relike"), "repeats are dropped");
-    let mut pairs = std::collections::HashSet::new();
-    for i in &trace {
-        assert!(
-            pairs.insert((i.post, i.user)),
-            "post {} shown to {} twice",
-            i.post,
-            i.user
-        );
-    }
+    assert_shown_once(&trace);
     // Nothing it named was offered, so the run is the run without it.
     let without = Simulation::new(&s, &world).unwrap().run(policy, &s.response).unwrap();
     assert_eq!(with.platform.tally, without.platform.tally);
@@ -274,15 +279,9 @@ fn a_channel_offers_outside_the_policy_counted_under_its_source() {
     }
     // Each channel impression: a follower, in the publish slot, once.
     let graph = world.graph();
-    let mut pairs = std::collections::HashSet::new();
+    assert_shown_once(&trace);
     let mut from_channel = 0u64;
     for i in &trace {
-        assert!(
-            pairs.insert((i.post, i.user)),
-            "post {} shown to {} twice",
-            i.post,
-            i.user
-        );
         if i.source == "notification" {
             let post = &sim.posts()[i.post as usize];
             assert_eq!(i.slot, post.slot);
