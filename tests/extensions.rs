@@ -251,6 +251,12 @@ fn a_channel_cannot_repeat_the_public_walk_s_offers() {
     // Nothing it named was offered, so the run is the run without it.
     let without = Simulation::new(&s, &world).unwrap().run(policy, &s.response).unwrap();
     assert_eq!(with.platform.tally, without.platform.tally);
+    // Bit-identical at any thread count.
+    let run = |threads: usize| {
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+        pool.install(|| sim.run(policy, &s.response).unwrap().to_json().unwrap())
+    };
+    assert_eq!(run(1), run(3));
 }
 
 #[test]
