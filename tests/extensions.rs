@@ -200,19 +200,6 @@ impl Channel for Again {
     }
 }
 
-/// Asserts that no post was shown to the same user twice.
-fn assert_shown_once(trace: &[feedsim::engine::ImpressionRecord]) {
-    let mut pairs = std::collections::HashSet::new();
-    for i in trace {
-        assert!(
-            pairs.insert((i.post, i.user)),
-            "post {} shown to {} twice",
-            i.post,
-            i.user
-        );
-    }
-}
-
 /// Offers each post again to the users who liked it in the round before,
 /// and counts the users it names.
 struct Relike(std::sync::atomic::AtomicU64);
@@ -247,16 +234,12 @@ fn a_channel_cannot_repeat_the_public_walk_s_offers() {
     let named = relike.0.load(std::sync::atomic::Ordering::Relaxed);
     assert!(named > 100, "the channel named {named} likers");
     assert!(!with.platform.by_source.contains_key("relike"), "repeats are dropped");
-    assert_shown_once(&trace);
+    common::assert_once_per_user(&trace);
     // Nothing it named was offered, so the run is the run without it.
     let without = Simulation::new(&s, &world).unwrap().run(policy, &s.response).unwrap();
     assert_eq!(with.platform.tally, without.platform.tally);
     // Bit-identical at any thread count.
-    let run = |threads: usize| {
-        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
-        pool.install(|| sim.run(policy, &s.response).unwrap().to_json().unwrap())
-    };
-    assert_eq!(run(1), run(3));
+    common::same_at_any_thread_count(&sim, &s, policy);
 }
 
 #[test]
@@ -285,7 +268,7 @@ fn a_channel_offers_outside_the_policy_counted_under_its_source() {
     }
     // Each channel impression: a follower, in the publish slot, once.
     let graph = world.graph();
-    assert_shown_once(&trace);
+    common::assert_once_per_user(&trace);
     let mut from_channel = 0u64;
     for i in &trace {
         if i.source == "notification" {
@@ -303,13 +286,7 @@ fn a_channel_offers_outside_the_policy_counted_under_its_source() {
         assert_eq!(a.stage_impressions[0], b.stage_impressions[0], "post {}", a.id);
     }
     // Bit-identical at any thread count.
-    let run = |threads: usize| {
-        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
-        pool.install(|| sim.run(&policy, &s.response).unwrap().to_json().unwrap())
-    };
-    let one = run(1);
-    assert_eq!(one, run(2));
-    assert_eq!(one, run(3));
+    common::same_at_any_thread_count(&sim, &s, &policy);
 }
 
 #[test]

@@ -11,7 +11,6 @@ use feedsim::audience::{
     Audience, AudienceView, Cursor, EcommerceMembers, FansOfSimilarCreators, GroupMembers, InterestTargetedPublic,
     IronFans, OtherFans, PastBuyers, UniformPublic,
 };
-use feedsim::engine::ImpressionRecord;
 use feedsim::feed::{FeedSpec, XMixer};
 use feedsim::metrics::{Report, Tier};
 use feedsim::policy::{
@@ -36,19 +35,6 @@ const AUDIENCES: [&dyn Audience; 8] = [
     &InterestTargetedPublic,
     &UniformPublic,
 ];
-
-/// Asserts that no user was offered a post twice in the trace.
-fn assert_offered_once(log: &[ImpressionRecord]) {
-    let mut seen = HashSet::new();
-    for r in log {
-        assert!(
-            seen.insert((r.post, r.user)),
-            "user {} offered post {} twice",
-            r.user,
-            r.post
-        );
-    }
-}
 
 /// A shipped audience, with its contract checked on every call: it says it
 /// checks eligibility itself (so the engine trusts its picks), and it
@@ -202,7 +188,7 @@ fn the_engine_keeps_the_rule_for_an_audience_that_does_not() {
             &s.response,
         )
         .unwrap();
-    assert_offered_once(&log);
+    common::assert_once_per_user(&log);
     for r in &log {
         assert!(r.user < 80, "{}", r.user);
     }
@@ -264,7 +250,7 @@ fn every_audience_offers_a_user_a_post_at_most_once() {
         let world = World::generate(&s).unwrap();
         let sim = Simulation::new(&s, &world).unwrap();
         let (report, log) = sim.trace(&EveryAudience, &s.response).unwrap();
-        assert_offered_once(&log);
+        common::assert_once_per_user(&log);
         let mut by_audience = [0u64; 8];
         for r in &log {
             let k = usize::from(r.stage) % AUDIENCES.len();
@@ -514,7 +500,7 @@ fn public_walks_that_outlive_a_day_never_repeat_a_user_and_keep_their_targeting(
         let world = World::generate(&s).unwrap();
         let sim = Simulation::new(&s, &world).unwrap();
         let (report, log) = sim.trace(&public_for_days(audience), &s.response).unwrap();
-        assert_offered_once(&log);
+        common::assert_once_per_user(&log);
         let mut interested = 0u64;
         for r in &log {
             let category = sim.posts()[r.post as usize].category;

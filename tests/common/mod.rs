@@ -93,3 +93,16 @@ pub fn same_at_any_thread_count(sim: &Simulation, s: &Scenario, policy: &dyn Pus
     assert_eq!(json, run(3).to_json().unwrap(), "{}: 3 threads differ", one.policy);
     one
 }
+
+/// Asserts that no post reached the same user twice in a trace.
+pub fn assert_once_per_user(trace: &[feedsim::engine::ImpressionRecord]) {
+    let mut seen = std::collections::HashSet::new();
+    for r in trace {
+        assert!(
+            seen.insert((r.post, r.user)),
+            "post {} reached user {} twice",
+            r.post,
+            r.user
+        );
+    }
+}
