@@ -12,6 +12,10 @@
 //! cargo run --release --example policy_switch -- --users 200000 --replicates 3 --json switch.json
 //! ```
 //!
+//! Progress goes to standard error: a bar over every replicate's warm-up
+//! and arms on a terminal, else (a log file) a line every tenth warm-up day
+//! and every measured week, then each part's wall time.
+//!
 //! Each replicate is a new world, posts and responses (the replicate seeds
 //! of [`feedsim::experiment::replicate_seed`]); within a replicate every arm
 //! starts from a copy of one warm-up's checkpoint and draws the same
@@ -52,6 +56,9 @@
 
 use std::time::Instant;
 
+use indicatif::{ProgressBar, ProgressStyle};
+
+use feedsim::engine::DayDone;
 use feedsim::experiment::{Estimate, replicate_seed};
 use feedsim::metrics::{PostReport, Report};
 use feedsim::policy::PushPolicy;
@@ -127,29 +134,37 @@ fn main() -> Result<(), Error> {
     );
     // runs[replicate][arm]
     let mut runs: Vec<Vec<ArmRun>> = Vec::new();
+    let progress = Progress::new(replicates, warmup_days, arms.len() as u32, scenario.feed.days);
     for r in 0..replicates {
         let mut s = scenario.clone();
         s.seed = replicate_seed(scenario.seed, r);
         let t = Instant::now();
         let world = World::generate(&s)?;
         let sim = Simulation::new(&s, &world)?;
-        let warm = sim.warm_up(&s.response)?;
-        eprintln!(
+        let warm = sim.warm_up_with_progress(&s.response, &|d| progress.day(r, None, d, &t))?;
+        progress.say(&format!(
             "replicate {r}: warmed up {} days in {:.1?} ({} posts still live at the switch)",
             warm.day(),
             t.elapsed(),
             warm.live_posts()
-        );
+        ));
         let mut row = Vec::new();
-        for (name, policy) in arms {
+        for (a, (name, policy)) in arms.iter().enumerate() {
             let t = Instant::now();
             let mut posts = PostWeeks::new(&s);
-            let report = sim.resume_streaming(&warm, policy, &s.response, &mut |p| posts.add(&p), None)?;
-            eprintln!("replicate {r}: {name} in {:.1?}", t.elapsed());
+            let report = sim.resume_streaming(
+                &warm,
+                *policy,
+                &s.response,
+                &mut |p| posts.add(&p),
+                Some(&|d| progress.day(r, Some((a as u32, name)), d, &t)),
+            )?;
+            progress.say(&format!("replicate {r}: {name} in {:.1?}", t.elapsed()));
             row.push(arm_run(&s, &report, &posts));
         }
         runs.push(row);
     }
+    progress.finish();
     print_weeks(&scenario, &arms, &runs);
     print_steady_state(&scenario, &runs);
     if let Some(path) = json {
@@ -157,6 +172,71 @@ fn main() -> Result<(), Error> {
         eprintln!("wrote {path}");
     }
     Ok(())
+}
+
+/// The run's progress over every replicate's warm-up and arms, in days: a
+/// bar on a terminal; otherwise (a log file) a line every tenth warm-up
+/// day and every measured week.
+struct Progress {
+    bar: ProgressBar,
+    warmup_days: u32,
+    days: u32,
+    /// Days per replicate: the warm-up's and every arm's.
+    per_replicate: u64,
+}
+
+impl Progress {
+    fn new(replicates: u32, warmup_days: u32, arms: u32, days: u32) -> Self {
+        let per_replicate = u64::from(warmup_days) + u64::from(arms) * u64::from(days);
+        let bar = ProgressBar::new(u64::from(replicates) * per_replicate);
+        bar.set_style(
+            ProgressStyle::with_template("[{elapsed_precise}] {bar:30} day {pos}/{len} {msg} (eta {eta})")
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        Progress {
+            bar,
+            warmup_days,
+            days,
+            per_replicate,
+        }
+    }
+
+    /// Day `d` of replicate `r` ended: in its warm-up (`arm` `None`), or
+    /// in arm `arm` (its index and name), `t` after that part began.
+    fn day(&self, r: u32, arm: Option<(u32, &str)>, d: DayDone, t: &Instant) {
+        // The part's day from 1; measured days count from the switch, and
+        // drain days after the last posting day count as the last.
+        let (part, day, of, before) = match arm {
+            None => ("warm-up", d.day + 1, self.warmup_days, 0),
+            Some((a, name)) => (
+                name,
+                d.day + 1 - self.warmup_days,
+                self.days,
+                u64::from(self.warmup_days) + u64::from(a) * u64::from(self.days),
+            ),
+        };
+        let shown = day.min(of);
+        self.bar
+            .set_position(u64::from(r) * self.per_replicate + before + u64::from(shown));
+        self.bar.set_message(format!("replicate {r}, {part} day {shown}/{of}"));
+        let every = if arm.is_none() { 10 } else { 7 };
+        if self.bar.is_hidden() && day <= of && (day.is_multiple_of(every) || day == of) {
+            eprintln!(
+                "replicate {r}: {part} day {day}/{of}, {:.1?}, {:.0}M impressions",
+                t.elapsed(),
+                d.impressions as f64 / 1e6
+            );
+        }
+    }
+
+    /// A line above the bar.
+    fn say(&self, line: &str) {
+        self.bar.suspend(|| eprintln!("{line}"));
+    }
+
+    fn finish(&self) {
+        self.bar.finish_and_clear();
+    }
 }
 
 /// Measured weeks: the measured days in weeks of 7 from the switch; the

@@ -144,6 +144,32 @@ fn every_arm_starts_from_the_same_checkpoint_at_any_thread_count() {
 }
 
 #[test]
+fn a_warm_up_reports_each_of_its_days_and_leaves_the_same_checkpoint() {
+    let s = warmed(WarmupPolicy::PublicPoolLadder);
+    let world = World::generate(&s).unwrap();
+    let sim = Simulation::new(&s, &world).unwrap();
+    let days = std::cell::RefCell::new(Vec::new());
+    let warm = sim
+        .warm_up_with_progress(&s.response, &|d| days.borrow_mut().push(d))
+        .unwrap();
+    let days = days.into_inner();
+    // One call per warm-up day, in order, none for the measured days.
+    assert_eq!(
+        days.iter().map(|d| d.day).collect::<Vec<_>>(),
+        (0..WARM).collect::<Vec<_>>()
+    );
+    assert!(days.iter().all(|d| d.days == s.total_days()));
+    // Running totals: they grow from day to day.
+    assert!(days[0].impressions > 0);
+    assert!(
+        days.windows(2)
+            .all(|w| w[1].impressions > w[0].impressions && w[1].offers > w[0].offers)
+    );
+    // Watching the warm-up changes nothing in it.
+    assert_eq!(warm.digest(), sim.warm_up(&s.response).unwrap().digest());
+}
+
+#[test]
 fn the_report_covers_the_measured_days_only() {
     let mut s = warmed(WarmupPolicy::PublicPoolLadder);
     // Buyers often enough to buy again within the run.

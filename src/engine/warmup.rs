@@ -328,6 +328,19 @@ impl<'w> Simulation<'w> {
         self.warm_up_with(None, model, None, &mut PhaseClock::new(false))
     }
 
+    /// Like [`warm_up`](Self::warm_up), calling `progress` at the end of
+    /// each warm-up day (from the thread that runs the simulation), as
+    /// [`run_with_progress`](Self::run_with_progress) does: for the
+    /// progress bar of a warm-up of hundreds of days. The checkpoint is the
+    /// same as `warm_up`'s, bit for bit.
+    pub fn warm_up_with_progress(
+        &self,
+        model: &dyn ResponseModel,
+        progress: &dyn Fn(DayDone),
+    ) -> Result<Checkpoint<'_>> {
+        self.warm_up_with(None, model, Some(progress), &mut PhaseClock::new(false))
+    }
+
     /// Runs the measured days under `policy` from a copy of `checkpoint`
     /// (taken by this simulation's [`warm_up`](Self::warm_up)). The report
     /// covers the measured days (see [`Report::warmup_days`]). Posts
