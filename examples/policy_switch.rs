@@ -12,6 +12,9 @@
 //! cargo run --release --example policy_switch -- --users 200000 --replicates 3 --json switch.json
 //! ```
 //!
+//! `--arms ladder` runs the ladder arm alone: its weekly levels and its
+//! steady-state check, in a third of the measured days' time.
+//!
 //! Progress goes to standard error: a bar over every replicate's warm-up
 //! and arms on a terminal, else (a log file) a line every tenth warm-up day
 //! and every measured week, then each part's wall time.
@@ -114,11 +117,16 @@ fn main() -> Result<(), Error> {
     let ladder = scenario.public_pool_ladder.clone();
     let iron = scenario.iron_fan_first();
     let no_ratio = iron.without_ratio_weight();
-    let arms: [(&str, &dyn PushPolicy); 3] = [
+    let all: [(&str, &dyn PushPolicy); 3] = [
         ("ladder", &ladder),
         ("iron_fan_first", &iron),
         ("iron_fan_first_without_ratio_weight", &no_ratio),
     ];
+    // `--arms ladder`: the ladder arm alone, for its steady-state check.
+    let arms = match research::flag(&args, "arms").as_deref() {
+        Some("ladder") => &all[..1],
+        _ => &all[..],
+    };
     eprintln!(
         "{} users, {} warm-up days under {:?}{}, {} measured days, {} replicates × {} arms",
         thousands(scenario.users.count.into()),
@@ -149,12 +157,12 @@ fn main() -> Result<(), Error> {
             warm.live_posts()
         ));
         let mut row = Vec::new();
-        for (a, (name, policy)) in arms.iter().enumerate() {
+        for (a, &(name, policy)) in arms.iter().enumerate() {
             let t = Instant::now();
             let mut posts = PostWeeks::new(&s);
             let report = sim.resume_streaming(
                 &warm,
-                *policy,
+                policy,
                 &s.response,
                 &mut |p| posts.add(&p),
                 Some(&|d| progress.day(r, Some((a as u32, name)), d, &t)),
@@ -165,10 +173,10 @@ fn main() -> Result<(), Error> {
         runs.push(row);
     }
     progress.finish();
-    print_weeks(&scenario, &arms, &runs);
+    print_weeks(&scenario, arms, &runs);
     print_steady_state(&scenario, &runs);
     if let Some(path) = json {
-        research::write(&path, &json_rows(&scenario, &arms, &runs)?)?;
+        research::write(&path, &json_rows(&scenario, arms, &runs)?)?;
         eprintln!("wrote {path}");
     }
     Ok(())

@@ -412,10 +412,11 @@ pub const SPECS: &[Spec] = &[
             FAST_DAYS,
             FAST_SPEED,
             DAYS,
+            opt("arms", Kind::OneOf(&["all", "ladder"])),
             JSON,
         ],
         usage: "policy_switch [--scenario FILE] [--users N] [--replicates R] [--warmup-days W] [--fast-days F] \
-                [--fast-speed S] [--days D] [--json FILE]",
+                [--fast-speed S] [--days D] [--arms all|ladder] [--json FILE]",
     },
     Spec {
         name: "scale",

@@ -385,6 +385,49 @@ fn policy_switch_writes_levels_per_arm_cohort_week_and_metric() {
     );
 }
 
+/// `--arms ladder` runs the ladder arm alone, and its levels are those of
+/// the ladder arm in a run of every arm (each arm resumes from its own copy
+/// of the checkpoint); progress lines go to standard error.
+#[test]
+fn policy_switch_runs_the_ladder_arm_alone_with_the_same_levels() {
+    let levels = |extra: &[&str]| {
+        let json = std::env::temp_dir().join(format!("feedsim-arms-{}-{}.json", std::process::id(), extra.len()));
+        let mut args = vec![
+            "--users",
+            "30000",
+            "--replicates",
+            "2",
+            "--warmup-days",
+            "3",
+            "--days",
+            "8",
+            "--json",
+            json.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        let out = Command::new(example("policy_switch")).args(&args).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(out.status.success(), "{err}");
+        // The warm-up's last day and the ladder's last measured day.
+        assert!(err.contains("replicate 1: warm-up day 3/3"), "{err}");
+        assert!(err.contains("replicate 1: ladder day 8/8"), "{err}");
+        let rows: Vec<serde_json::Value> = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+        std::fs::remove_file(&json).ok();
+        (rows, err)
+    };
+    let (alone, err) = levels(&["--arms", "ladder"]);
+    assert!(
+        err.contains("2 replicates × 1 arms") && !err.contains("iron_fan_first"),
+        "{err}"
+    );
+    let (all, _) = levels(&[]);
+    // 5 cohorts × 2 weeks × 9 metrics, all the ladder's.
+    assert_eq!(alone.len(), 5 * 2 * 9);
+    assert!(alone.iter().all(|r| r["arm"] == "ladder"));
+    let ladder: Vec<_> = all.into_iter().filter(|r| r["arm"] == "ladder").collect();
+    assert_eq!(alone, ladder);
+}
+
 /// `--fast-days` and `--fast-speed` set the warm-up's fast start; a fast
 /// start longer than the warm-up, or a speed without fast days, is refused
 /// before any work, naming the field and the value.
