@@ -303,22 +303,23 @@ fn iron_fan_growth_prints_follower_counts_that_add_up_and_only_rates_in_0_1() {
     }
 }
 
+/// A small policy switch: 2 replicates of a 3-day warm-up and 8 measured
+/// days at 30,000 users.
+const SWITCH: [&str; 8] = [
+    "--users",
+    "30000",
+    "--replicates",
+    "2",
+    "--warmup-days",
+    "3",
+    "--days",
+    "8",
+];
+
 #[test]
 fn policy_switch_writes_levels_per_arm_cohort_week_and_metric() {
     let json = std::env::temp_dir().join(format!("feedsim-switch-{}.json", std::process::id()));
-    let json_arg = json.to_str().unwrap();
-    let args = [
-        "--users",
-        "30000",
-        "--replicates",
-        "2",
-        "--warmup-days",
-        "3",
-        "--days",
-        "8",
-        "--json",
-        json_arg,
-    ];
+    let args = [&SWITCH[..], &["--json", json.to_str().unwrap()]].concat();
     let stdout = run("policy_switch", &args);
     assert!(stdout.contains("iron_fan_first − ladder"), "{stdout}");
     assert!(stdout.contains("steady state"), "{stdout}");
@@ -392,19 +393,7 @@ fn policy_switch_writes_levels_per_arm_cohort_week_and_metric() {
 fn policy_switch_runs_the_ladder_arm_alone_with_the_same_levels() {
     let levels = |extra: &[&str]| {
         let json = std::env::temp_dir().join(format!("feedsim-arms-{}-{}.json", std::process::id(), extra.len()));
-        let mut args = vec![
-            "--users",
-            "30000",
-            "--replicates",
-            "2",
-            "--warmup-days",
-            "3",
-            "--days",
-            "8",
-            "--json",
-            json.to_str().unwrap(),
-        ];
-        args.extend_from_slice(extra);
+        let args = [&SWITCH[..], &["--json", json.to_str().unwrap()], extra].concat();
         let out = Command::new(example("policy_switch")).args(&args).output().unwrap();
         let err = String::from_utf8_lossy(&out.stderr).into_owned();
         assert!(out.status.success(), "{err}");
