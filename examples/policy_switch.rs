@@ -36,7 +36,12 @@
 //! against unfollows, promotions against demotions (and against demotions
 //! plus iron fans' unfollows, the iron tier's exits), and the move of the
 //! creators' median and 90th-percentile followers, each with its interval,
-//! and those two levels at the switch (means over replicates).
+//! and those two levels at the switch (means over replicates). Last, the
+//! same flows pooled over the replicates: the month's counts summed, each
+//! ratio with the interval the Poisson chance on its counts alone puts on
+//! it ([`Estimate::count_ratio`]), so that a cohort with few events (a
+//! KOL's few hundred follows a month) shows how closely its counts can
+//! judge a balance at all.
 //!
 //! `--json FILE` writes rows `{"arm", "cohort", "week", "metric", "mean",
 //! "lo", "hi"}`: levels per arm and week (not differences) of `followers`,
@@ -464,6 +469,55 @@ fn print_steady_state(s: &Scenario, runs: &[Vec<ArmRun>]) {
          at the end over those at the start, minus 1; median / p90 at switch: their levels at the start, means over \
          replicates."
     );
+    print_pooled_flows(s, runs);
+}
+
+/// The ladder arm's month of follow and iron-tier flows summed over the
+/// replicates, each ratio with the interval chance alone puts on a ratio of
+/// two Poisson counts ([`Estimate::count_ratio`]): whether these worlds'
+/// counts could come from a balance, and how many events a cohort has to
+/// judge one by.
+fn print_pooled_flows(s: &Scenario, runs: &[Vec<ArmRun>]) {
+    println!(
+        "\nThe same flows pooled over the {} replicates (the counts of the measured days summed; 95% intervals from \
+         the Poisson chance on each count alone, not the variation between worlds):",
+        runs.len()
+    );
+    println!(
+        "{:<10} | {:>13} | {:>13} | {:>24} | {:>13} | {:>13} | {:>24}",
+        "cohort",
+        "follows added",
+        "unfollows",
+        "unfollows/follows added",
+        "promotions",
+        "iron exits",
+        "iron exits/promotions"
+    );
+    for (ci, cohort) in s.cohorts.iter().enumerate() {
+        let total = |ms: &[usize]| -> u64 {
+            runs.iter()
+                .map(|rep| {
+                    rep[0].weekly[ci]
+                        .iter()
+                        .map(|w| ms.iter().map(|&m| w[m]).sum::<f64>())
+                        .sum::<f64>()
+                })
+                .sum::<f64>()
+                .round() as u64
+        };
+        let (follows, unfollows) = (total(&[4]), total(&[5]));
+        let (promotions, exits) = (total(&[6]), total(&[7, 8]));
+        println!(
+            "{:<10} | {:>13} | {:>13} | {:>24} | {:>13} | {:>13} | {:>24}",
+            cohort.name,
+            thousands(follows),
+            thousands(unfollows),
+            research::ci(&Estimate::count_ratio(unfollows, follows, CONFIDENCE), 3),
+            thousands(promotions),
+            thousands(exits),
+            research::ci(&Estimate::count_ratio(exits, promotions, CONFIDENCE), 3),
+        );
+    }
 }
 
 fn json_rows(s: &Scenario, arms: &[(&str, &dyn PushPolicy)], runs: &[Vec<ArmRun>]) -> Result<String, Error> {

@@ -379,6 +379,35 @@ fn policy_switch_writes_levels_per_arm_cohort_week_and_metric() {
             );
         }
     }
+    // The pooled flows: the ladder arm's counts summed over the 2
+    // replicates and both weeks, as the JSON's means say, and their ratio.
+    let pooled = stdout
+        .split("pooled over the 2 replicates")
+        .nth(1)
+        .expect("a pooled table");
+    for cohort in ["KOL", "waist", "KOE", "newcomer", "general"] {
+        let row = pooled
+            .lines()
+            .find(|l| l.starts_with(cohort))
+            .unwrap_or_else(|| panic!("no pooled row for {cohort}: {pooled}"));
+        let cells: Vec<&str> = row.split('|').map(str::trim).collect();
+        let count = |i: usize| -> f64 { cells[i].replace(',', "").parse().unwrap() };
+        let summed = |metrics: &[&str]| -> f64 {
+            metrics
+                .iter()
+                .map(|m| 2.0 * (level("ladder", cohort, 1, m) + level("ladder", cohort, 2, m)))
+                .sum()
+        };
+        assert_eq!(count(1), summed(&["follows_added"]), "{row}");
+        assert_eq!(count(2), summed(&["unfollows"]), "{row}");
+        assert_eq!(count(4), summed(&["promotions"]), "{row}");
+        assert_eq!(count(5), summed(&["demotions", "iron_unfollows"]), "{row}");
+        if count(1) > 0.0 && count(2) > 0.0 {
+            let ratio: f64 = cells[3].split_whitespace().next().unwrap().parse().unwrap();
+            assert!((ratio - count(2) / count(1)).abs() < 5e-4, "{row}");
+            assert!(cells[3].contains('['), "an interval: {row}");
+        }
+    }
     // The arms start from the same warmed world but push differently.
     assert_ne!(
         level("ladder", "KOE", 1, "impressions_per_post"),
