@@ -26,13 +26,14 @@ pub fn t_critical(confidence: f64, df: u32) -> f64 {
     }
 }
 
-/// A mean over replicates with its confidence interval.
+/// A mean over replicates with its confidence interval (or, from
+/// [`Estimate::count_ratio`], a ratio of two counts with its interval).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Estimate {
-    /// The mean of the samples.
+    /// The mean of the samples (for [`Estimate::count_ratio`], the ratio).
     pub mean: f64,
     /// The samples' standard deviation (divisor `n − 1`); `None` for one
-    /// sample.
+    /// sample. For [`Estimate::count_ratio`], the ratio's standard error.
     pub sd: Option<f64>,
     /// Lower end of the interval; `None` for one sample.
     pub low: Option<f64>,
