@@ -170,8 +170,8 @@ impl FollowGraph {
     }
 
     /// How user `u` stands to creator `c`, and the edge index if a fan.
-    /// Two binary searches, O(log followers); for a row with an index
-    /// ([`big_row`] fans or more) a stranger costs one bit test, and a fan
+    /// Two binary searches, O(log followers); for a row with an index (at
+    /// least max(65,536, users / 16) fans) a stranger costs one bit test, and a fan
     /// a search of the iron section and a rank.
     #[inline]
     pub fn relation(&self, c: u32, u: u32) -> (Relation, Option<u32>) {
