@@ -57,21 +57,11 @@ impl Estimate {
     pub fn from_samples(samples: &[f64], confidence: f64) -> Estimate {
         let n = samples.len();
         if n == 0 {
-            return Estimate {
-                mean: f64::NAN,
-                sd: None,
-                low: None,
-                high: None,
-            };
+            return Estimate::without_interval(f64::NAN);
         }
         let mean = samples.iter().sum::<f64>() / n as f64;
         if n < 2 {
-            return Estimate {
-                mean,
-                sd: None,
-                low: None,
-                high: None,
-            };
+            return Estimate::without_interval(mean);
         }
         let ss: f64 = samples.iter().map(|x| (x - mean) * (x - mean)).sum();
         let sd = (ss / (n - 1) as f64).sqrt();
@@ -125,12 +115,7 @@ impl Estimate {
     /// assert!(Estimate::count_ratio(3, 0, 0.95).mean.is_nan());
     /// ```
     pub fn count_ratio(numerator: u64, denominator: u64, confidence: f64) -> Estimate {
-        let none = |mean| Estimate {
-            mean,
-            sd: None,
-            low: None,
-            high: None,
-        };
+        let none = Estimate::without_interval;
         if denominator == 0 {
             return none(f64::NAN);
         }
@@ -149,6 +134,16 @@ impl Estimate {
             sd: Some(ratio * se),
             low: Some(ratio * (-z * se).exp()),
             high: Some(ratio * (z * se).exp()),
+        }
+    }
+
+    /// `mean` alone: no spread, no interval.
+    fn without_interval(mean: f64) -> Estimate {
+        Estimate {
+            mean,
+            sd: None,
+            low: None,
+            high: None,
         }
     }
 
