@@ -51,8 +51,9 @@
 //! another scenario (its own `[warmup]`, fast days included, and
 //! `[followed_tab]` are kept if it has them; `--warmup-days` overrides the
 //! warm-up's days only): `scenarios/growth_ladder_sizes.toml` starts from
-//! the cohort sizes the ladder holds and warms up 90 days, the first 60
-//! with a fast lifecycle (README, "Is the warmed world a steady state?").
+//! the cohort sizes the ladder holds (at any `--users`: they do not scale)
+//! and warms up 120 days, the first 90 with a fast lifecycle (README, "Is
+//! the warmed world a steady state?").
 //! `--fast-days F` and `--fast-speed S` set the warm-up's fast start
 //! (`[warmup] fast`; `--fast-days 0` turns it off). The default world
 //! reaches the ladder's steady state with a long fast start:

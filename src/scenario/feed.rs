@@ -209,7 +209,8 @@ impl WarmupParams {
 /// cuts iron fans short); newcomers who stop posting in the fast days keep
 /// the fans they gained at `speed` times the rate.
 ///
-/// Measured (`fan_bases`, `scenarios/growth_ladder_sizes.toml` at 200,000
+/// Measured (`fan_bases`, `scenarios/growth_ladder_sizes.toml` as it was
+/// before its general cohort started at the ladder's balance, at 200,000
 /// users under the ladder with the followed tab): 150 days at speed 10
 /// give the general cohort a median of 325 followers and a 90th
 /// percentile of 900, with 75.1% of its fans interested in the creator's

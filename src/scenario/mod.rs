@@ -396,57 +396,76 @@ mod tests {
     }
 
     #[test]
-    fn the_ladder_sizes_file_is_growth_with_smaller_established_cohorts() {
+    fn the_ladder_sizes_file_is_growth_with_its_cohorts_at_the_ladders_balance() {
         let file = Scenario::from_toml_str(include_str!("../../scenarios/growth_ladder_sizes.toml")).unwrap();
         let growth = Scenario::from_toml_str(include_str!("../../scenarios/growth.toml")).unwrap();
-        // The balance the file's header derives, at 200,000 users, from a
-        // first run (README): each cohort's mean follower level per creator
-        // over the measured weeks times follows added over unfollows; and
-        // that run's iron-fan ratios at its end. The file is at 1M users.
-        let weekly_mean = |levels: [f64; 5], creators: f64| levels.iter().sum::<f64>() / 5.0 / creators;
-        let measured = [
+        // The balances the file's header derives: per run, the median
+        // creator's followers at the switch over unfollows per follow added
+        // in the measured month; the file's median is within 10% of the
+        // runs' median estimate and within their range. Iron-fan ratios: a
+        // first run's levels at its end.
+        // (cohort, each run's (median at the switch, unfollows / follows
+        // added), the iron-fan ratio)
+        type Runs = (&'static str, &'static [(f64, f64)], f64);
+        let measured: [Runs; 4] = [
             (
                 "KOL",
-                weekly_mean([2_794.0, 2_720.0, 2_668.0, 2_613.0, 2_598.0], 1.0) / 1.886,
+                &[(1_149.0, 1.094), (1_148.0, 0.946), (1_754.0, 1.220), (1_612.0, 1.260)],
                 0.0093,
             ),
             (
                 "waist",
-                weekly_mean([9_482.0, 9_286.0, 9_106.0, 8_998.0, 8_949.0], 6.0) / 2.073,
+                &[(1_152.0, 0.943), (1_064.0, 0.874), (1_663.0, 1.063), (1_507.0, 1.020)],
                 0.0027,
             ),
             (
                 "KOE",
-                weekly_mean([26_532.0, 26_325.0, 26_145.0, 25_994.0, 25_970.0], 20.0) / 1.253,
+                &[(1_550.0, 1.007), (1_584.0, 1.124), (2_043.0, 1.180), (1_626.0, 1.048)],
                 0.0056,
             ),
+            ("general", &[(336.0, 0.966), (348.0, 0.960), (341.0, 0.949)], 0.0001),
         ];
         let mut expected = growth.clone();
         expected.name = file.name.clone();
         for c in &mut expected.cohorts {
-            if let Some(&(_, level, ratio)) = measured.iter().find(|m| m.0 == c.name) {
-                let at_1m = level * 5.0;
-                let f = &file.cohorts.iter().find(|x| x.name == c.name).unwrap().followers;
-                assert!(
-                    f64::from(f.min) < at_1m && at_1m < f64::from(f.max),
-                    "{}: {at_1m} outside {}..{}",
-                    c.name,
-                    f.min,
-                    f.max
-                );
-                c.followers = *f;
-                c.iron_fan_ratio = ratio;
-            } else if c.name == "general" {
-                c.iron_fan_ratio = 0.0001;
-            }
+            let Some(&(_, runs, ratio)) = measured.iter().find(|m| m.0 == c.name) else {
+                continue;
+            };
+            let mut balances: Vec<f64> = runs.iter().map(|(level, flows)| level / flows).collect();
+            balances.sort_by(f64::total_cmp);
+            let mid = balances.len() / 2;
+            let estimate = if balances.len().is_multiple_of(2) {
+                (balances[mid - 1] + balances[mid]) / 2.0
+            } else {
+                balances[mid]
+            };
+            let f = file.cohorts.iter().find(|x| x.name == c.name).unwrap().followers;
+            let median = f.median.expect("a log-normal count");
+            assert!(
+                (median / estimate - 1.0).abs() < 0.1
+                    && balances[0] <= median
+                    && median <= balances[balances.len() - 1],
+                "{}: median {median} against the balances {balances:?}",
+                c.name
+            );
+            c.followers = f;
+            c.iron_fan_ratio = ratio;
         }
-        // Its own warm-up: 90 days under the ladder, the first 60 with the
-        // lifecycle ten times as fast, and the followed tab.
-        let mut warmup = WarmupParams::new(90, WarmupPolicy::PublicPoolLadder);
-        warmup.fast = Some(FastLifecycle { days: 60, speed: 10.0 });
+        // Its own warm-up: 120 days under the ladder, the first 90 with the
+        // lifecycle eleven times as fast, and the followed tab.
+        let mut warmup = WarmupParams::new(120, WarmupPolicy::PublicPoolLadder);
+        warmup.fast = Some(FastLifecycle { days: 90, speed: 11.0 });
         expected.warmup = Some(warmup);
         expected.followed_tab = Some(crate::feed::FollowedTab::default());
         assert_eq!(file, expected);
+        // The balance does not grow with the world (fixed-size pools), and
+        // neither do the file's counts when it is scaled.
+        let small = file.scaled(200_000);
+        for (a, b) in file.cohorts.iter().zip(&small.cohorts) {
+            if measured.iter().any(|m| m.0 == a.name) {
+                assert_eq!(a.followers, b.followers, "{}", a.name);
+            }
+        }
     }
 
     #[test]
