@@ -399,13 +399,12 @@ mod tests {
     fn the_ladder_sizes_file_is_growth_with_its_cohorts_at_the_ladders_balance() {
         let file = Scenario::from_toml_str(include_str!("../../scenarios/growth_ladder_sizes.toml")).unwrap();
         let growth = Scenario::from_toml_str(include_str!("../../scenarios/growth.toml")).unwrap();
-        // The balances the file's header derives: per run, the median
-        // creator's followers at the switch over unfollows per follow added
-        // in the measured month; the file's median is within 10% of the
-        // runs' median estimate and within their range. Iron-fan ratios: a
-        // first run's levels at its end.
-        // (cohort, each run's (median at the switch, unfollows / follows
-        // added), the iron-fan ratio)
+        // Per cohort: each run the file's header lists, as (its median
+        // creator's followers at the switch, unfollows over follows added
+        // in the measured month), whose quotient estimates the balance; and
+        // the iron-fan ratio (a first run's level at its end). The file's
+        // median must lie within 10% of the runs' median estimate and
+        // within their range.
         type Runs = (&'static str, &'static [(f64, f64)], f64);
         let measured: [Runs; 4] = [
             (
