@@ -399,30 +399,62 @@ mod tests {
     fn the_ladder_sizes_file_is_growth_with_its_cohorts_at_the_ladders_balance() {
         let file = Scenario::from_toml_str(include_str!("../../scenarios/growth_ladder_sizes.toml")).unwrap();
         let growth = Scenario::from_toml_str(include_str!("../../scenarios/growth.toml")).unwrap();
-        // Per cohort: each run the file's header lists, as (its median
-        // creator's followers at the switch, unfollows over follows added
-        // in the measured month), whose quotient estimates the balance; and
-        // the iron-fan ratio (a first run's level at its end). The file's
-        // median must lie within 10% of the runs' median estimate and
-        // within their range.
+        // Per cohort: each run the file's header lists (the four the
+        // medians were set from, then the two of the file itself at 1M), as
+        // (its median creator's followers at the switch, unfollows over
+        // follows added in the measured month), whose quotient estimates
+        // the balance; and the iron-fan ratio (a first run's level at its
+        // end). The file's median must lie within 10% of the runs' median
+        // estimate and within their range.
         type Runs = (&'static str, &'static [(f64, f64)], f64);
         let measured: [Runs; 4] = [
             (
                 "KOL",
-                &[(1_149.0, 1.094), (1_148.0, 0.946), (1_754.0, 1.220), (1_612.0, 1.260)],
+                &[
+                    (1_149.0, 1.094),
+                    (1_148.0, 0.946),
+                    (1_754.0, 1.220),
+                    (1_612.0, 1.260),
+                    (1_238.0, 0.879),
+                    (806.0, 0.991),
+                ],
                 0.0093,
             ),
             (
                 "waist",
-                &[(1_152.0, 0.943), (1_064.0, 0.874), (1_663.0, 1.063), (1_507.0, 1.020)],
+                &[
+                    (1_152.0, 0.943),
+                    (1_064.0, 0.874),
+                    (1_663.0, 1.063),
+                    (1_507.0, 1.020),
+                    (1_367.0, 1.087),
+                    (1_525.0, 1.068),
+                ],
                 0.0027,
             ),
             (
                 "KOE",
-                &[(1_550.0, 1.007), (1_584.0, 1.124), (2_043.0, 1.180), (1_626.0, 1.048)],
+                &[
+                    (1_550.0, 1.007),
+                    (1_584.0, 1.124),
+                    (2_043.0, 1.180),
+                    (1_626.0, 1.048),
+                    (1_391.0, 1.018),
+                    (1_355.0, 1.024),
+                ],
                 0.0056,
             ),
-            ("general", &[(336.0, 0.966), (348.0, 0.960), (341.0, 0.949)], 0.0001),
+            (
+                "general",
+                &[
+                    (336.0, 0.966),
+                    (348.0, 0.960),
+                    (341.0, 0.949),
+                    (379.0, 0.958),
+                    (380.0, 0.952),
+                ],
+                0.0001,
+            ),
         ];
         let mut expected = growth.clone();
         expected.name = file.name.clone();
