@@ -400,7 +400,7 @@ mod tests {
         let file = Scenario::from_toml_str(include_str!("../../scenarios/growth_ladder_sizes.toml")).unwrap();
         let growth = Scenario::from_toml_str(include_str!("../../scenarios/growth.toml")).unwrap();
         // Per cohort: each run the file's header lists (the four the
-        // medians were set from, then the two of the file itself at 1M), as
+        // medians were set from, then the three of the file itself at 1M), as
         // (its median creator's followers at the switch, unfollows over
         // follows added in the measured month), whose quotient estimates
         // the balance; and the iron-fan ratio (a first run's level at its
@@ -417,6 +417,7 @@ mod tests {
                     (1_612.0, 1.260),
                     (1_238.0, 0.879),
                     (806.0, 0.991),
+                    (1_654.0, 1.107),
                 ],
                 0.0093,
             ),
@@ -429,6 +430,7 @@ mod tests {
                     (1_507.0, 1.020),
                     (1_367.0, 1.087),
                     (1_525.0, 1.068),
+                    (1_348.0, 1.050),
                 ],
                 0.0027,
             ),
@@ -441,6 +443,7 @@ mod tests {
                     (1_626.0, 1.048),
                     (1_391.0, 1.018),
                     (1_355.0, 1.024),
+                    (1_318.0, 1.004),
                 ],
                 0.0056,
             ),
@@ -452,6 +455,7 @@ mod tests {
                     (341.0, 0.949),
                     (379.0, 0.958),
                     (380.0, 0.952),
+                    (380.0, 0.957),
                 ],
                 0.0001,
             ),
