@@ -95,11 +95,12 @@ struct Plan {
     perks: Vec<u32>,
 }
 
-/// One edge's columns, as a row is rebuilt in a scratch buffer.
+/// One edge's columns, as a fan who changes section or joins a row waits in
+/// a scratch buffer.
 #[derive(Clone, Copy)]
 struct Edge {
-    /// (Not an iron fan, user id): the row's order.
-    key: (bool, u32),
+    /// The fan (each section of a row is by user id).
+    user: u32,
     score: u32,
     since_day: i16,
     group: bool,
@@ -237,7 +238,7 @@ impl RowMut<'_> {
     /// Writes `x` to place `j`.
     #[inline]
     fn set(&mut self, j: usize, x: &Edge) {
-        self.fans[j] = x.key.1;
+        self.fans[j] = x.user;
         self.score[j] = x.score;
         self.since_day[j] = x.since_day;
         self.group[j] = x.group;
@@ -254,26 +255,27 @@ impl RowMut<'_> {
         self.low_days[to] = self.low_days[from];
     }
 
-    /// Writes `kept` to the row's front, iron fans first, then the others,
-    /// each by user id. `kept` is the row's stayers in their old order: its
-    /// first `split` were iron fans, the rest were not, each part by user
-    /// id; a fan promoted or demoted tonight crosses sections, so each new
-    /// section is a merge of two sorted runs. O(row), no sort.
-    fn put_merged(&mut self, kept: &[Edge], split: usize) {
-        let mut at = 0;
-        for others in [false, true] {
-            let mut a = kept[..split].iter().filter(|x| x.key.0 == others).peekable();
-            let mut b = kept[split..].iter().filter(|x| x.key.0 == others).peekable();
-            loop {
-                let next = match (a.peek(), b.peek()) {
-                    (Some(x), Some(y)) if x.key.1 < y.key.1 => a.next(),
-                    (Some(_), Some(_)) | (None, Some(_)) => b.next(),
-                    (Some(_), None) => a.next(),
-                    (None, None) => break,
-                };
-                self.set(at, next.expect("peeked"));
-                at += 1;
+    /// Merges the places `from` (by user id) with `joined` (by user id, none
+    /// of them in the row) into the places that end at `end`
+    /// (`end = from.end + joined.len()` or more), from the back and in
+    /// place: a place is read before anything is written over it.
+    /// O(from.len() + joined.len()), no scratch.
+    fn merge_back(&mut self, from: std::ops::Range<usize>, end: usize, joined: &[Edge]) {
+        let (mut i, mut k) = (from.end, end);
+        debug_assert!(k >= i + joined.len());
+        for x in joined.iter().rev() {
+            while i > from.start && self.fans[i - 1] > x.user {
+                self.copy(i - 1, k - 1);
+                i -= 1;
+                k -= 1;
             }
+            self.set(k - 1, x);
+            k -= 1;
+        }
+        while i > from.start && k != i {
+            self.copy(i - 1, k - 1);
+            i -= 1;
+            k -= 1;
         }
     }
 
@@ -286,16 +288,7 @@ impl RowMut<'_> {
         for j in (section.end..len).rev() {
             self.copy(j, j + n);
         }
-        let (mut i, mut k) = (section.end, section.end + n);
-        for x in joined.iter().rev() {
-            while i > section.start && self.fans[i - 1] > x.key.1 {
-                self.copy(i - 1, k - 1);
-                i -= 1;
-                k -= 1;
-            }
-            self.set(k - 1, x);
-            k -= 1;
-        }
+        self.merge_back(section.clone(), section.end + n, joined);
     }
 }
 
@@ -338,11 +331,13 @@ fn relocate<T: Copy + Default>(col: &mut Vec<T>, from: &[usize], to: &[usize], l
 ///
 /// The graph is rebuilt in place, so a night needs no second graph: each
 /// row first decides its fans (who stays, in which section, with which
-/// score) and writes the stayers to its own front, in parallel; then the
+/// score), compacts those who stay in their section to its own front as it
+/// reads them and merges in, from the back, the few promoted or demoted
+/// tonight, in parallel (O(row), no copy of the row); then the
 /// rows move to their new offsets, a `memmove` per row and column; then
 /// the rows that gain the day's follows merge them in, in parallel. Peak
-/// memory: the graph, grown by the day's new edges, and a scratch buffer of
-/// 16 bytes per edge of the longest row per thread.
+/// memory: the graph, grown by the day's new edges, and scratch buffers of
+/// 16 bytes per fan who changes section or joins a row tonight.
 pub(crate) fn end_of_day(
     lifecycle: &Lifecycle,
     day: u32,
@@ -393,12 +388,14 @@ pub(crate) fn end_of_day(
     // iron fans, then the others, each by user id.
     let plans: Vec<Plan> = {
         let ranges: Vec<(usize, usize)> = old.windows(2).map(|w| (w[0], w[1])).collect();
-        Rows::of(graph, &ranges).map(|kept, c, mut row| {
+        Rows::of(graph, &ranges).map(|movers, c, mut row| {
             let rule = rules[creators.cohort[c] as usize];
             let fan_group = rule.fan_group;
             let mut p = Plan::default();
-            kept.clear();
-            let mut split = 0;
+            movers.clear();
+            // Stayers in their section are written at `w`, iron ones first:
+            // the row is compacted in place, as it is read (`w <= j`).
+            let (mut w, mut iron_kept, mut demoted) = (0, 0, 0);
             // The row's edges unfollowed after a skip today, ascending.
             let from = unfollowed.partition_point(|&e| (e as usize) < old[c]);
             let to = unfollowed.partition_point(|&e| (e as usize) < old[c + 1]);
@@ -431,18 +428,33 @@ pub(crate) fn end_of_day(
                         i64::from(day) - i64::from(since_day) >= i64::from(fg.min_days) && decayed >= fg.min_score
                     });
                 p.iron += usize::from(iron);
-                // The old iron fans come first in the row.
-                split += usize::from(was_iron);
-                kept.push(Edge {
-                    key: (!iron, user),
+                let x = Edge {
+                    user,
                     score: decayed,
                     since_day,
                     group,
                     low_days,
-                });
+                };
+                if iron == was_iron {
+                    row.set(w, &x);
+                    w += 1;
+                    iron_kept += usize::from(iron);
+                } else {
+                    // Promoted or demoted: merged into its new section
+                    // below. The old iron fans come first in the row, so
+                    // the demoted come first here, each part by user id.
+                    demoted += usize::from(was_iron);
+                    movers.push(x);
+                }
             }
-            row.put_merged(kept, split);
-            p.stay = kept.len();
+            // The row's front is now the iron stayers, then the other
+            // stayers; the movers join their new sections, the others'
+            // first (it moves right over the place the iron section
+            // grows into).
+            let (demoted, promoted) = movers.split_at(demoted);
+            p.stay = w + movers.len();
+            row.merge_back(iron_kept..w, p.stay, demoted);
+            row.merge_back(0..iron_kept, iron_kept + promoted.len(), promoted);
             p
         })
     };
@@ -482,7 +494,7 @@ pub(crate) fn end_of_day(
             }
             joined.clear();
             joined.extend(follows.iter().map(|&k| Edge {
-                key: (!new_is_iron, k as u32),
+                user: k as u32,
                 score: d.follow_score,
                 since_day: day16,
                 group: false,
